@@ -1,0 +1,133 @@
+// The C side of Tendril: libmongoc/libbson plus the few helpers Swift cannot
+// write itself (macros, over-aligned structs, stack-allocated iterators).
+#ifndef TENDRIL_SHIM_H
+#define TENDRIL_SHIM_H
+
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+// bson_t is 128-byte aligned and opaque to Swift, so its length needs a getter.
+static inline uint32_t tendril_bson_length(const bson_t *bson) { return bson->len; }
+
+// bson_iter_t is 128-byte aligned: Swift may only hold one allocated here.
+static inline bson_iter_t *tendril_iter_new(void) {
+    return (bson_iter_t *)bson_aligned_alloc0(BSON_ALIGNOF(bson_iter_t), sizeof(bson_iter_t));
+}
+static inline void tendril_iter_free(bson_iter_t *iter) { bson_free(iter); }
+
+// bson_iter_next returns false both at the end and on corruption; err_off tells them apart.
+static inline bool tendril_iter_is_corrupt(const bson_iter_t *iter) { return iter->err_off != 0; }
+
+// An uninitialised bson_t for *_begin APIs and out-parameters (mongoc fills it).
+static inline bson_t *tendril_bson_alloc_uninitialized(void) {
+    return (bson_t *)bson_aligned_alloc0(BSON_ALIGNOF(bson_t), sizeof(bson_t));
+}
+// Frees what tendril_bson_alloc_uninitialized returned, after bson_destroy of its contents.
+static inline void tendril_bson_free_struct(bson_t *bson) { bson_free(bson); }
+
+typedef enum {
+    TENDRIL_BSON_VALID = 0,
+    TENDRIL_BSON_CORRUPT = 1,
+    TENDRIL_BSON_INVALID_UTF8 = 2,
+    TENDRIL_BSON_TOO_DEEP = 3,
+} tendril_bson_validity_t;
+
+static inline bool tendril_utf8_valid(const char *text, size_t length, bool allow_nul) {
+    return bson_utf8_validate(text, length, allow_nul);
+}
+
+// Walks a document with the iterator on the C stack, checking every length,
+// every UTF-8 string and key, and nesting no deeper than max_depth. The depth
+// check comes before recursing, so hostile nesting cannot overflow the stack
+// (libbson's own validator recurses without a limit).
+static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
+                                                           uint32_t length,
+                                                           int depth,
+                                                           int max_depth,
+                                                           uint32_t *error_offset) {
+    bson_iter_t iter;
+    if (depth > max_depth) {
+        return TENDRIL_BSON_TOO_DEEP;
+    }
+    if (!bson_iter_init_from_data(&iter, data, length)) {
+        return TENDRIL_BSON_CORRUPT;
+    }
+    while (bson_iter_next(&iter)) {
+        uint32_t text_length = 0;
+        const char *text = NULL;
+        uint32_t child_length = 0;
+        const uint8_t *child = NULL;
+        tendril_bson_validity_t status = TENDRIL_BSON_VALID;
+        *error_offset = (uint32_t)iter.off;
+        if (!bson_utf8_validate(bson_iter_key(&iter), bson_iter_key_len(&iter), false)) {
+            return TENDRIL_BSON_INVALID_UTF8;
+        }
+        switch (bson_iter_type(&iter)) {
+        case BSON_TYPE_UTF8:
+            text = bson_iter_utf8(&iter, &text_length);
+            break;
+        case BSON_TYPE_CODE:
+            text = bson_iter_code(&iter, &text_length);
+            break;
+        case BSON_TYPE_SYMBOL:
+            text = bson_iter_symbol(&iter, &text_length);
+            break;
+        case BSON_TYPE_DBPOINTER: {
+            const bson_oid_t *oid = NULL;
+            bson_iter_dbpointer(&iter, &text_length, &text, &oid);
+            break;
+        }
+        case BSON_TYPE_REGEX: {
+            const char *options = NULL;
+            const char *pattern = bson_iter_regex(&iter, &options);
+            if (!pattern || !options || !bson_utf8_validate(pattern, strlen(pattern), false) ||
+                !bson_utf8_validate(options, strlen(options), false)) {
+                return TENDRIL_BSON_INVALID_UTF8;
+            }
+            break;
+        }
+        case BSON_TYPE_DOCUMENT:
+            bson_iter_document(&iter, &child_length, &child);
+            break;
+        case BSON_TYPE_ARRAY:
+            bson_iter_array(&iter, &child_length, &child);
+            break;
+        case BSON_TYPE_CODEWSCOPE:
+            text = bson_iter_codewscope(&iter, &text_length, &child_length, &child);
+            if (!text) {
+                return TENDRIL_BSON_CORRUPT;
+            }
+            break;
+        default:
+            break;
+        }
+        if (text && !bson_utf8_validate(text, text_length, true)) {
+            return TENDRIL_BSON_INVALID_UTF8;
+        }
+        if (bson_iter_type(&iter) == BSON_TYPE_DOCUMENT || bson_iter_type(&iter) == BSON_TYPE_ARRAY ||
+            bson_iter_type(&iter) == BSON_TYPE_CODEWSCOPE) {
+            if (!child) {
+                return TENDRIL_BSON_CORRUPT;
+            }
+            status = tendril_bson_validate(child, child_length, depth + 1, max_depth, error_offset);
+            if (status != TENDRIL_BSON_VALID) {
+                return status;
+            }
+        }
+    }
+    if (iter.err_off != 0) {
+        *error_offset = iter.err_off;
+        return TENDRIL_BSON_CORRUPT;
+    }
+    return TENDRIL_BSON_VALID;
+}
+
+// libmongoc's APM callback setters take function pointers and a context; the
+// typedefs below let Swift pass @convention(c) closures without casts.
+typedef void (*tendril_started_cb)(const mongoc_apm_command_started_t *event);
+typedef void (*tendril_succeeded_cb)(const mongoc_apm_command_succeeded_t *event);
+typedef void (*tendril_failed_cb)(const mongoc_apm_command_failed_t *event);
+
+#endif

@@ -1,0 +1,2 @@
+// Users import `Tendril` alone: the BSON types and the driver come with it.
+@_exported public import TendrilDriver

@@ -1,0 +1,232 @@
+internal import CTendrilMongoC
+
+/// An ordered BSON document: immutable bytes owned by libbson, shared and copied on write.
+///
+/// Every `BSONDocument` holds valid BSON: bytes from outside are validated on the way in
+/// (``init(bytes:)``), and documents built in Swift are valid by construction.
+/// ```swift
+/// var person: BSONDocument = ["name": "Ada", "born": 1815]
+/// try person.append("languages", ["en", "fr"])
+/// print(person["name"]?.stringValue ?? "")        // "Ada"
+/// for (key, value) in person { print(key, value) }
+/// ```
+/// > Note: A dictionary literal cannot throw. If a literal's key holds a NUL byte (which BSON
+/// cannot encode), that element is left out and the document records the error: sending it
+/// through the driver throws it (``encodingError``), so nothing is silently stored.
+public struct BSONDocument: Sendable {
+    /// The most nested levels of documents and arrays accepted from outside, as in MongoDB.
+    public static let maximumNestingDepth = 100
+
+    var storage: BSONStorage
+
+    /// The first element a dictionary literal could not encode, if any.
+    public private(set) var encodingError: BSONError?
+
+    /// An empty document.
+    public init() {
+        storage = BSONStorage()
+    }
+
+    init(storage: BSONStorage) {
+        self.storage = storage
+    }
+
+    /// Validates and copies bytes that come from outside (files, the network, a user).
+    ///
+    /// Checks every length, terminator and type byte, that every string and key is UTF-8,
+    /// and that nesting stays within ``maximumNestingDepth``.
+    /// - Throws: ``BSONError`` (`.malformedBytes`, `.invalidUTF8`, `.nestingTooDeep`).
+    public init(bytes: some Collection<UInt8>) throws {
+        let contiguous = Array(bytes)
+        storage = try contiguous.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else {
+                throw BSONError(.malformedBytes, "empty input is not a BSON document")
+            }
+            try BSONDocument.validate(base, length: buffer.count)
+            return BSONStorage(copyingValidated: base, length: buffer.count)
+        }
+    }
+
+    /// Copies a `bson_t` that libmongoc lends (a cursor result, a reply), validating it first,
+    /// so the borrowed pointer never outlives the call.
+    init(validatingBorrowed bson: OpaquePointer) throws {
+        let length = Int(tendril_bson_length(bson))
+        let data = bson_get_data(bson)
+        guard let data else { throw BSONError(.malformedBytes, "libmongoc returned no document data") }
+        try BSONDocument.validate(data, length: length)
+        storage = BSONStorage(owning: bson_copy(bson))
+    }
+
+    init(elements: [(String, BSONValue)]) {
+        storage = BSONStorage()
+        for (key, value) in elements {
+            do {
+                try append(key, value)
+            } catch let error as BSONError {
+                encodingError = encodingError ?? error
+            } catch {
+                encodingError = encodingError ?? BSONError(.invalidKey, "\(error)")
+            }
+        }
+    }
+
+    static func validate(_ data: UnsafePointer<UInt8>, length: Int) throws {
+        guard length >= 5, length <= Int(Int32.max) else {
+            throw BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(length)")
+        }
+        var offset: UInt32 = 0
+        let validity = tendril_bson_validate(data, UInt32(length), 0, Int32(maximumNestingDepth), &offset)
+        switch validity {
+        case TENDRIL_BSON_VALID:
+            return
+        case TENDRIL_BSON_INVALID_UTF8:
+            throw BSONError(.invalidUTF8, "invalid UTF-8 in the element at byte offset \(offset)")
+        case TENDRIL_BSON_TOO_DEEP:
+            throw BSONError(.nestingTooDeep, "documents nest deeper than \(maximumNestingDepth) levels")
+        default:
+            throw BSONError(.malformedBytes, "corrupt BSON at byte offset \(offset)")
+        }
+    }
+
+    /// The encoded bytes.
+    public var bytes: [UInt8] { Array(storage.bytes) }
+
+    /// The encoded size in bytes.
+    public var byteCount: Int { storage.length }
+
+    /// Calls `body` with the encoded bytes, without copying them.
+    public func withUnsafeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(storage.bytes) }
+    }
+
+    /// The number of top-level keys.
+    /// > Note: Counting walks the document: O(n).
+    public var count: Int { Int(bson_count_keys(storage.bson)) }
+
+    /// True when the document has no keys.
+    public var isEmpty: Bool { storage.length <= 5 }
+
+    /// The top-level keys, in order.
+    public var keys: [String] { map(\.key) }
+
+    /// The value for `key`, or nil when the key is absent. Walks the document: O(n).
+    public subscript(key: String) -> BSONValue? {
+        guard let handle = BSONIteratorHandle(storage) else { return nil }
+        var key = key
+        let found = key.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                bson_iter_find_w_len(handle.iter, chars.baseAddress ?? emptyKey, Int32(chars.count))
+            }
+        }
+        return found ? BSONValue(decodingAt: handle.iter) : nil
+    }
+
+    /// True when `key` is present.
+    public func contains(_ key: String) -> Bool {
+        self[key] != nil
+    }
+
+    /// Appends `key: value` at the end (keys are not deduplicated, as in BSON itself).
+    /// - Throws: ``BSONError`` `.invalidKey` when the key holds a NUL byte, or the nested
+    ///   value's own ``encodingError``; `.documentTooLarge` past 2 GiB. The document is
+    ///   unchanged when it throws.
+    public mutating func append(_ key: String, _ value: BSONValue) throws {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.copy()
+        }
+        try BSONValue.append(value, forKey: key, to: storage.bson)
+    }
+
+    /// Returns a copy with `key: value` appended.
+    /// - Throws: as ``append(_:_:)``.
+    public func appending(_ key: String, _ value: BSONValue) throws -> BSONDocument {
+        var copy = self
+        try copy.append(key, value)
+        return copy
+    }
+
+    /// Replaces the value of `key` in place (keeping its position), or appends it when absent.
+    /// - Throws: as ``append(_:_:)``.
+    public mutating func setValue(_ value: BSONValue, forKey key: String) throws {
+        var rebuilt = BSONDocument()
+        var replaced = false
+        for (existingKey, existingValue) in self {
+            if existingKey == key {
+                if !replaced { try rebuilt.append(key, value) }
+                replaced = true
+            } else {
+                try rebuilt.append(existingKey, existingValue)
+            }
+        }
+        if !replaced { try rebuilt.append(key, value) }
+        storage = rebuilt.storage
+    }
+
+    /// Removes every element named `key`, returning the first value removed.
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> BSONValue? {
+        var removed: BSONValue?
+        let kept = BSONStorage()
+        for (existingKey, existingValue) in self {
+            if existingKey == key {
+                removed = removed ?? existingValue
+            } else {
+                // Re-appending elements read from a valid document cannot fail.
+                try? BSONValue.append(existingValue, forKey: existingKey, to: kept.bson)
+            }
+        }
+        if removed != nil { storage = kept }
+        return removed
+    }
+
+    /// Throws the literal-construction error, if any, so invalid documents never reach the server.
+    package func checkEncodable() throws {
+        if let encodingError { throw encodingError }
+    }
+}
+
+nonisolated(unsafe) let emptyKey: UnsafePointer<CChar> = {
+    let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+    pointer.initialize(to: 0)
+    return UnsafePointer(pointer)
+}()
+
+extension BSONDocument: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, BSONValue)...) {
+        self.init(elements: elements)
+    }
+}
+
+extension BSONDocument: Sequence {
+    /// Walks the elements in order, decoding each value as it is reached.
+    public struct Iterator: IteratorProtocol {
+        let handle: BSONIteratorHandle?
+
+        public mutating func next() -> (key: String, value: BSONValue)? {
+            guard let handle, bson_iter_next(handle.iter) else { return nil }
+            return (BSONValue.key(at: handle.iter), BSONValue(decodingAt: handle.iter))
+        }
+    }
+
+    public func makeIterator() -> Iterator {
+        Iterator(handle: BSONIteratorHandle(storage))
+    }
+
+    public var underestimatedCount: Int { 0 }
+}
+
+extension BSONDocument: Equatable, Hashable {
+    /// Documents are equal when their bytes are: same keys, order, types and values.
+    public static func == (lhs: BSONDocument, rhs: BSONDocument) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.bytes.elementsEqual(rhs.storage.bytes)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension BSONDocument: CustomStringConvertible {
+    /// The document in relaxed extended JSON.
+    public var description: String { relaxedExtendedJSON }
+}

@@ -1,0 +1,40 @@
+/// An error from the BSON layer: bytes, text or values that are not valid BSON.
+///
+/// ```swift
+/// do { _ = try BSONDocument(bytes: untrustedBytes) }
+/// catch let error as BSONError where error.kind == .malformedBytes { log(error) }
+/// ```
+public struct BSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, as a value a caller can switch over.
+    public enum Kind: String, Sendable, Equatable {
+        /// Lengths, terminators or type bytes are inconsistent.
+        case malformedBytes
+        /// A string or key is not valid UTF-8.
+        case invalidUTF8
+        /// Documents nest deeper than ``BSONDocument/maximumNestingDepth``.
+        case nestingTooDeep
+        /// A key cannot be encoded (it contains a NUL byte).
+        case invalidKey
+        /// Extended JSON text could not be parsed.
+        case invalidExtendedJSON
+        /// A string is not 24 hexadecimal digits, or bytes are not 12.
+        case invalidObjectID
+        /// A string is not a valid Decimal128.
+        case invalidDecimal128
+        /// The document would exceed the largest size BSON can express.
+        case documentTooLarge
+    }
+
+    /// The category of the failure.
+    public let kind: Kind
+    /// A human-readable explanation, naming the offending key or offset where known.
+    public let message: String
+
+    /// Creates an error of `kind` with an explanation.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "BSONError.\(kind.rawValue): \(message)" }
+}
