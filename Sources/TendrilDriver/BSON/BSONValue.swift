@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Literals build values directly:
 /// ```swift
-/// let filter: BSONDocument = ["age": ["$gte": 21], "tags": ["a", "b"], "nickname": nil]
+/// let filter: BSONDocument = ["age": ["$gte": 21], "tags": ["a", "b"], "nickname": .null]
 /// if case .string(let name)? = person["name"] { print(name) }
 /// print(person["age"]?.intValue ?? 0)
 /// ```
@@ -146,10 +146,6 @@ extension BSONValue: ExpressibleByFloatLiteral {
 
 extension BSONValue: ExpressibleByBooleanLiteral {
     public init(booleanLiteral value: Bool) { self = .bool(value) }
-}
-
-extension BSONValue: ExpressibleByNilLiteral {
-    public init(nilLiteral: ()) { self = .null }
 }
 
 extension BSONValue: ExpressibleByArrayLiteral {

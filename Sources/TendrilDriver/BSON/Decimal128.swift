@@ -25,8 +25,8 @@ public struct Decimal128: Sendable, Hashable, CustomStringConvertible {
     public init(_ text: String) throws {
         var value = bson_decimal128_t()
         var utf8 = text
-        // The explicit length makes an embedded NUL an invalid character, not an early end.
-        let parsed = utf8.utf8.count < 6_000 && utf8.withUTF8 { buffer in
+        // libbson stops at a NUL even with an explicit length, so refuse it here.
+        let parsed = !utf8.utf8.contains(0) && utf8.utf8.count < 6_000 && utf8.withUTF8 { buffer in
             buffer.withMemoryRebound(to: CChar.self) {
                 bson_decimal128_from_string_w_len($0.baseAddress, Int32($0.count), &value)
             }

@@ -1,0 +1,184 @@
+internal import CTendrilMongoC
+import Synchronization
+
+/// A command the client sent to a server (libmongoc's APM "command started" event).
+public struct CommandStartedEvent: Sendable {
+    /// The command's name: `find`, `getMore`, `insert`, `killCursors`, ...
+    public let commandName: String
+    /// The database it ran against.
+    public let databaseName: String
+    /// The whole command document as sent.
+    public let command: BSONDocument
+    /// Pairs this event with its succeeded or failed event.
+    public let requestID: Int64
+    /// Groups the commands of one operation (a find and its getMores).
+    public let operationID: Int64
+}
+
+/// A command that completed (libmongoc's APM "command succeeded" event).
+public struct CommandSucceededEvent: Sendable {
+    /// The command's name.
+    public let commandName: String
+    /// Pairs this event with its started event.
+    public let requestID: Int64
+    /// Round-trip time in microseconds.
+    public let durationMicroseconds: Int64
+    /// The server's reply.
+    public let reply: BSONDocument
+}
+
+/// A command that failed (libmongoc's APM "command failed" event).
+public struct CommandFailedEvent: Sendable {
+    /// The command's name.
+    public let commandName: String
+    /// Pairs this event with its started event.
+    public let requestID: Int64
+    /// Time until the failure, in microseconds.
+    public let durationMicroseconds: Int64
+    /// The failure.
+    public let error: MongoError
+}
+
+/// Receives the commands a ``MongoClient`` sends, as they happen.
+///
+/// Methods are called on the thread that ran the command, possibly several at once:
+/// implementations must be thread-safe and quick. ``CommandRecorder`` is a ready-made one.
+/// ```swift
+/// final class SlowCommandLogger: CommandObserver {
+///     func commandSucceeded(_ event: CommandSucceededEvent) {
+///         if event.durationMicroseconds > 100_000 { print("slow:", event.commandName) }
+///     }
+/// }
+/// client.addCommandObserver(SlowCommandLogger())
+/// ```
+public protocol CommandObserver: AnyObject, Sendable {
+    /// A command was sent.
+    func commandStarted(_ event: CommandStartedEvent)
+    /// A command succeeded.
+    func commandSucceeded(_ event: CommandSucceededEvent)
+    /// A command failed.
+    func commandFailed(_ event: CommandFailedEvent)
+}
+
+extension CommandObserver {
+    public func commandStarted(_ event: CommandStartedEvent) {}
+    public func commandSucceeded(_ event: CommandSucceededEvent) {}
+    public func commandFailed(_ event: CommandFailedEvent) {}
+}
+
+/// Records every command a client sends, to count and inspect them: the way tests and
+/// benchmarks prove how many queries an operation issued.
+///
+/// ```swift
+/// let recorder = CommandRecorder()
+/// client.addCommandObserver(recorder)
+/// _ = try people.find([:], options: FindOptions(batchSize: 100)).toArray()
+/// print(recorder.count(of: "getMore"))
+/// ```
+/// > Note: It keeps every command document until ``reset()``; use it for bounded runs.
+public final class CommandRecorder: CommandObserver {
+    private let state = Mutex(State())
+
+    private struct State {
+        var started: [CommandStartedEvent] = []
+        var succeeded: [CommandSucceededEvent] = []
+        var failed: [CommandFailedEvent] = []
+    }
+
+    public init() {}
+
+    /// Every command sent since creation or the last ``reset()``, in order.
+    public var startedEvents: [CommandStartedEvent] { state.withLock { $0.started } }
+    /// Every success, in order.
+    public var succeededEvents: [CommandSucceededEvent] { state.withLock { $0.succeeded } }
+    /// Every failure, in order.
+    public var failedEvents: [CommandFailedEvent] { state.withLock { $0.failed } }
+
+    /// The commands named `name` (`"find"`, `"getMore"`, ...), in order.
+    public func commands(named name: String) -> [BSONDocument] {
+        startedEvents.filter { $0.commandName == name }.map(\.command)
+    }
+
+    /// How many commands named `name` were sent.
+    public func count(of name: String) -> Int {
+        state.withLock { $0.started.count { $0.commandName == name } }
+    }
+
+    /// The names of all commands sent, in order.
+    public var commandNames: [String] { startedEvents.map(\.commandName) }
+
+    /// Forgets everything recorded so far.
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    public func commandStarted(_ event: CommandStartedEvent) { state.withLock { $0.started.append(event) } }
+    public func commandSucceeded(_ event: CommandSucceededEvent) { state.withLock { $0.succeeded.append(event) } }
+    public func commandFailed(_ event: CommandFailedEvent) { state.withLock { $0.failed.append(event) } }
+}
+
+/// Fans libmongoc's APM callbacks out to the registered observers. Events are only
+/// decoded when someone listens, so an unobserved client pays one lock per command.
+final class CommandEventCenter: Sendable {
+    private let observers = Mutex<[any CommandObserver]>([])
+
+    func add(_ observer: any CommandObserver) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    func remove(_ observer: any CommandObserver) {
+        observers.withLock { $0.removeAll { $0 === observer } }
+    }
+
+    private var current: [any CommandObserver] { observers.withLock { $0 } }
+
+    /// Installs the callbacks on `pool`; must happen before the first pop.
+    func install(on pool: OpaquePointer) {
+        let callbacks = mongoc_apm_callbacks_new()
+        defer { mongoc_apm_callbacks_destroy(callbacks) }
+        mongoc_apm_set_command_started_cb(callbacks) { event in
+            guard let event, let center = CommandEventCenter.center(mongoc_apm_command_started_get_context(event)) else { return }
+            let observers = center.current
+            guard !observers.isEmpty else { return }
+            let command = mongoc_apm_command_started_get_command(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
+            let started = CommandStartedEvent(
+                commandName: String(cString: mongoc_apm_command_started_get_command_name(event)),
+                databaseName: String(cString: mongoc_apm_command_started_get_database_name(event)),
+                command: command,
+                requestID: mongoc_apm_command_started_get_request_id(event),
+                operationID: mongoc_apm_command_started_get_operation_id(event))
+            observers.forEach { $0.commandStarted(started) }
+        }
+        mongoc_apm_set_command_succeeded_cb(callbacks) { event in
+            guard let event, let center = CommandEventCenter.center(mongoc_apm_command_succeeded_get_context(event)) else { return }
+            let observers = center.current
+            guard !observers.isEmpty else { return }
+            let reply = mongoc_apm_command_succeeded_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
+            let succeeded = CommandSucceededEvent(
+                commandName: String(cString: mongoc_apm_command_succeeded_get_command_name(event)),
+                requestID: mongoc_apm_command_succeeded_get_request_id(event),
+                durationMicroseconds: mongoc_apm_command_succeeded_get_duration(event),
+                reply: reply)
+            observers.forEach { $0.commandSucceeded(succeeded) }
+        }
+        mongoc_apm_set_command_failed_cb(callbacks) { event in
+            guard let event, let center = CommandEventCenter.center(mongoc_apm_command_failed_get_context(event)) else { return }
+            let observers = center.current
+            guard !observers.isEmpty else { return }
+            var error = bson_error_t()
+            mongoc_apm_command_failed_get_error(event, &error)
+            let reply = mongoc_apm_command_failed_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) }
+            let failed = CommandFailedEvent(
+                commandName: String(cString: mongoc_apm_command_failed_get_command_name(event)),
+                requestID: mongoc_apm_command_failed_get_request_id(event),
+                durationMicroseconds: mongoc_apm_command_failed_get_duration(event),
+                error: MongoError(error, reply: reply))
+            observers.forEach { $0.commandFailed(failed) }
+        }
+        mongoc_client_pool_set_apm_callbacks(pool, callbacks, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    private static func center(_ context: UnsafeMutableRawPointer?) -> CommandEventCenter? {
+        context.map { Unmanaged<CommandEventCenter>.fromOpaque($0).takeUnretainedValue() }
+    }
+}

@@ -1,0 +1,49 @@
+internal import CTendrilMongoC
+
+/// Runs a libmongoc call that reports through `bson_error_t` and an uninitialised
+/// `bson_t *reply`, copies the reply out, and turns failure into a ``MongoError``.
+func performLibmongocCall(_ call: (OpaquePointer, UnsafeMutablePointer<bson_error_t>) -> Bool) throws -> BSONDocument {
+    var error = bson_error_t()
+    let reply: OpaquePointer = tendril_bson_alloc_uninitialized()
+    // An empty, inline bson_t: safe to destroy whether or not the call re-initialises it.
+    bson_init(reply)
+    defer {
+        bson_destroy(reply)
+        tendril_bson_free_struct(reply)
+    }
+    let succeeded = call(reply, &error)
+    let replyDocument = try? BSONDocument(validatingBorrowed: reply)
+    guard succeeded else { throw MongoError(error, reply: replyDocument) }
+    return replyDocument ?? BSONDocument()
+}
+
+/// Throws the ``MongoError`` a libmongoc call without a reply reported.
+func performLibmongocCall(_ call: (UnsafeMutablePointer<bson_error_t>) -> Bool) throws {
+    var error = bson_error_t()
+    guard call(&error) else { throw MongoError(error) }
+}
+
+extension BSONDocument {
+    /// Lends the `bson_t` to libmongoc, after refusing a document whose literal could not be encoded.
+    func withBSON<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+        try checkEncodable()
+        return try withExtendedLifetime(storage) { try body(storage.bson) }
+    }
+
+    /// A count in a reply (servers send int32 or int64), or 0 when absent.
+    func count(_ key: String) -> Int {
+        switch self[key] {
+        case .int32(let value)?: Int(value)
+        case .int64(let value)?: Int(value)
+        case .double(let value)?: Int(exactly: value) ?? 0
+        default: 0
+        }
+    }
+}
+
+/// Database and collection names reach libmongoc as C strings.
+func validateName(_ name: String, _ what: String) throws {
+    guard !name.isEmpty, !name.utf8.contains(0) else {
+        throw MongoError(kind: .invalidArgument, message: "invalid \(what) name \(name.debugDescription)")
+    }
+}

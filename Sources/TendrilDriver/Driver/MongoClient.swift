@@ -1,0 +1,57 @@
+/// A connection to MongoDB: a pool of connections shared safely by every thread and task.
+///
+/// ```swift
+/// let client = try MongoClient("mongodb://127.0.0.1:27017/?serverSelectionTimeoutMS=2000")
+/// let people = client.database("app").collection("people")
+/// try people.insertOne(["name": "Ada"])
+/// let ada = try await people.findOne(["name": "Ada"])   // async: runs off the cooperative pool
+/// ```
+///
+/// Every operation borrows a connection from libmongoc's `mongoc_client_pool_t` and returns it
+/// when done, so one `MongoClient` serves a whole program. Connection settings come from the URI
+/// (`maxPoolSize`, `waitQueueTimeoutMS`, `serverSelectionTimeoutMS`, `socketTimeoutMS`,
+/// `replicaSet`, `retryWrites`, TLS, credentials...).
+/// > Note: `MongoClient` is `Sendable` and thread-safe. Blocking methods wait on the network;
+/// from async code call the `async` variants, which run on Tendril's own threads. When the URI
+/// sets no `waitQueueTimeoutMS`, Tendril sets 30 seconds, so an exhausted pool throws
+/// ``MongoError/Kind/connectionPoolTimeout`` instead of waiting forever.
+public final class MongoClient: Sendable {
+    let pool: ConnectionPool
+
+    /// Connects lazily: nothing is sent until the first operation.
+    /// - Parameters:
+    ///   - uri: a MongoDB connection string.
+    ///   - appName: shown in server logs and `currentOp` (at most 128 bytes).
+    /// - Throws: ``MongoError`` `.invalidArgument` for an invalid URI or application name.
+    public init(_ uri: String, appName: String? = nil) throws {
+        pool = try ConnectionPool(uri: uri, appName: appName)
+    }
+
+    /// The database named `name` (created by MongoDB on first write).
+    public func database(_ name: String) -> MongoDatabase {
+        MongoDatabase(client: self, name: name)
+    }
+
+    /// Starts delivering every command this client sends to `observer` (see ``CommandRecorder``).
+    public func addCommandObserver(_ observer: any CommandObserver) {
+        pool.events.add(observer)
+    }
+
+    /// Stops delivering commands to `observer`.
+    public func removeCommandObserver(_ observer: any CommandObserver) {
+        pool.events.remove(observer)
+    }
+
+    /// The names of all databases on the server.
+    /// - Throws: ``MongoError``.
+    public func listDatabaseNames() throws -> [String] {
+        let reply = try database("admin").runCommand(["listDatabases": 1, "nameOnly": true])
+        return (reply["databases"]?.arrayValue ?? []).compactMap { $0.documentValue?["name"]?.stringValue }
+    }
+
+    /// The names of all databases on the server.
+    /// - Throws: ``MongoError``.
+    public func listDatabaseNames() async throws -> [String] {
+        try await BlockingExecutor.shared.run { try self.listDatabaseNames() }
+    }
+}

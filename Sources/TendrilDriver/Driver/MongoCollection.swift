@@ -1,0 +1,249 @@
+internal import CTendrilMongoC
+
+/// A collection: CRUD, counts, aggregation, indexes and bulk writes, blocking or async.
+///
+/// ```swift
+/// let people = client.database("app").collection("people")
+/// let id = try people.insertOne(["name": "Ada", "age": 36]).insertedID
+/// try people.updateOne(["_id": id], ["$inc": ["age": 1]])
+/// for try await person in try people.find(["age": ["$gt": 30]]) { print(person) }
+/// ```
+/// > Note: Blocking methods wait on the network. In async code use the `async` variants: they
+/// run the same calls on Tendril's own threads, never on Swift's cooperative pool.
+public struct MongoCollection: Sendable {
+    /// The database this collection belongs to.
+    public let database: MongoDatabase
+    /// The collection name.
+    public let name: String
+
+    var client: MongoClient { database.client }
+
+    /// Lends a `mongoc_collection_t` (on a pooled client) to `body`.
+    func withCollection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+        try validateName(database.name, "database")
+        try validateName(name, "collection")
+        return try client.pool.withClient { client in
+            let collection = mongoc_client_get_collection(client, database.name, name)
+            defer { mongoc_collection_destroy(collection) }
+            guard let collection else {
+                throw MongoError(kind: .invalidArgument, message: "cannot open collection \(database.name).\(name)")
+            }
+            return try body(collection)
+        }
+    }
+
+    // MARK: Reading
+
+    /// The documents matching `filter`, streamed through a server cursor.
+    /// - Throws: ``MongoError`` `.invalidArgument` for invalid options; network and server
+    ///   errors surface from the cursor's `next()`.
+    public func find(_ filter: BSONDocument = [:], options: FindOptions = FindOptions()) throws -> MongoCursor {
+        try validateName(database.name, "database")
+        try validateName(name, "collection")
+        let optionsDocument = try options.document()
+        let client = try self.client.pool.pop()
+        do {
+            let cursor: OpaquePointer = try filter.withBSON { filter in
+                try optionsDocument.withBSON { opts in
+                    let collection = mongoc_client_get_collection(client, database.name, name)
+                    defer { mongoc_collection_destroy(collection) }
+                    guard let cursor = mongoc_collection_find_with_opts(collection, filter, opts, nil) else {
+                        throw MongoError(kind: .invalidArgument, message: "libmongoc refused the find")
+                    }
+                    return cursor
+                }
+            }
+            return try MongoCursor(cursor: cursor, client: client, pool: self.client.pool)
+        } catch {
+            self.client.pool.push(client)
+            throw error
+        }
+    }
+
+    /// The first document matching `filter` (in `sort` order), or nil.
+    /// - Throws: ``MongoError``.
+    public func findOne(_ filter: BSONDocument = [:], projection: BSONDocument? = nil,
+                        sort: BSONDocument? = nil) throws -> BSONDocument? {
+        let options = FindOptions(projection: projection, sort: sort, limit: 1, extra: ["singleBatch": true])
+        let cursor = try find(filter, options: options)
+        defer { cursor.close() }
+        return try cursor.next()
+    }
+
+    /// How many documents match `filter` (an exact count, via an aggregation).
+    /// - Throws: ``MongoError``.
+    public func countDocuments(_ filter: BSONDocument = [:]) throws -> Int {
+        try withCollection { collection in
+            try filter.withBSON { filter in
+                var error = bson_error_t()
+                let count = mongoc_collection_count_documents(collection, filter, nil, nil, nil, &error)
+                guard count >= 0 else { throw MongoError(error) }
+                return Int(count)
+            }
+        }
+    }
+
+    /// Runs an aggregation pipeline and streams its results.
+    ///
+    /// ```swift
+    /// let totals = try orders.aggregate([["$group": ["_id": "$customer", "total": ["$sum": "$amount"]]]])
+    /// ```
+    /// - Throws: ``MongoError``; server errors may surface from the cursor's `next()`.
+    public func aggregate(_ pipeline: [BSONDocument], batchSize: Int? = nil) throws -> MongoCursor {
+        try validateName(database.name, "database")
+        try validateName(name, "collection")
+        let pipelineDocument: BSONDocument = try BSONDocument().appending("pipeline", .array(pipeline.map(BSONValue.document)))
+        var options = BSONDocument()
+        if let batchSize, let size = Int32(exactly: batchSize), size >= 0 {
+            try options.append("batchSize", .int32(size))
+        }
+        let client = try self.client.pool.pop()
+        do {
+            let cursor: OpaquePointer = try pipelineDocument.withBSON { pipeline in
+                try options.withBSON { opts in
+                    let collection = mongoc_client_get_collection(client, database.name, name)
+                    defer { mongoc_collection_destroy(collection) }
+                    guard let cursor = mongoc_collection_aggregate(collection, MONGOC_QUERY_NONE, pipeline, opts, nil) else {
+                        throw MongoError(kind: .invalidArgument, message: "libmongoc refused the aggregate")
+                    }
+                    return cursor
+                }
+            }
+            return try MongoCursor(cursor: cursor, client: client, pool: self.client.pool)
+        } catch {
+            self.client.pool.push(client)
+            throw error
+        }
+    }
+
+    // MARK: Writing
+
+    /// Inserts `document`, giving it a new ObjectId `_id` first when it has none.
+    /// - Throws: ``MongoError`` (`isDuplicateKey` for a unique-index violation).
+    @discardableResult
+    public func insertOne(_ document: BSONDocument) throws -> InsertOneResult {
+        let (withID, id) = try Self.ensuringID(document)
+        try withCollection { collection in
+            try withID.withBSON { document in
+                _ = try performLibmongocCall { reply, error in
+                    mongoc_collection_insert_one(collection, document, nil, reply, error)
+                }
+            }
+        }
+        return InsertOneResult(insertedID: id)
+    }
+
+    /// Inserts `documents` in one round trip (split by libmongoc at the server's batch limits).
+    /// - Parameter ordered: stop at the first failure (true) or try every document (false).
+    /// - Throws: ``MongoError`` `.write`; `reply` holds `writeErrors` and `insertedCount`.
+    @discardableResult
+    public func insertMany(_ documents: [BSONDocument], ordered: Bool = true) throws -> InsertManyResult {
+        guard !documents.isEmpty else { return InsertManyResult(insertedCount: 0, insertedIDs: []) }
+        let prepared = try documents.map(Self.ensuringID)
+        let options: BSONDocument = ["ordered": .bool(ordered)]
+        let reply: BSONDocument = try withCollection { collection in
+            try withBorrowedBSONs(prepared.map(\.0)) { pointers in
+                try options.withBSON { opts in
+                    try performLibmongocCall { reply, error in
+                        pointers.withUnsafeMutableBufferPointer { buffer in
+                            mongoc_collection_insert_many(collection, buffer.baseAddress, buffer.count, opts, reply, error)
+                        }
+                    }
+                }
+            }
+        }
+        return InsertManyResult(insertedCount: reply.count("insertedCount"), insertedIDs: prepared.map(\.1))
+    }
+
+    /// Updates the first document matching `filter` with the operators in `update`.
+    /// - Throws: ``MongoError``.
+    @discardableResult
+    public func updateOne(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool = false) throws -> UpdateResult {
+        try runUpdate(filter, update, upsert: upsert, mongoc_collection_update_one)
+    }
+
+    /// Updates every document matching `filter` with the operators in `update`.
+    /// - Throws: ``MongoError``.
+    @discardableResult
+    public func updateMany(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool = false) throws -> UpdateResult {
+        try runUpdate(filter, update, upsert: upsert, mongoc_collection_update_many)
+    }
+
+    /// Replaces the first document matching `filter` with `replacement` (which holds no operators).
+    /// - Throws: ``MongoError``.
+    @discardableResult
+    public func replaceOne(_ filter: BSONDocument, _ replacement: BSONDocument, upsert: Bool = false) throws -> UpdateResult {
+        try runUpdate(filter, replacement, upsert: upsert, mongoc_collection_replace_one)
+    }
+
+    /// Deletes the first document matching `filter`.
+    /// - Throws: ``MongoError``.
+    @discardableResult
+    public func deleteOne(_ filter: BSONDocument) throws -> DeleteResult {
+        try runDelete(filter, mongoc_collection_delete_one)
+    }
+
+    /// Deletes every document matching `filter` (`[:]` empties the collection).
+    /// - Throws: ``MongoError``.
+    @discardableResult
+    public func deleteMany(_ filter: BSONDocument) throws -> DeleteResult {
+        try runDelete(filter, mongoc_collection_delete_many)
+    }
+
+    /// Drops the collection with its indexes; dropping a missing collection is not an error.
+    /// - Throws: ``MongoError``.
+    public func drop() throws {
+        do {
+            try withCollection { collection in
+                try performLibmongocCall { error in mongoc_collection_drop_with_opts(collection, nil, error) }
+            }
+        } catch let error as MongoError where error.code == 26 {
+            return  // NamespaceNotFound: already gone, as MongoDB 7 itself reports.
+        }
+    }
+
+    // MARK: Helpers
+
+    private typealias UpdateCall = (OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<bson_error_t>?) -> Bool
+    private typealias DeleteCall = (OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<bson_error_t>?) -> Bool
+
+    private func runUpdate(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool, _ call: UpdateCall) throws -> UpdateResult {
+        let options: BSONDocument = ["upsert": .bool(upsert)]
+        let reply = try withCollection { collection in
+            try filter.withBSON { filter in
+                try update.withBSON { update in
+                    try options.withBSON { opts in
+                        try performLibmongocCall { reply, error in call(collection, filter, update, opts, reply, error) }
+                    }
+                }
+            }
+        }
+        return UpdateResult(reply: reply)
+    }
+
+    private func runDelete(_ filter: BSONDocument, _ call: DeleteCall) throws -> DeleteResult {
+        let reply = try withCollection { collection in
+            try filter.withBSON { filter in
+                try performLibmongocCall { reply, error in call(collection, filter, nil, reply, error) }
+            }
+        }
+        return DeleteResult(deletedCount: reply.count("deletedCount"))
+    }
+
+    /// Returns the document with an `_id` first (a new ObjectId if it had none), and that id.
+    static func ensuringID(_ document: BSONDocument) throws -> (BSONDocument, BSONValue) {
+        try document.checkEncodable()
+        if let id = document["_id"] { return (document, id) }
+        let id = BSONValue.objectID(ObjectID())
+        var withID: BSONDocument = ["_id": id]
+        for (key, value) in document { try withID.append(key, value) }
+        return (withID, id)
+    }
+}
+
+/// Lends the `bson_t` of every document at once (for libmongoc's array parameters).
+func withBorrowedBSONs<R>(_ documents: [BSONDocument], _ body: (inout [OpaquePointer?]) throws -> R) throws -> R {
+    for document in documents { try document.checkEncodable() }
+    var pointers: [OpaquePointer?] = documents.map { $0.storage.bson }
+    return try withExtendedLifetime(documents) { try body(&pointers) }
+}

@@ -1,0 +1,167 @@
+internal import CTendrilMongoC
+import Foundation
+
+/// A server-side cursor, streamed batch by batch: only the current batch is held in memory.
+///
+/// ```swift
+/// let cursor = try people.find(["age": ["$gte": 21]], options: FindOptions(batchSize: 500))
+/// while let person = try cursor.next() { print(person["name"] ?? nil) }
+///
+/// for try await person in try people.find() { ... }    // async, off the cooperative pool
+/// ```
+/// Each document is copied out of libmongoc's batch before the next is read, so no borrowed
+/// `bson_t` outlives `mongoc_cursor_next`. When the cursor is exhausted it frees its server
+/// resources at once; when it is dropped (or ``close()`` is called) before that, libmongoc sends
+/// one `killCursors`.
+/// > Note: A cursor holds one pooled connection until it is exhausted or closed. It may cross
+/// tasks and threads; calls on it are serialised by a lock.
+public final class MongoCursor: @unchecked Sendable {
+    // All mutable state below is guarded by `lock`.
+    private let lock = NSLock()
+    private var cursor: OpaquePointer?
+    private var client: OpaquePointer?
+    private let pool: ConnectionPool
+
+    /// Takes ownership of `cursor` and of the pooled `client` it runs on.
+    init(cursor: OpaquePointer, client: OpaquePointer, pool: ConnectionPool) throws {
+        self.cursor = cursor
+        self.client = client
+        self.pool = pool
+        // Invalid options are reported before any I/O; surface them now, not at the first next().
+        var error = bson_error_t()
+        if mongoc_cursor_error(cursor, &error) {
+            release()
+            throw MongoError(error)
+        }
+    }
+
+    /// The next document, or nil when the cursor is exhausted (then always nil).
+    /// - Throws: ``MongoError`` when a `getMore` fails (network, CursorNotFound, ...); the
+    ///   documents already returned stay valid. ``BSONError`` when the server sent invalid BSON.
+    public func next() throws -> BSONDocument? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let cursor else { return nil }
+        var document: OpaquePointer?
+        if mongoc_cursor_next(cursor, &document), let document {
+            return try BSONDocument(validatingBorrowed: document)
+        }
+        // A second mongoc_cursor_next after `false` would turn a clean end into an error,
+        // so the cursor is released right here, clean end or not.
+        var error = bson_error_t()
+        var replyPointer: OpaquePointer?
+        if mongoc_cursor_error_document(cursor, &error, &replyPointer) {
+            let reply = replyPointer.flatMap { try? BSONDocument(validatingBorrowed: $0) }
+            release()
+            throw MongoError(error, reply: reply)
+        }
+        release()
+        return nil
+    }
+
+    /// True once the cursor is exhausted, failed or closed.
+    public var isClosed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cursor == nil
+    }
+
+    /// Reads every remaining document into an array.
+    /// > Note: Holds the whole result in memory; prefer ``next()`` or `for try await` for large results.
+    /// - Throws: as ``next()``.
+    public func toArray() throws -> [BSONDocument] {
+        var documents: [BSONDocument] = []
+        while let document = try next() { documents.append(document) }
+        return documents
+    }
+
+    /// Calls `body` with each remaining document, streaming.
+    /// - Throws: what `body` or ``next()`` throws.
+    public func forEach(_ body: (BSONDocument) throws -> Void) throws {
+        while let document = try next() { try body(document) }
+    }
+
+    /// Closes the cursor early; libmongoc sends `killCursors` if the server still holds it.
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        release()
+    }
+
+    /// Requires `lock` (or exclusive access). Destroying first lets libmongoc send
+    /// killCursors on the connection before it returns to the pool.
+    private func release() {
+        if let cursor { mongoc_cursor_destroy(cursor) }
+        if let client { pool.push(client) }
+        cursor = nil
+        client = nil
+    }
+
+    deinit {
+        release()
+    }
+}
+
+extension MongoCursor: AsyncSequence {
+    public typealias Element = BSONDocument
+
+    /// Fetches documents on Tendril's blocking threads, never on the cooperative pool, a few
+    /// dozen per hop so the thread hand-off is not paid per document.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        static let documentsPerHop = 64
+
+        let cursor: MongoCursor
+        private var buffered: [BSONDocument] = []
+        private var position = 0
+        private var pendingError: (any Error)?
+
+        init(cursor: MongoCursor) {
+            self.cursor = cursor
+        }
+
+        public mutating func next() async throws -> BSONDocument? {
+            if position == buffered.count {
+                if let pendingError {
+                    self.pendingError = nil
+                    throw pendingError
+                }
+                let cursor = self.cursor
+                let fetched = try await BlockingExecutor.shared.run { cursor.nextChunk(upTo: Self.documentsPerHop) }
+                buffered = fetched.documents
+                position = 0
+                pendingError = fetched.error
+                if buffered.isEmpty {
+                    if let pendingError {
+                        self.pendingError = nil
+                        throw pendingError
+                    }
+                    return nil
+                }
+            }
+            defer { position += 1 }
+            return buffered[position]
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(cursor: self)
+    }
+
+    /// Up to `limit` documents; an error ends the chunk and is reported after the documents before it.
+    struct Chunk: Sendable {
+        var documents: [BSONDocument]
+        var error: (any Error)?
+    }
+
+    func nextChunk(upTo limit: Int) -> Chunk {
+        var chunk = Chunk(documents: [])
+        do {
+            while chunk.documents.count < limit, let document = try next() {
+                chunk.documents.append(document)
+            }
+        } catch {
+            chunk.error = error
+        }
+        return chunk
+    }
+}

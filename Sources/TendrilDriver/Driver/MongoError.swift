@@ -1,0 +1,122 @@
+internal import CTendrilMongoC
+
+/// An error from the driver: what failed, with libmongoc's domain, code and message.
+///
+/// ```swift
+/// do {
+///     try people.insertOne(["_id": 1, "name": "Ada"])
+/// } catch let error as MongoError where error.isDuplicateKey {
+///     print("already there:", error.message)
+/// } catch let error as MongoError where error.kind == .serverSelection {
+///     print("no server reachable within serverSelectionTimeoutMS")
+/// }
+/// ```
+public struct MongoError: Error, Sendable, CustomStringConvertible {
+    /// The category of failure, derived from libmongoc's error domain and code.
+    public enum Kind: String, Sendable, Equatable {
+        /// No suitable server answered within `serverSelectionTimeoutMS`.
+        case serverSelection
+        /// A socket failed: connect, read, write, hang-up or timeout.
+        case network
+        /// The server sent something libmongoc could not understand.
+        case `protocol`
+        /// Authentication failed.
+        case authentication
+        /// The server rejected a command (the `code` is the server's error code).
+        case command
+        /// The server rejected one or more writes (see `reply["writeErrors"]`; ``isDuplicateKey``).
+        case write
+        /// The write happened but its write concern was not satisfied.
+        case writeConcern
+        /// A document could not be encoded or decoded.
+        case bson
+        /// An argument is invalid: a bad URI, option, name or document.
+        case invalidArgument
+        /// No pooled connection became free within `waitQueueTimeoutMS`.
+        case connectionPoolTimeout
+        /// A cursor was misused or failed (for example CursorNotFound from the server).
+        case cursor
+        /// Anything else libmongoc reports.
+        case client
+    }
+
+    /// The category of failure.
+    public let kind: Kind
+    /// libmongoc's error domain (`MONGOC_ERROR_*`), or 0 for errors raised by Tendril itself.
+    public let domain: UInt32
+    /// libmongoc's or the server's error code.
+    public let code: UInt32
+    /// The message, as libmongoc or the server wrote it.
+    public let message: String
+    /// The server's reply or error document, when there was one.
+    public let reply: BSONDocument?
+
+    /// Creates an error; Tendril's own errors use domain 0.
+    public init(kind: Kind, domain: UInt32 = 0, code: UInt32 = 0, message: String, reply: BSONDocument? = nil) {
+        self.kind = kind
+        self.domain = domain
+        self.code = code
+        self.message = message
+        self.reply = reply
+    }
+
+    /// True when a unique index rejected the write (server codes 11000, 11001, 12582).
+    public var isDuplicateKey: Bool {
+        let duplicateCodes: Set<Int> = [11000, 11001, 12582]
+        if duplicateCodes.contains(Int(code)) { return true }
+        let writeErrors = reply?["writeErrors"]?.arrayValue ?? []
+        return writeErrors.contains { duplicateCodes.contains($0.documentValue?["code"]?.intValue ?? 0) }
+    }
+
+    /// The server's error labels, such as `RetryableWriteError` or `TransientTransactionError`.
+    public var errorLabels: [String] {
+        (reply?["errorLabels"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    public var description: String {
+        "MongoError.\(kind.rawValue) (domain \(domain), code \(code)): \(message)"
+    }
+}
+
+extension MongoError {
+    init(_ error: bson_error_t, reply: BSONDocument? = nil) {
+        let domain = error.domain
+        let code = error.code
+        let kind: Kind
+        switch domain {
+        case MONGOC_ERROR_SERVER_SELECTION.rawValue:
+            kind = .serverSelection
+        case MONGOC_ERROR_STREAM.rawValue:
+            kind = .network
+        case MONGOC_ERROR_PROTOCOL.rawValue:
+            kind = .protocol
+        case MONGOC_ERROR_CLIENT.rawValue where code == MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue,
+             MONGOC_ERROR_SASL.rawValue, MONGOC_ERROR_SCRAM.rawValue:
+            kind = .authentication
+        case MONGOC_ERROR_CLIENT.rawValue where code == MONGOC_ERROR_CLIENT_TOO_BIG.rawValue:
+            kind = .invalidArgument
+        case MONGOC_ERROR_BSON.rawValue:
+            kind = .bson
+        case MONGOC_ERROR_COMMAND.rawValue where code == MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue,
+             MONGOC_ERROR_NAMESPACE.rawValue:
+            kind = .invalidArgument
+        case MONGOC_ERROR_CURSOR.rawValue:
+            kind = .cursor
+        case MONGOC_ERROR_WRITE_CONCERN.rawValue:
+            kind = .writeConcern
+        case MONGOC_ERROR_COLLECTION.rawValue, MONGOC_ERROR_INSERT.rawValue:
+            kind = .write
+        case MONGOC_ERROR_SERVER.rawValue, MONGOC_ERROR_QUERY.rawValue, MONGOC_ERROR_COMMAND.rawValue:
+            if reply?["writeErrors"]?.arrayValue?.isEmpty == false {
+                kind = .write
+            } else if code == 43 {
+                kind = .cursor
+            } else {
+                kind = .command
+            }
+        default:
+            kind = .client
+        }
+        self.init(kind: kind, domain: domain, code: code, message: error.messageText, reply: reply)
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import TendrilDriver
+
+@Suite("BSONDocument")
+struct BSONDocumentTests {
+    @Test("literals build documents that read back by key and in order")
+    func literalsAndReading() throws {
+        let id = ObjectID()
+        let document: BSONDocument = [
+            "name": "Ada", "born": 1815, "big": .int64(1 << 40), "ratio": 1.5, "alive": false,
+            "id": .objectID(id), "nested": ["level": ["deep": true]], "tags": ["math", "poetry"], "nothing": .null,
+        ]
+        #expect(document.keys == ["name", "born", "big", "ratio", "alive", "id", "nested", "tags", "nothing"])
+        #expect(document["name"] == "Ada")
+        #expect(document["born"] == .int32(1815))
+        #expect(document["big"]?.intValue == 1 << 40)
+        #expect(document["ratio"]?.doubleValue == 1.5)
+        #expect(document["alive"]?.boolValue == false)
+        #expect(document["id"]?.objectIDValue == id)
+        #expect(document["nested"]?.documentValue?["level"]?.documentValue?["deep"] == true)
+        #expect(document["tags"]?.arrayValue == ["math", "poetry"])
+        #expect(document["nothing"]?.isNull == true)
+        #expect(document["missing"] == nil)
+        #expect(document.count == 9)
+        #expect(document.map(\.key) == document.keys)
+    }
+
+    @Test("appending, replacing and removing keep order and copy on write")
+    func mutation() throws {
+        var original: BSONDocument = ["a": 1, "b": 2]
+        let snapshot = original
+        try original.append("c", 3)
+        try original.setValue("two", forKey: "b")
+        #expect(original.keys == ["a", "b", "c"])
+        #expect(original["b"] == "two")
+        #expect(snapshot.keys == ["a", "b"], "a copy is unaffected by later mutation")
+        #expect(original.removeValue(forKey: "a") == 1)
+        #expect(original.keys == ["b", "c"])
+        #expect(original.removeValue(forKey: "zzz") == nil)
+    }
+
+    @Test("equality is byte equality: order and numeric type matter")
+    func equality() {
+        let first: BSONDocument = ["a": 1, "b": 2]
+        #expect(first == ["a": 1, "b": 2])
+        #expect(first != ["b": 2, "a": 1])
+        #expect(first != ["a": .int64(1), "b": 2])
+        #expect(Set([first, ["a": 1, "b": 2]]).count == 1)
+    }
+
+    @Test("a key with a NUL byte is refused, never truncated")
+    func nulKeys() throws {
+        var document = BSONDocument()
+        #expect(throws: BSONError(.invalidKey, "key \"a\\0b\" contains a NUL byte, which BSON cannot encode")) {
+            try document.append("a\0b", 1)
+        }
+        #expect(document.isEmpty, "a failed append leaves the document unchanged")
+        let literal: BSONDocument = ["ok": 1, "bad\0key": 2]
+        #expect(literal.encodingError?.kind == .invalidKey)
+        #expect(throws: BSONError.self) { try literal.checkEncodable() }
+    }
+
+    @Test("strings with embedded NUL bytes and non-ASCII text round-trip")
+    func textRoundTrip() throws {
+        let document: BSONDocument = ["s": "a\0b — ☃", "code": .javascript("x\0y"), "sym": .symbol("é")]
+        let reread = try BSONDocument(bytes: document.bytes)
+        #expect(reread["s"] == "a\0b — ☃")
+        #expect(reread["code"] == .javascript("x\0y"))
+        #expect(reread["sym"] == .symbol("é"))
+    }
+
+    @Test("malformed bytes are rejected with a typed error")
+    func malformedBytes() {
+        let cases: [[UInt8]] = [
+            [], [0x05, 0, 0], [0x06, 0, 0, 0, 0], [0x05, 0, 0, 0, 1],
+            [0x0C, 0, 0, 0, 0x02, 0x61, 0, 0xFF, 0xFF, 0xFF, 0x7F, 0],   // string length past the end
+            [0x0A, 0, 0, 0, 0x99, 0x61, 0, 0, 0, 0],                     // unknown type byte
+        ]
+        for bytes in cases {
+            #expect(throws: BSONError.self, "\(bytes)") { try BSONDocument(bytes: bytes) }
+        }
+    }
+
+    @Test("invalid UTF-8 in a string is rejected")
+    func invalidUTF8() throws {
+        var bytes = (["s": "ab"] as BSONDocument).bytes
+        bytes[11] = 0xFF   // header 4, type 1, "s\0" 2, length 4: the text starts at offset 11
+        #expect(throws: BSONError(.invalidUTF8, "invalid UTF-8 in the element at byte offset 4")) {
+            try BSONDocument(bytes: bytes)
+        }
+    }
+
+    @Test("nesting deeper than 100 levels is rejected before libbson recurses")
+    func nestingDepth() throws {
+        func nested(_ depth: Int) -> [UInt8] {
+            // {"a": {"a": ... {} }} written as bytes in one pass, so building does not recurse either.
+            var bytes: [UInt8] = []
+            for level in 0..<depth {
+                let length = UInt32(5 + 8 * (depth - level))
+                bytes += withUnsafeBytes(of: length.littleEndian, Array.init) + [0x03, 0x61, 0]
+            }
+            bytes += [5, 0, 0, 0, 0] + [UInt8](repeating: 0, count: depth)
+            return bytes
+        }
+        #expect(throws: Never.self) { try BSONDocument(bytes: nested(100)) }
+        #expect(throws: BSONError.self) { try BSONDocument(bytes: nested(101)) }
+        #expect(throws: BSONError.self) { try BSONDocument(bytes: nested(100_000)) }
+    }
+
+    @Test("BSONDocument(bytes:) copies: later changes to the input do not leak in")
+    func copiesInput() throws {
+        var bytes = (["n": 1] as BSONDocument).bytes
+        let document = try BSONDocument(bytes: bytes)
+        bytes[bytes.count - 2] = 9
+        #expect(document["n"] == 1)
+    }
+
+    @Test("extended JSON round-trips in canonical and relaxed forms")
+    func extendedJSON() throws {
+        let document: BSONDocument = ["n": 1, "l": .int64(2), "d": 1.5, "when": .datetime(BSONDateTime(millisecondsSinceEpoch: 0))]
+        #expect(try BSONDocument(extendedJSON: document.canonicalExtendedJSON) == document)
+        #expect(document.relaxedExtendedJSON.contains("\"n\" : 1"))
+        #expect(throws: BSONError.self) { try BSONDocument(extendedJSON: "{\"a\": ") }
+    }
+}
+
+@Suite("ObjectID, Decimal128 and datetimes")
+struct BSONScalarTests {
+    @Test("generated ObjectIDs are unique, ordered and timestamped now")
+    func objectIDGeneration() throws {
+        let ids = (0..<1000).map { _ in ObjectID() }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.sorted() == ids, "the counter makes ids of one process increase")
+        #expect(abs(ids[0].timestamp.timeIntervalSinceNow) < 300)
+    }
+
+    @Test("ObjectIDs parse from and print to 24 hex digits")
+    func objectIDParsing() throws {
+        let id = try ObjectID("507f1f77bcf86cd799439011")
+        #expect(id.hex == "507f1f77bcf86cd799439011")
+        #expect(try ObjectID("507F1F77BCF86CD799439011") == id)
+        #expect(id.timestamp == Date(timeIntervalSince1970: 0x507f1f77))
+        for bad in ["", "507f1f77bcf86cd79943901", "507f1f77bcf86cd79943901g", "507f1f77bcf86cd7994390111"] {
+            #expect(throws: BSONError.self, "\(bad)") { try ObjectID(bad) }
+        }
+        #expect(throws: BSONError.self) { try ObjectID(bytes: [1, 2, 3]) }
+    }
+
+    @Test("Decimal128 round-trips its string form", arguments: ["0", "-0", "1.5", "1E+6144", "-1.23E-6000", "NaN", "Infinity"])
+    func decimal128(text: String) throws {
+        let value = try Decimal128(text)
+        #expect(try Decimal128(value.description) == value)
+    }
+
+    @Test("Decimal128 rejects invalid text")
+    func decimal128Invalid() {
+        for bad in ["", "abc", "1.2.3", "1\u{0}2", "1E+99999"] {
+            #expect(throws: BSONError.self, "\(bad)") { try Decimal128(bad) }
+        }
+    }
+
+    @Test("datetimes keep exact milliseconds and convert to Date")
+    func datetimes() {
+        let instant = BSONDateTime(millisecondsSinceEpoch: 1_700_000_000_123)
+        #expect(instant.date == Date(timeIntervalSince1970: 1_700_000_000.123))
+        #expect(BSONDateTime(instant.date).millisecondsSinceEpoch == 1_700_000_000_123)
+    }
+}
