@@ -31,17 +31,17 @@ final class ConnectionPool: @unchecked Sendable {
             throw MongoError(kind: .invalidArgument, domain: error.domain, code: error.code,
                              message: "cannot create a client pool: \(error.messageText)")
         }
+        // Every fallible step comes before the handles are stored: once all stored properties
+        // are set, a throwing init runs deinit, which destroys them.
+        if let appName, !mongoc_client_pool_set_appname(pool, appName) {
+            mongoc_client_pool_destroy(pool)
+            mongoc_uri_destroy(uri)
+            throw MongoError(kind: .invalidArgument,
+                             message: "invalid application name (at most 128 bytes): \(appName.debugDescription)")
+        }
+        mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
         self.uri = uri
         self.pool = pool
-        mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
-        if let appName {
-            guard mongoc_client_pool_set_appname(pool, appName) else {
-                mongoc_client_pool_destroy(pool)
-                mongoc_uri_destroy(uri)
-                throw MongoError(kind: .invalidArgument,
-                                 message: "invalid application name (at most 128 bytes): \(appName.debugDescription)")
-            }
-        }
         events.install(on: pool)
     }
 

@@ -5,6 +5,13 @@ import TendrilDriver
 /// The server under test: `$MONGODB_URI`, set by `scripts/test.sh` (which starts a local
 /// nx-27017) or by the developer (a real mongod). Each test gets a database of its own.
 enum TestServer {
+    /// True when `scripts/with-test-server.sh` started nx-27017 for this run. Tests of behaviour
+    /// where nx differs from MongoDB wrap it in `withKnownIssue(..., when: isNX)`: strict against
+    /// a real mongod, recorded (and re-checked) against nx. See docs/server-compatibility.md.
+    static var isNX: Bool {
+        ProcessInfo.processInfo.environment["TENDRIL_TEST_SERVER"] == "nx-27017"
+    }
+
     static func uri() throws -> String {
         guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
             Issue.record("""

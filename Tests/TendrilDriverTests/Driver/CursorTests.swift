@@ -1,0 +1,83 @@
+import Testing
+@testable import TendrilDriver
+
+@Suite("Cursors against the test server")
+struct CursorTests {
+    @Test("a cursor over 20,000 documents with batch size 100 streams them all in getMores")
+    func streamsInBatches() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let numbers = database.collection("numbers")
+            for chunk in stride(from: 0, to: 20_000, by: 5_000) {
+                try await numbers.insertMany((chunk..<chunk + 5_000).map { ["n": .int32(Int32($0))] })
+            }
+            recorder.reset()
+            var seen = 0
+            var expected: Int32 = 0
+            for try await document in try await numbers.find([:], options: FindOptions(sort: ["n": 1], batchSize: 100)) {
+                #expect(document["n"] == .int32(expected))
+                expected += 1
+                seen += 1
+            }
+            #expect(seen == 20_000)
+            #expect(recorder.count(of: "find") == 1)
+            // 200 batches of 100: 199 getMores, plus one empty final getMore when the server
+            // only learns it is exhausted on the next request (MongoDB may do either).
+            let getMores = recorder.commands(named: "getMore")
+            #expect((199...200).contains(getMores.count))
+            #expect(getMores.allSatisfy { $0["batchSize"]?.intValue == 100 })
+            let batches = recorder.succeededEvents.compactMap { $0.reply["cursor"]?.documentValue }
+                .map { ($0["firstBatch"] ?? $0["nextBatch"])?.arrayValue?.count ?? 0 }
+            #expect(batches.allSatisfy { $0 <= 100 })
+            #expect(batches.reduce(0, +) == 20_000)
+            #expect(recorder.count(of: "killCursors") == 0, "an exhausted cursor needs no killCursors")
+        }
+    }
+
+    @Test("abandoning a cursor early sends exactly one killCursors; closing twice sends no more")
+    func abandonedCursorIsKilled() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let numbers = database.collection("numbers")
+            try numbers.insertMany((0..<100).map { ["_id": .int32(Int32($0))] })
+            recorder.reset()
+            do {
+                let cursor = try numbers.find([:], options: FindOptions(batchSize: 10))
+                for _ in 0..<15 { _ = try cursor.next() }
+            }   // dropped here
+            #expect(recorder.count(of: "killCursors") == 1)
+
+            let closed = try numbers.find([:], options: FindOptions(batchSize: 10))
+            _ = try closed.next()
+            closed.close()
+            closed.close()
+            #expect(try closed.next() == nil)
+            #expect(closed.isClosed)
+            #expect(recorder.count(of: "killCursors") == 2)
+            let killed = recorder.commands(named: "killCursors")
+            #expect(killed.allSatisfy { $0["killCursors"] == "numbers" })
+        }
+    }
+
+    @Test("a cursor that read every document sends no killCursors and keeps returning nil")
+    func exhaustedCursor() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let numbers = database.collection("numbers")
+            try numbers.insertMany((0..<25).map { ["_id": .int32(Int32($0))] })
+            recorder.reset()
+            let cursor = try numbers.find([:], options: FindOptions(batchSize: 10))
+            #expect(try cursor.toArray().count == 25)
+            #expect(try cursor.next() == nil)
+            #expect(try cursor.next() == nil)
+            #expect(recorder.count(of: "killCursors") == 0)
+        }
+    }
+
+    @Test("invalid find options are refused at find(), with nothing sent")
+    func invalidOptions() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            recorder.reset()
+            #expect(throws: MongoError.self) { try database.collection("c").find([:], options: FindOptions(limit: -1)) }
+            #expect(throws: MongoError.self) { try database.collection("c").find([:], options: FindOptions(batchSize: Int(Int32.max) + 1)) }
+            #expect(recorder.startedEvents.isEmpty)
+        }
+    }
+}
