@@ -70,16 +70,9 @@ extension MongoCollection {
     /// The collection's index specifications, as the server lists them.
     /// - Throws: ``MongoError``.
     public func listIndexes() throws -> [BSONDocument] {
-        try validateName(database.name, "database")
-        try validateName(name, "collection")
-        let client = try self.client.pool.pop()
-        let collection = mongoc_client_get_collection(client, database.name, name)
-        defer { mongoc_collection_destroy(collection) }
-        guard let cursor = mongoc_collection_find_indexes_with_opts(collection, nil) else {
-            self.client.pool.push(client)
-            throw MongoError(kind: .invalidArgument, message: "libmongoc refused listIndexes")
+        let indexCursor = try openCursor("listIndexes") { collection in
+            mongoc_collection_find_indexes_with_opts(collection, nil)
         }
-        let indexCursor = try MongoCursor(cursor: cursor, client: client, pool: self.client.pool)
         do {
             return try indexCursor.toArray()
         } catch let error as MongoError where error.code == 26 {

@@ -38,25 +38,11 @@ public struct MongoCollection: Sendable {
     /// - Throws: ``MongoError`` `.invalidArgument` for invalid options; network and server
     ///   errors surface from the cursor's `next()`.
     public func find(_ filter: BSONDocument = [:], options: FindOptions = FindOptions()) throws -> MongoCursor {
-        try validateName(database.name, "database")
-        try validateName(name, "collection")
         let optionsDocument = try options.document()
-        let client = try self.client.pool.pop()
-        do {
-            let cursor: OpaquePointer = try filter.withBSON { filter in
-                try optionsDocument.withBSON { opts in
-                    let collection = mongoc_client_get_collection(client, database.name, name)
-                    defer { mongoc_collection_destroy(collection) }
-                    guard let cursor = mongoc_collection_find_with_opts(collection, filter, opts, nil) else {
-                        throw MongoError(kind: .invalidArgument, message: "libmongoc refused the find")
-                    }
-                    return cursor
-                }
+        return try openCursor("find") { collection in
+            try filter.withBSON { filter in
+                try optionsDocument.withBSON { opts in mongoc_collection_find_with_opts(collection, filter, opts, nil) }
             }
-            return try MongoCursor(cursor: cursor, client: client, pool: self.client.pool)
-        } catch {
-            self.client.pool.push(client)
-            throw error
         }
     }
 
@@ -90,29 +76,15 @@ public struct MongoCollection: Sendable {
     /// ```
     /// - Throws: ``MongoError``; server errors may surface from the cursor's `next()`.
     public func aggregate(_ pipeline: [BSONDocument], batchSize: Int? = nil) throws -> MongoCursor {
-        try validateName(database.name, "database")
-        try validateName(name, "collection")
         let pipelineDocument: BSONDocument = try BSONDocument().appending("pipeline", .array(pipeline.map(BSONValue.document)))
         var options = BSONDocument()
         if let batchSize, let size = Int32(exactly: batchSize), size >= 0 {
             try options.append("batchSize", .int32(size))
         }
-        let client = try self.client.pool.pop()
-        do {
-            let cursor: OpaquePointer = try pipelineDocument.withBSON { pipeline in
-                try options.withBSON { opts in
-                    let collection = mongoc_client_get_collection(client, database.name, name)
-                    defer { mongoc_collection_destroy(collection) }
-                    guard let cursor = mongoc_collection_aggregate(collection, MONGOC_QUERY_NONE, pipeline, opts, nil) else {
-                        throw MongoError(kind: .invalidArgument, message: "libmongoc refused the aggregate")
-                    }
-                    return cursor
-                }
+        return try openCursor("aggregate") { collection in
+            try pipelineDocument.withBSON { pipeline in
+                try options.withBSON { opts in mongoc_collection_aggregate(collection, MONGOC_QUERY_NONE, pipeline, opts, nil) }
             }
-            return try MongoCursor(cursor: cursor, client: client, pool: self.client.pool)
-        } catch {
-            self.client.pool.push(client)
-            throw error
         }
     }
 
@@ -203,6 +175,31 @@ public struct MongoCollection: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Opens a cursor on a pooled client that the cursor then owns until it is exhausted or closed.
+    func openCursor(_ operation: String, _ open: (OpaquePointer) throws -> OpaquePointer?) throws -> MongoCursor {
+        try validateName(database.name, "database")
+        try validateName(name, "collection")
+        let pool = client.pool
+        let client = try pool.pop()
+        do {
+            let collection = mongoc_client_get_collection(client, database.name, name)
+            defer { mongoc_collection_destroy(collection) }
+            guard let collection, let cursor = try open(collection) else {
+                throw MongoError(kind: .invalidArgument, message: "libmongoc refused the \(operation)")
+            }
+            // Invalid options are reported before any I/O: surface them now, not at the first next().
+            var error = bson_error_t()
+            if mongoc_cursor_error(cursor, &error) {
+                mongoc_cursor_destroy(cursor)
+                throw MongoError(error)
+            }
+            return MongoCursor(cursor: cursor, client: client, pool: pool)
+        } catch {
+            pool.push(client)
+            throw error
+        }
+    }
 
     private typealias UpdateCall = (OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<bson_error_t>?) -> Bool
     private typealias DeleteCall = (OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<bson_error_t>?) -> Bool

@@ -22,17 +22,12 @@ public final class MongoCursor: @unchecked Sendable {
     private var client: OpaquePointer?
     private let pool: ConnectionPool
 
-    /// Takes ownership of `cursor` and of the pooled `client` it runs on.
-    init(cursor: OpaquePointer, client: OpaquePointer, pool: ConnectionPool) throws {
+    /// Takes ownership of `cursor` and of the pooled `client` it runs on; from here on the
+    /// cursor returns the client to the pool (so this init must not throw: deinit would run).
+    init(cursor: OpaquePointer, client: OpaquePointer, pool: ConnectionPool) {
         self.cursor = cursor
         self.client = client
         self.pool = pool
-        // Invalid options are reported before any I/O; surface them now, not at the first next().
-        var error = bson_error_t()
-        if mongoc_cursor_error(cursor, &error) {
-            release()
-            throw MongoError(error)
-        }
     }
 
     /// The next document, or nil when the cursor is exhausted (then always nil).

@@ -67,6 +67,11 @@ struct ClientTests {
         let client = try MongoClient(uri + separator + "maxPoolSize=1&waitQueueTimeoutMS=200")
         let collection = client.database("tendril_test_pool").collection("c")
         try collection.insertMany([["n": 1], ["n": 2]])
+        // A find refused before any I/O gives its connection back: the pool of one still serves.
+        for _ in 0..<3 {
+            #expect(throws: MongoError.self) { try collection.find([:], options: FindOptions(extra: ["serverId": "not a number"])) }
+        }
+        #expect(try collection.countDocuments() == 2)
         let cursor = try collection.find([:], options: FindOptions(batchSize: 1))
         _ = try cursor.next()   // the cursor now holds the only connection
         let error = try #require(throws: MongoError.self) { try collection.countDocuments() }
