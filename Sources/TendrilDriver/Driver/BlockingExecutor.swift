@@ -9,6 +9,13 @@ import Foundation
 final class BlockingExecutor: @unchecked Sendable {
     /// Shared by every client: the limit is on blocked threads in the process.
     static let shared = BlockingExecutor(maximumThreads: 64)
+    /// Marks executor threads (Foundation on Linux does not apply thread names).
+    static let threadMarker = "tendril.blocking-executor"
+
+    /// True on the executor's own threads: how tests prove async calls leave the cooperative pool.
+    static var isCurrentThreadExecutorThread: Bool {
+        Thread.current.threadDictionary[threadMarker] as? Bool ?? false
+    }
 
     private let condition = NSCondition()
     private let maximumThreads: Int
@@ -38,13 +45,12 @@ final class BlockingExecutor: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         if needsThread {
-            let thread = Thread { [self] in work() }
-            thread.name = "tendril-blocking"
-            thread.start()
+            Thread { [self] in work() }.start()
         }
     }
 
     private func work() {
+        Thread.current.threadDictionary[Self.threadMarker] = true
         while true {
             condition.lock()
             while jobs.isEmpty {

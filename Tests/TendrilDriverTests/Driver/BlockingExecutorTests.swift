@@ -1,0 +1,65 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import TendrilDriver
+
+@Suite("Async calls run off the cooperative pool")
+struct BlockingExecutorTests {
+    @Test("the async API runs libmongoc calls on Tendril's own threads")
+    func runsOnOwnThreads() async throws {
+        #expect(!BlockingExecutor.isCurrentThreadExecutorThread)
+        #expect(try await BlockingExecutor.shared.run { BlockingExecutor.isCurrentThreadExecutorThread })
+    }
+
+    /// libmongoc calls APM callbacks on the thread that sends the command.
+    final class SendingThreadObserver: CommandObserver {
+        let sentFromExecutor = Mutex<[String: Bool]>([:])
+        func commandStarted(_ event: CommandStartedEvent) {
+            let onExecutor = BlockingExecutor.isCurrentThreadExecutorThread
+            sentFromExecutor.withLock { $0[event.commandName] = ($0[event.commandName] ?? true) && onExecutor }
+        }
+    }
+
+    @Test("every command of the async API is sent from an executor thread")
+    func asyncCommandsLeaveTheCooperativePool() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let observer = SendingThreadObserver()
+            database.client.addCommandObserver(observer)
+            let collection = database.collection("c")
+            try await collection.insertMany((0..<30).map { ["n": .int32(Int32($0))] })
+            _ = try await collection.findOne(["n": 1])
+            var streamed = 0
+            for try await _ in try await collection.find([:], options: FindOptions(batchSize: 7)) { streamed += 1 }
+            _ = try await collection.countDocuments()
+            #expect(streamed == 30)
+            let sent = observer.sentFromExecutor.withLock { $0 }
+            #expect(Set(sent.keys).isSuperset(of: ["insert", "find", "getMore", "aggregate"]))
+            #expect(sent.values.allSatisfy { $0 }, "\(sent)")
+        }
+    }
+
+    @Test("errors and results cross back to the awaiting task")
+    func resultsAndErrors() async throws {
+        #expect(try await BlockingExecutor.shared.run { 42 } == 42)
+        await #expect(throws: BSONError.self) {
+            try await BlockingExecutor.shared.run { try ObjectID("nope") }
+        }
+    }
+
+    @Test("far more blocked tasks than cores, waiting on a pool of one, all finish")
+    func manyBlockedTasksDoNotDeadlock() async throws {
+        let uri = try TestServer.uri()
+        let separator = uri.contains("?") ? "&" : (uri.hasSuffix("/") ? "?" : "/?")
+        let client = try MongoClient(uri + separator + "maxPoolSize=1&waitQueueTimeoutMS=60000")
+        let collection = client.database("tendril_test_executor").collection("c")
+        try await collection.insertOne(["n": 1])
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<32 {
+                group.addTask { try await collection.countDocuments() }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(counts == Array(repeating: 1, count: 32))
+        try await client.database("tendril_test_executor").drop()
+    }
+}
