@@ -11,9 +11,15 @@
 // bson_t is 128-byte aligned and opaque to Swift, so its length needs a getter.
 static inline uint32_t tendril_bson_length(const bson_t *bson) { return bson->len; }
 
+// aligned_alloc wants a size that is a multiple of the alignment, but GCC's aligned typedefs
+// keep their natural size (bson_iter_t: alignment 128, sizeof 80), so round the size up.
+static inline void *tendril_aligned_alloc0(size_t alignment, size_t size) {
+    return bson_aligned_alloc0(alignment, (size + alignment - 1) / alignment * alignment);
+}
+
 // bson_iter_t is 128-byte aligned: Swift may only hold one allocated here.
 static inline bson_iter_t *tendril_iter_new(void) {
-    return (bson_iter_t *)bson_aligned_alloc0(BSON_ALIGNOF(bson_iter_t), sizeof(bson_iter_t));
+    return (bson_iter_t *)tendril_aligned_alloc0(BSON_ALIGNOF(bson_iter_t), sizeof(bson_iter_t));
 }
 static inline void tendril_iter_free(bson_iter_t *iter) { bson_free(iter); }
 
@@ -22,7 +28,7 @@ static inline bool tendril_iter_is_corrupt(const bson_iter_t *iter) { return ite
 
 // An uninitialised bson_t for *_begin APIs and out-parameters (mongoc fills it).
 static inline bson_t *tendril_bson_alloc_uninitialized(void) {
-    return (bson_t *)bson_aligned_alloc0(BSON_ALIGNOF(bson_t), sizeof(bson_t));
+    return (bson_t *)tendril_aligned_alloc0(BSON_ALIGNOF(bson_t), sizeof(bson_t));
 }
 // Frees what tendril_bson_alloc_uninitialized returned, after bson_destroy of its contents.
 static inline void tendril_bson_free_struct(bson_t *bson) { bson_free(bson); }

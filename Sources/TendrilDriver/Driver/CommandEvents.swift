@@ -1,5 +1,4 @@
 internal import CTendrilMongoC
-import Synchronization
 
 /// A command the client sent to a server (libmongoc's APM "command started" event).
 public struct CommandStartedEvent: Sendable {
@@ -77,7 +76,7 @@ extension CommandObserver {
 /// ```
 /// > Note: It keeps every command document until ``reset()``; use it for bounded runs.
 public final class CommandRecorder: CommandObserver {
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State {
         var started: [CommandStartedEvent] = []
@@ -120,7 +119,7 @@ public final class CommandRecorder: CommandObserver {
 /// Fans libmongoc's APM callbacks out to the registered observers. Events are only
 /// decoded when someone listens, so an unobserved client pays one lock per command.
 final class CommandEventCenter: Sendable {
-    private let observers = Mutex<[any CommandObserver]>([])
+    private let observers = Locked<[any CommandObserver]>([])
 
     func add(_ observer: any CommandObserver) {
         observers.withLock { $0.append(observer) }

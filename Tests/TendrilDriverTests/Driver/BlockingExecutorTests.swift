@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import TendrilDriver
 
@@ -13,7 +12,7 @@ struct BlockingExecutorTests {
 
     /// libmongoc calls APM callbacks on the thread that sends the command.
     final class SendingThreadObserver: CommandObserver {
-        let sentFromExecutor = Mutex<[String: Bool]>([:])
+        let sentFromExecutor = Locked<[String: Bool]>([:])
         func commandStarted(_ event: CommandStartedEvent) {
             let onExecutor = BlockingExecutor.isCurrentThreadExecutorThread
             sentFromExecutor.withLock { $0[event.commandName] = ($0[event.commandName] ?? true) && onExecutor }
