@@ -47,9 +47,7 @@ struct BlockingExecutorTests {
 
     @Test("far more blocked tasks than cores, waiting on a pool of one, all finish")
     func manyBlockedTasksDoNotDeadlock() async throws {
-        let uri = try TestServer.uri()
-        let separator = uri.contains("?") ? "&" : (uri.hasSuffix("/") ? "?" : "/?")
-        let client = try MongoClient(uri + separator + "maxPoolSize=1&waitQueueTimeoutMS=60000")
+        let client = try MongoClient(try TestServer.uri(adding: "maxPoolSize=1&waitQueueTimeoutMS=60000"))
         let collection = client.database("tendril_test_executor").collection("c")
         try await collection.insertOne(["n": 1])
         let counts = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -62,9 +62,7 @@ struct ClientTests {
 
     @Test("an exhausted pool throws after waitQueueTimeoutMS instead of blocking forever")
     func poolExhaustion() throws {
-        let uri = try TestServer.uri()
-        let separator = uri.contains("?") ? "&" : (uri.hasSuffix("/") ? "?" : "/?")
-        let client = try MongoClient(uri + separator + "maxPoolSize=1&waitQueueTimeoutMS=200")
+        let client = try MongoClient(try TestServer.uri(adding: "maxPoolSize=1&waitQueueTimeoutMS=200"))
         let collection = client.database("tendril_test_pool").collection("c")
         try collection.insertMany([["n": 1], ["n": 2]])
         // A find refused before any I/O gives its connection back: the pool of one still serves.

@@ -23,6 +23,13 @@ enum TestServer {
         return uri
     }
 
+    /// The server's URI with `options` (`"maxPoolSize=1&waitQueueTimeoutMS=200"`) added.
+    static func uri(adding options: String) throws -> String {
+        let base = try uri()
+        let separator = base.contains("?") ? "&" : (base.hasSuffix("/") ? "?" : "/?")
+        return base + separator + options
+    }
+
     /// A fresh client, a recorder of its commands, and a uniquely named database dropped afterwards.
     static func withDatabase<R>(
         uriOptions: String = "",
