@@ -23,9 +23,6 @@ static inline bson_iter_t *tendril_iter_new(void) {
 }
 static inline void tendril_iter_free(bson_iter_t *iter) { bson_free(iter); }
 
-// bson_iter_next returns false both at the end and on corruption; err_off tells them apart.
-static inline bool tendril_iter_is_corrupt(const bson_iter_t *iter) { return iter->err_off != 0; }
-
 // An uninitialised bson_t for *_begin APIs and out-parameters (mongoc fills it).
 static inline bson_t *tendril_bson_alloc_uninitialized(void) {
     return (bson_t *)tendril_aligned_alloc0(BSON_ALIGNOF(bson_t), sizeof(bson_t));
@@ -40,14 +37,11 @@ typedef enum {
     TENDRIL_BSON_TOO_DEEP = 3,
 } tendril_bson_validity_t;
 
-static inline bool tendril_utf8_valid(const char *text, size_t length, bool allow_nul) {
-    return bson_utf8_validate(text, length, allow_nul);
-}
-
 // Walks a document with the iterator on the C stack, checking every length,
 // every UTF-8 string and key, and nesting no deeper than max_depth. The depth
 // check comes before recursing, so hostile nesting cannot overflow the stack
-// (libbson's own validator recurses without a limit).
+// (libbson's own validator recurses without a limit). error_offset is relative to the
+// innermost document being checked.
 static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
                                                            uint32_t length,
                                                            int depth,
@@ -102,7 +96,8 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
             break;
         case BSON_TYPE_CODEWSCOPE:
             text = bson_iter_codewscope(&iter, &text_length, &child_length, &child);
-            if (!text) {
+            // bson_iter_next does not check that this string ends with its NUL.
+            if (!text || text[text_length] != '\0') {
                 return TENDRIL_BSON_CORRUPT;
             }
             break;
@@ -129,11 +124,5 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
     }
     return TENDRIL_BSON_VALID;
 }
-
-// libmongoc's APM callback setters take function pointers and a context; the
-// typedefs below let Swift pass @convention(c) closures without casts.
-typedef void (*tendril_started_cb)(const mongoc_apm_command_started_t *event);
-typedef void (*tendril_succeeded_cb)(const mongoc_apm_command_succeeded_t *event);
-typedef void (*tendril_failed_cb)(const mongoc_apm_command_failed_t *event);
 
 #endif

@@ -111,14 +111,18 @@ public struct BSONDocument: Sendable {
 
     /// The value for `key`, or nil when the key is absent. Walks the document: O(n).
     public subscript(key: String) -> BSONValue? {
-        guard let handle = BSONIteratorHandle(storage) else { return nil }
+        // No stored key holds a NUL, and libbson's lookup would stop comparing at one.
+        guard !key.utf8.contains(0), let keyLength = Int32(exactly: key.utf8.count),
+              let handle = BSONIteratorHandle(storage) else { return nil }
         var key = key
-        let found = key.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                bson_iter_find_w_len(handle.iter, chars.baseAddress ?? emptyKey, Int32(chars.count))
+        return withExtendedLifetime(handle) {
+            let found = key.withUTF8 { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    bson_iter_find_w_len(handle.iter, chars.baseAddress ?? emptyKey, keyLength)
+                }
             }
+            return found ? BSONValue(decodingAt: handle.iter) : nil
         }
-        return found ? BSONValue(decodingAt: handle.iter) : nil
     }
 
     /// True when `key` is present.

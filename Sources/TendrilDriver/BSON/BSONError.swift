@@ -15,6 +15,8 @@ public struct BSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case nestingTooDeep
         /// A key cannot be encoded (it contains a NUL byte).
         case invalidKey
+        /// A value cannot be encoded (a regex pattern or options containing a NUL byte).
+        case invalidValue
         /// Extended JSON text could not be parsed.
         case invalidExtendedJSON
         /// A string is not 24 hexadecimal digits, or bytes are not 12.

@@ -95,18 +95,19 @@ extension BSONValue {
 
     /// Appends `value` under `key`; libbson's append functions are all-or-nothing.
     static func append(_ value: BSONValue, forKey key: String, to bson: OpaquePointer) throws {
+        if key.utf8.contains(0) {
+            throw BSONError(.invalidKey, "key \(key.debugDescription) contains a NUL byte, which BSON cannot encode")
+        }
+        guard let keyLength = Int32(exactly: key.utf8.count) else {
+            throw BSONError(.documentTooLarge, "a key of \(key.utf8.count) bytes exceeds the BSON size limit")
+        }
         var key = key
         let appended: Bool = try key.withUTF8 { buffer in
             try buffer.withMemoryRebound(to: CChar.self) { chars in
-                let keyPointer = chars.baseAddress ?? emptyKey
-                let keyLength = Int32(chars.count)
-                return try value.append(to: bson, key: keyPointer, keyLength: keyLength)
+                try value.append(to: bson, key: chars.baseAddress ?? emptyKey, keyLength: keyLength)
             }
         }
         guard appended else {
-            if key.utf8.contains(0) {
-                throw BSONError(.invalidKey, "key \(key.debugDescription) contains a NUL byte, which BSON cannot encode")
-            }
             throw BSONError(.documentTooLarge, "appending \(key.debugDescription) would exceed the BSON size limit")
         }
     }
@@ -116,7 +117,7 @@ extension BSONValue {
         case .double(let value):
             return bson_append_double(bson, key, keyLength, value)
         case .string(let value):
-            return withText(value) { bson_append_utf8(bson, key, keyLength, $0, $1) }
+            return try withText(value) { bson_append_utf8(bson, key, keyLength, $0, $1) }
         case .document(let document):
             try document.checkEncodable()
             return bson_append_document(bson, key, keyLength, document.storage.bson)
@@ -128,8 +129,11 @@ extension BSONValue {
             return bson_append_array(bson, key, keyLength, array.storage.bson)
         case .binary(let binary):
             let subtype = bson_subtype_t(rawValue: UInt32(binary.subtype.rawValue))
+            guard let length = UInt32(exactly: binary.data.count), length < UInt32(Int32.max) else {
+                throw BSONError(.documentTooLarge, "\(binary.data.count) bytes of binary data exceed the BSON size limit")
+            }
             return binary.data.withUnsafeBufferPointer {
-                bson_append_binary(bson, key, keyLength, subtype, $0.baseAddress, UInt32($0.count))
+                bson_append_binary(bson, key, keyLength, subtype, $0.baseAddress, length)
             }
         case .undefined:
             return bson_append_undefined(bson, key, keyLength)
@@ -142,8 +146,9 @@ extension BSONValue {
         case .null:
             return bson_append_null(bson, key, keyLength)
         case .regex(let regex):
+            // BSON stores both parts of a regex as C strings.
             return try withCText(regex.options, field: "regex options") { options in
-                withText(regex.pattern) { bson_append_regex_w_len(bson, key, keyLength, $0, Int32($1), options) }
+                try withCText(regex.pattern, field: "regex pattern") { bson_append_regex(bson, key, keyLength, $0, options) }
             }
         case .dbPointer(let pointer):
             return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: 0x0C) { body in
@@ -155,12 +160,12 @@ extension BSONValue {
                 body.appendBSONString(code)
             }
         case .symbol(let symbol):
-            return withText(symbol) { bson_append_symbol(bson, key, keyLength, $0, Int32($1)) }
+            return try withText(symbol) { bson_append_symbol(bson, key, keyLength, $0, $1) }
         case .javascriptWithScope(let value):
             try value.scope.checkEncodable()
             return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: 0x0F) { body in
                 let scope = value.scope.bytes
-                body.appendInt32(Int32(4 + 4 + value.code.utf8.count + 1 + scope.count))
+                body.appendInt32(4 + 4 + value.code.utf8.count + 1 + scope.count)
                 body.appendBSONString(value.code)
                 body.append(contentsOf: scope)
             }
@@ -205,10 +210,13 @@ private func decodeCString(_ text: UnsafePointer<CChar>?) -> String {
 }
 
 /// Strings with an explicit length may hold NUL bytes, as BSON strings can.
-private func withText<R>(_ text: String, _ body: (UnsafePointer<CChar>, Int32) -> R) -> R {
+private func withText<R>(_ text: String, _ body: (UnsafePointer<CChar>, Int32) -> R) throws -> R {
+    guard let length = Int32(exactly: text.utf8.count), length < Int32.max else {
+        throw BSONError(.documentTooLarge, "a string of \(text.utf8.count) bytes exceeds the BSON size limit")
+    }
     var text = text
     return text.withUTF8 { buffer in
-        buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress ?? emptyKey, Int32($0.count)) }
+        buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress ?? emptyKey, length) }
     }
 }
 
@@ -222,8 +230,11 @@ private func appendRawElement(
     guard !keyBytes.contains(0) else { return false }
     var element: [UInt8] = [type] + keyBytes + [0]
     encodeValue(&element)
+    guard element.count < Int(Int32.max) - 5 else {
+        throw BSONError(.documentTooLarge, "an element of \(element.count) bytes exceeds the BSON size limit")
+    }
     var document = [UInt8]()
-    document.appendInt32(Int32(4 + element.count + 1))
+    document.appendInt32(4 + element.count + 1)
     document.append(contentsOf: element)
     document.append(0)
     let single = try BSONDocument(bytes: document)
@@ -231,22 +242,23 @@ private func appendRawElement(
 }
 
 extension [UInt8] {
-    mutating func appendInt32(_ value: Int32) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    /// Lengths past Int32 wrap here; `appendRawElement` rejects such elements by their size.
+    mutating func appendInt32(_ value: Int) {
+        Swift.withUnsafeBytes(of: Int32(truncatingIfNeeded: value).littleEndian) { append(contentsOf: $0) }
     }
 
     /// A BSON string: length including the terminator, UTF-8 bytes, NUL.
     mutating func appendBSONString(_ text: String) {
-        appendInt32(Int32(text.utf8.count + 1))
+        appendInt32(text.utf8.count + 1)
         append(contentsOf: text.utf8)
         append(0)
     }
 }
 
-/// libbson takes some fields as C strings only, so a NUL inside them cannot be encoded.
-private func withCText<R>(_ text: String, field: String, _ body: (UnsafePointer<CChar>) -> R) throws -> R {
+/// BSON stores regex patterns and options as C strings, so a NUL inside them cannot be encoded.
+private func withCText<R>(_ text: String, field: String, _ body: (UnsafePointer<CChar>) throws -> R) throws -> R {
     guard !text.utf8.contains(0) else {
-        throw BSONError(.invalidKey, "the \(field) contains a NUL byte, which BSON stores as a C string")
+        throw BSONError(.invalidValue, "the \(field) contains a NUL byte, which BSON stores as a C string")
     }
-    return text.withCString(body)
+    return try text.withCString(body)
 }

@@ -17,10 +17,15 @@ public struct BSONDateTime: Sendable, Hashable, Comparable {
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
-    /// Converts a `Date`, truncating below the millisecond as MongoDB does
-    /// (clamped to the range BSON can represent).
+    /// Converts a `Date`, truncating below the millisecond as MongoDB does. Dates beyond what
+    /// BSON can represent (including `Date.distantFuture` multiples and infinities) are clamped;
+    /// a NaN date (which `Date` can hold) becomes the epoch.
     public init(_ date: Date) {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        guard !milliseconds.isNaN else {
+            self.millisecondsSinceEpoch = 0
+            return
+        }
         let clamped = min(max(milliseconds, -9.2e18), 9.2e18)
         self.millisecondsSinceEpoch = Int64(clamped)
     }

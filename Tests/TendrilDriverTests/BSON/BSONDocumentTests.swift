@@ -61,6 +61,32 @@ struct BSONDocumentTests {
         #expect(throws: BSONError.self) { try literal.checkEncodable() }
     }
 
+    @Test("looking up a key that holds a NUL finds nothing, never a prefix of it")
+    func nulKeyLookup() {
+        let document: BSONDocument = ["a": .null, "ab": 1]
+        #expect(document["a\0b"] == nil)
+        #expect(document["a\0"] == nil)
+        #expect(document["a"] == .null)
+    }
+
+    @Test("a regex whose pattern holds a NUL is refused as an invalid value")
+    func regexWithNul() {
+        var document = BSONDocument()
+        let error = #expect(throws: BSONError.self) {
+            try document.append("r", .regex(BSONRegularExpression(pattern: "a\0b")))
+        }
+        #expect(error?.kind == .invalidValue)
+    }
+
+    @Test("code with scope whose code string lacks its NUL terminator is malformed")
+    func codeWithScopeWithoutTerminator() {
+        let bytes: [UInt8] = [24, 0, 0, 0, 0x0F, 0x61, 0, 16, 0, 0, 0, 3, 0, 0, 0, 0x61, 0x62, 0x58, 5, 0, 0, 0, 0, 0]
+        #expect(throws: BSONError.self) { try BSONDocument(bytes: bytes) }
+        var terminated = bytes
+        terminated[17] = 0
+        #expect(throws: Never.self) { try BSONDocument(bytes: terminated) }
+    }
+
     @Test("strings with embedded NUL bytes and non-ASCII text round-trip")
     func textRoundTrip() throws {
         let document: BSONDocument = ["s": "a\0b — ☃", "code": .javascript("x\0y"), "sym": .symbol("é")]
@@ -158,6 +184,13 @@ struct BSONScalarTests {
         for bad in ["", "abc", "1.2.3", "1\u{0}2", "1E+99999"] {
             #expect(throws: BSONError.self, "\(bad)") { try Decimal128(bad) }
         }
+    }
+
+    @Test("dates BSON cannot represent are clamped, and a NaN date is the epoch, never a trap")
+    func unrepresentableDates() {
+        #expect(BSONDateTime(Date(timeIntervalSince1970: .nan)).millisecondsSinceEpoch == 0)
+        #expect(BSONDateTime(Date(timeIntervalSince1970: .infinity)).millisecondsSinceEpoch > 9_000_000_000_000_000_000)
+        #expect(BSONDateTime(Date(timeIntervalSince1970: -.infinity)).millisecondsSinceEpoch < -9_000_000_000_000_000_000)
     }
 
     @Test("datetimes keep exact milliseconds and convert to Date")
