@@ -3,12 +3,17 @@ import Foundation
 /// Threads of Tendril's own for the blocking libmongoc calls behind the async API.
 ///
 /// Swift's cooperative pool has one thread per core; a libmongoc call that waits on the
-/// network (or on `mongoc_client_pool_pop`) would hold one of them hostage. Async
-/// variants therefore hand the call to these threads and suspend until it finishes.
-/// Threads start on demand, up to `maximumThreads`, and then stay parked for reuse.
+/// network (or on `mongoc_client_pool_pop`) would hold one of them hostage. Async variants
+/// therefore hand the call to these threads and suspend until it finishes.
+///
+/// Every queued job gets a thread: there is no cap, because a capped pool can deadlock when
+/// all its threads wait in `mongoc_client_pool_pop` for connections that only a queued job
+/// (a cursor's next batch or its close) would give back. The number of threads therefore
+/// follows the number of calls blocked at once, which libmongoc's `maxPoolSize` and
+/// `waitQueueTimeoutMS` bound; threads idle for `idleLifetime` exit.
 final class BlockingExecutor: @unchecked Sendable {
-    /// Shared by every client: the limit is on blocked threads in the process.
-    static let shared = BlockingExecutor(maximumThreads: 64)
+    static let shared = BlockingExecutor(idleLifetime: 30)
+
     /// Marks executor threads (Foundation on Linux does not apply thread names).
     static let threadMarker = "tendril.blocking-executor"
 
@@ -18,29 +23,40 @@ final class BlockingExecutor: @unchecked Sendable {
     }
 
     private let condition = NSCondition()
-    private let maximumThreads: Int
+    private let idleLifetime: TimeInterval
     // Guarded by `condition`.
     private var jobs: [@Sendable () -> Void] = []
-    private var threadCount = 0
     private var idleThreads = 0
+    private var threadCount = 0
 
-    init(maximumThreads: Int) {
-        self.maximumThreads = maximumThreads
+    init(idleLifetime: TimeInterval) {
+        self.idleLifetime = idleLifetime
+    }
+
+    /// The number of threads alive now (for tests).
+    var liveThreadCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return threadCount
     }
 
     /// Runs `body` on an executor thread and returns its result to the awaiting task.
+    /// > Note: Cancelling the task does not interrupt `body`; libmongoc's timeouts bound it.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            submit {
+            execute {
                 continuation.resume(with: Result { try body() })
             }
         }
     }
 
-    private func submit(_ job: @escaping @Sendable () -> Void) {
+    /// Runs `job` on an executor thread without waiting for it.
+    func execute(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
-        let needsThread = idleThreads == 0 && threadCount < maximumThreads
+        // Idle threads that were signalled but have not woken yet still count as idle, so
+        // compare with the queue: every queued job must have a thread on its way.
+        let needsThread = jobs.count > idleThreads
         if needsThread { threadCount += 1 }
         condition.signal()
         condition.unlock()
@@ -51,16 +67,22 @@ final class BlockingExecutor: @unchecked Sendable {
 
     private func work() {
         Thread.current.threadDictionary[Self.threadMarker] = true
+        condition.lock()
         while true {
-            condition.lock()
             while jobs.isEmpty {
                 idleThreads += 1
-                condition.wait()
+                let signalled = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
                 idleThreads -= 1
+                if !signalled && jobs.isEmpty {
+                    threadCount -= 1
+                    condition.unlock()
+                    return
+                }
             }
             let job = jobs.removeFirst()
             condition.unlock()
             job()
+            condition.lock()
         }
     }
 }

@@ -1,7 +1,7 @@
 internal import CTendrilMongoC
 
-/// Runs a libmongoc call that reports through `bson_error_t` and an uninitialised
-/// `bson_t *reply`, copies the reply out, and turns failure into a ``MongoError``.
+/// Runs a libmongoc call that reports through `bson_error_t` and a `bson_t *reply` out-parameter,
+/// copies the reply out, and turns failure into a ``MongoError``.
 func performLibmongocCall(_ call: (OpaquePointer, UnsafeMutablePointer<bson_error_t>) -> Bool) throws -> BSONDocument {
     var error = bson_error_t()
     let reply: OpaquePointer = tendril_bson_alloc_uninitialized()
@@ -12,9 +12,9 @@ func performLibmongocCall(_ call: (OpaquePointer, UnsafeMutablePointer<bson_erro
         tendril_bson_free_struct(reply)
     }
     let succeeded = call(reply, &error)
-    let replyDocument = try? BSONDocument(validatingBorrowed: reply)
-    guard succeeded else { throw MongoError(error, reply: replyDocument) }
-    return replyDocument ?? BSONDocument()
+    guard succeeded else { throw MongoError(error, reply: try? BSONDocument(validatingBorrowed: reply)) }
+    // A reply that fails validation must not read as zero counts.
+    return try BSONDocument(validatingBorrowed: reply)
 }
 
 /// Throws the ``MongoError`` a libmongoc call without a reply reported.

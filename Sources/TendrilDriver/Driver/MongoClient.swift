@@ -13,15 +13,16 @@
 /// `replicaSet`, `retryWrites`, TLS, credentials...).
 /// > Note: `MongoClient` is `Sendable` and thread-safe. Blocking methods wait on the network;
 /// from async code call the `async` variants, which run on Tendril's own threads. When the URI
-/// sets no `waitQueueTimeoutMS`, Tendril sets 30 seconds, so an exhausted pool throws
-/// ``MongoError/Kind/connectionPoolTimeout`` instead of waiting forever.
+/// sets no positive `waitQueueTimeoutMS` (libmongoc reads 0 as "wait forever"), Tendril sets
+/// 30 seconds, so an exhausted pool throws ``MongoError/Kind/connectionPoolTimeout`` instead.
 public final class MongoClient: Sendable {
     let pool: ConnectionPool
 
     /// Connects lazily: nothing is sent until the first operation.
     /// - Parameters:
     ///   - uri: a MongoDB connection string.
-    ///   - appName: shown in server logs and `currentOp` (at most 128 bytes).
+    ///   - appName: shown in server logs and `currentOp` (at most 128 bytes); the same as the
+    ///     URI's `appname` option, so give it in one place only.
     /// - Throws: ``MongoError`` `.invalidArgument` for an invalid URI or application name.
     public init(_ uri: String, appName: String? = nil) throws {
         pool = try ConnectionPool(uri: uri, appName: appName)

@@ -73,16 +73,14 @@ extension MongoCollection {
         let indexCursor = try openCursor("listIndexes") { collection in
             mongoc_collection_find_indexes_with_opts(collection, nil)
         }
-        do {
-            return try indexCursor.toArray()
-        } catch let error as MongoError where error.code == 26 {
-            return []  // NamespaceNotFound: a collection that does not exist has no indexes.
-        }
+        // libmongoc answers an empty list for a collection that does not exist.
+        return try indexCursor.toArray()
     }
 
     /// Drops the index named `name`.
     /// - Throws: ``MongoError``.
     public func dropIndex(_ name: String) throws {
+        try validateName(name, "index")
         try withCollection { collection in
             try performLibmongocCall { error in mongoc_collection_drop_index_with_opts(collection, name, nil, error) }
         }

@@ -169,33 +169,38 @@ public struct MongoCollection: Sendable {
             try withCollection { collection in
                 try performLibmongocCall { error in mongoc_collection_drop_with_opts(collection, nil, error) }
             }
-        } catch let error as MongoError where error.code == 26 {
-            return  // NamespaceNotFound: already gone, as MongoDB 7 itself reports.
+        } catch let error as MongoError where error.isNamespaceNotFound {
+            return  // Already gone: MongoDB 7 itself reports success here.
         }
     }
 
     // MARK: Helpers
 
-    /// Opens a cursor on a pooled client that the cursor then owns until it is exhausted or closed.
+    /// Opens a cursor on a pooled client; the cursor then owns the client and the collection
+    /// until it is exhausted or closed.
     func openCursor(_ operation: String, _ open: (OpaquePointer) throws -> OpaquePointer?) throws -> MongoCursor {
         try validateName(database.name, "database")
         try validateName(name, "collection")
         let pool = client.pool
         let client = try pool.pop()
+        guard let collection = mongoc_client_get_collection(client, database.name, name) else {
+            pool.push(client)
+            throw MongoError(kind: .invalidArgument, message: "cannot open collection \(database.name).\(name)")
+        }
         do {
-            let collection = mongoc_client_get_collection(client, database.name, name)
-            defer { mongoc_collection_destroy(collection) }
-            guard let collection, let cursor = try open(collection) else {
+            guard let cursor = try open(collection) else {
                 throw MongoError(kind: .invalidArgument, message: "libmongoc refused the \(operation)")
             }
-            // Invalid options are reported before any I/O: surface them now, not at the first next().
+            // Errors libmongoc found while creating the cursor (bad options, no server for an
+            // aggregate) are raised now rather than at the first next().
             var error = bson_error_t()
             if mongoc_cursor_error(cursor, &error) {
                 mongoc_cursor_destroy(cursor)
                 throw MongoError(error)
             }
-            return MongoCursor(cursor: cursor, client: client, pool: pool)
+            return MongoCursor(resources: CursorResources(cursor: cursor, collection: collection, client: client, pool: pool))
         } catch {
+            mongoc_collection_destroy(collection)
             pool.push(client)
             throw error
         }

@@ -16,18 +16,14 @@ import Foundation
 /// > Note: A cursor holds one pooled connection until it is exhausted or closed. It may cross
 /// tasks and threads; calls on it are serialised by a lock.
 public final class MongoCursor: @unchecked Sendable {
-    // All mutable state below is guarded by `lock`.
+    // Guarded by `lock`; nil once exhausted, failed or closed.
     private let lock = NSLock()
-    private var cursor: OpaquePointer?
-    private var client: OpaquePointer?
-    private let pool: ConnectionPool
+    private var resources: CursorResources?
 
-    /// Takes ownership of `cursor` and of the pooled `client` it runs on; from here on the
-    /// cursor returns the client to the pool (so this init must not throw: deinit would run).
-    init(cursor: OpaquePointer, client: OpaquePointer, pool: ConnectionPool) {
-        self.cursor = cursor
-        self.client = client
-        self.pool = pool
+    /// Takes ownership of `resources`; from here on the cursor releases them (so this init
+    /// must not throw: deinit would run).
+    init(resources: CursorResources) {
+        self.resources = resources
     }
 
     /// The next document, or nil when the cursor is exhausted (then always nil).
@@ -36,7 +32,7 @@ public final class MongoCursor: @unchecked Sendable {
     public func next() throws -> BSONDocument? {
         lock.lock()
         defer { lock.unlock() }
-        guard let cursor else { return nil }
+        guard let cursor = resources?.cursor else { return nil }
         var document: OpaquePointer?
         if mongoc_cursor_next(cursor, &document), let document {
             return try BSONDocument(validatingBorrowed: document)
@@ -58,7 +54,7 @@ public final class MongoCursor: @unchecked Sendable {
     public var isClosed: Bool {
         lock.lock()
         defer { lock.unlock() }
-        return cursor == nil
+        return resources == nil
     }
 
     /// Reads every remaining document into an array.
@@ -83,17 +79,51 @@ public final class MongoCursor: @unchecked Sendable {
         release()
     }
 
-    /// Requires `lock` (or exclusive access). Destroying first lets libmongoc send
-    /// killCursors on the connection before it returns to the pool.
+    /// Requires `lock` (or exclusive access).
     private func release() {
-        if let cursor { mongoc_cursor_destroy(cursor) }
-        if let client { pool.push(client) }
-        cursor = nil
-        client = nil
+        resources?.release()
+        resources = nil
     }
 
     deinit {
-        release()
+        guard let resources else { return }
+        // Dropping an unfinished cursor sends killCursors, a network round trip: inside a task
+        // that would block a cooperative thread, so the executor does it instead.
+        if withUnsafeCurrentTask(body: { $0 != nil }) {
+            BlockingExecutor.shared.execute { resources.release() }
+        } else {
+            resources.release()
+        }
+    }
+}
+
+/// The libmongoc handles behind a cursor: the cursor, the collection it was created from
+/// (libmongoc requires the cursor to be destroyed first) and the pooled client both run on.
+///
+/// `@unchecked Sendable`: it is touched only under its ``MongoCursor``'s lock, or, once the
+/// cursor is gone, by the single job that releases it.
+final class CursorResources: @unchecked Sendable {
+    let cursor: OpaquePointer
+    private let collection: OpaquePointer
+    private let client: OpaquePointer
+    private let pool: ConnectionPool
+    private var released = false
+
+    init(cursor: OpaquePointer, collection: OpaquePointer, client: OpaquePointer, pool: ConnectionPool) {
+        self.cursor = cursor
+        self.collection = collection
+        self.client = client
+        self.pool = pool
+    }
+
+    /// Destroys the cursor (sending killCursors if the server still holds it) and the
+    /// collection, then returns the client to the pool. Only the first call does anything.
+    func release() {
+        guard !released else { return }
+        released = true
+        mongoc_cursor_destroy(cursor)
+        mongoc_collection_destroy(collection)
+        pool.push(client)
     }
 }
 

@@ -18,16 +18,25 @@ public struct MongoDatabase: Sendable {
     }
 
     /// Runs `command` against this database and returns the server's reply.
-    /// - Throws: ``MongoError`` (`.command` when the server answers `ok: 0`).
+    /// - Throws: ``MongoError`` (`.command` when the server answers `ok: 0`, `.writeConcern`
+    ///   when the reply carries a `writeConcernError`).
     public func runCommand(_ command: BSONDocument) throws -> BSONDocument {
         try validateName(name, "database")
-        return try client.pool.withClient { client in
+        let reply = try client.pool.withClient { client in
             try command.withBSON { command in
                 try performLibmongocCall { reply, error in
                     mongoc_client_command_simple(client, name, command, nil, reply, error)
                 }
             }
         }
+        // mongoc_client_command_simple does not check write concern errors itself.
+        if let writeConcernError = reply["writeConcernError"]?.documentValue {
+            throw MongoError(
+                kind: .writeConcern, domain: MONGOC_ERROR_WRITE_CONCERN.rawValue,
+                code: UInt32(truncatingIfNeeded: writeConcernError.count("code")),
+                message: writeConcernError["errmsg"]?.stringValue ?? "write concern error", reply: reply)
+        }
+        return reply
     }
 
     /// Drops the database and every collection in it.
@@ -39,22 +48,24 @@ public struct MongoDatabase: Sendable {
     /// The names of the collections in this database.
     /// - Throws: ``MongoError``.
     public func listCollectionNames() throws -> [String] {
-        let reply = try runCommand(["listCollections": 1, "nameOnly": true])
-        guard let cursor = reply["cursor"]?.documentValue else { return [] }
-        var names = (cursor["firstBatch"]?.arrayValue ?? []).compactMap { $0.documentValue?["name"]?.stringValue }
-        // Large databases spill into getMore batches.
-        var cursorID = cursor["id"]?.int64Value ?? 0
-        var collectionName = "$cmd.listCollections"
-        if let namespace = cursor["ns"]?.stringValue, let dot = namespace.firstIndex(of: ".") {
-            collectionName = String(namespace[namespace.index(after: dot)...])
+        try validateName(name, "database")
+        // One libmongoc call on one connection, so every getMore stays on the cursor's session.
+        return try client.pool.withClient { client in
+            let database = mongoc_client_get_database(client, name)
+            defer { mongoc_database_destroy(database) }
+            var error = bson_error_t()
+            guard let names = mongoc_database_get_collection_names_with_opts(database, nil, &error) else {
+                throw MongoError(error)
+            }
+            defer { bson_strfreev(names) }
+            var result: [String] = []
+            var index = 0
+            while let name = names[index] {
+                result.append(String(cString: name))
+                index += 1
+            }
+            return result
         }
-        while cursorID != 0 {
-            let more = try runCommand(["getMore": .int64(cursorID), "collection": .string(collectionName)])
-            let batch = more["cursor"]?.documentValue
-            names += (batch?["nextBatch"]?.arrayValue ?? []).compactMap { $0.documentValue?["name"]?.stringValue }
-            cursorID = batch?["id"]?.int64Value ?? 0
-        }
-        return names
     }
 }
 

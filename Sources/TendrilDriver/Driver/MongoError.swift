@@ -63,7 +63,8 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
     /// True when a unique index rejected the write (server codes 11000, 11001, 12582).
     public var isDuplicateKey: Bool {
         let duplicateCodes: Set<Int> = [11000, 11001, 12582]
-        if duplicateCodes.contains(Int(code)) { return true }
+        // Only server-reported codes mean this; libmongoc's own domains reuse small numbers.
+        if domain == MONGOC_ERROR_SERVER.rawValue, duplicateCodes.contains(Int(code)) { return true }
         let writeErrors = reply?["writeErrors"]?.arrayValue ?? []
         return writeErrors.contains { duplicateCodes.contains($0.documentValue?["code"]?.intValue ?? 0) }
     }
@@ -79,44 +80,52 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
 }
 
 extension MongoError {
+    /// Maps libmongoc's error (error API version 2, set on every pool): server-reported errors
+    /// come in `MONGOC_ERROR_SERVER` or `MONGOC_ERROR_WRITE_CONCERN` with the server's code;
+    /// every other domain carries libmongoc's own codes.
     init(_ error: bson_error_t, reply: BSONDocument? = nil) {
         let domain = error.domain
         let code = error.code
         let kind: Kind
-        switch domain {
-        case MONGOC_ERROR_SERVER_SELECTION.rawValue:
-            kind = .serverSelection
-        case MONGOC_ERROR_STREAM.rawValue:
-            kind = .network
-        case MONGOC_ERROR_PROTOCOL.rawValue:
-            kind = .protocol
-        case MONGOC_ERROR_CLIENT.rawValue where code == MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue,
-             MONGOC_ERROR_SASL.rawValue, MONGOC_ERROR_SCRAM.rawValue:
-            kind = .authentication
-        case MONGOC_ERROR_CLIENT.rawValue where code == MONGOC_ERROR_CLIENT_TOO_BIG.rawValue:
-            kind = .invalidArgument
-        case MONGOC_ERROR_BSON.rawValue:
-            kind = .bson
-        case MONGOC_ERROR_COMMAND.rawValue where code == MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue,
-             MONGOC_ERROR_NAMESPACE.rawValue:
-            kind = .invalidArgument
-        case MONGOC_ERROR_CURSOR.rawValue:
-            kind = .cursor
-        case MONGOC_ERROR_WRITE_CONCERN.rawValue:
-            kind = .writeConcern
-        case MONGOC_ERROR_COLLECTION.rawValue, MONGOC_ERROR_INSERT.rawValue:
+        if reply?["writeErrors"]?.arrayValue?.isEmpty == false {
             kind = .write
-        case MONGOC_ERROR_SERVER.rawValue, MONGOC_ERROR_QUERY.rawValue, MONGOC_ERROR_COMMAND.rawValue:
-            if reply?["writeErrors"]?.arrayValue?.isEmpty == false {
-                kind = .write
-            } else if code == 43 {
+        } else {
+            switch domain {
+            case MONGOC_ERROR_SERVER.rawValue:
+                kind = code == Self.cursorNotFound ? .cursor : .command
+            case MONGOC_ERROR_WRITE_CONCERN.rawValue:
+                kind = .writeConcern
+            case MONGOC_ERROR_SERVER_SELECTION.rawValue:
+                kind = .serverSelection
+            case MONGOC_ERROR_STREAM.rawValue:
+                kind = .network
+            case MONGOC_ERROR_PROTOCOL.rawValue:
+                kind = .protocol
+            case MONGOC_ERROR_CLIENT.rawValue where code == MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue,
+                 MONGOC_ERROR_SASL.rawValue, MONGOC_ERROR_SCRAM.rawValue:
+                kind = .authentication
+            case MONGOC_ERROR_BSON.rawValue:
+                kind = .bson
+            case MONGOC_ERROR_CURSOR.rawValue where code == MONGOC_ERROR_CURSOR_INVALID_CURSOR.rawValue:
+                kind = .invalidArgument  // libmongoc: "you passed bad arguments" to a find or aggregate
+            case MONGOC_ERROR_CURSOR.rawValue:
                 kind = .cursor
-            } else {
-                kind = .command
+            case MONGOC_ERROR_CLIENT.rawValue where code == MONGOC_ERROR_CLIENT_TOO_BIG.rawValue,
+                 MONGOC_ERROR_COMMAND.rawValue, MONGOC_ERROR_NAMESPACE.rawValue,
+                 MONGOC_ERROR_COLLECTION.rawValue, MONGOC_ERROR_INSERT.rawValue:
+                kind = .invalidArgument  // libmongoc refused the request before sending it
+            default:
+                kind = .client
             }
-        default:
-            kind = .client
         }
         self.init(kind: kind, domain: domain, code: code, message: error.messageText, reply: reply)
+    }
+
+    static let cursorNotFound: UInt32 = 43
+    static let namespaceNotFound: UInt32 = 26
+
+    /// True for the server's NamespaceNotFound (a collection or index that does not exist).
+    var isNamespaceNotFound: Bool {
+        domain == MONGOC_ERROR_SERVER.rawValue && code == Self.namespaceNotFound
     }
 }

@@ -37,11 +37,17 @@ struct ClientTests {
     func concurrentThreads() async throws {
         try await TestServer.withDatabase { database, _ async throws in
             let collection = database.collection("threads")
+            let failures = Locked<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 8) { thread in
                 for operation in 0..<50 {
-                    _ = try? collection.insertOne(["_id": .int32(Int32(thread * 100 + operation))])
+                    do {
+                        try collection.insertOne(["_id": .int32(Int32(thread * 100 + operation))])
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
                 }
             }
+            #expect(failures.withLock { $0 }.isEmpty)
             #expect(try await collection.countDocuments() == 400)
         }
     }
@@ -90,10 +96,32 @@ struct ClientTests {
         #expect(throws: MongoError.self) { _ = try MongoClient("mongodb://127.0.0.1:1/?appname=\(longName)") }
     }
 
+    @Test("a waitQueueTimeoutMS of 0 or less, which libmongoc reads as forever, becomes the default")
+    func nonPositiveWaitQueueTimeout() throws {
+        for value in ["0", "-1"] {
+            let client = try MongoClient("mongodb://127.0.0.1:1/?maxPoolSize=1&waitQueueTimeoutMS=\(value)")
+            #expect(client.pool.waitQueueTimeoutMS == ConnectionPool.defaultWaitQueueTimeoutMS)
+        }
+        #expect(try MongoClient("mongodb://127.0.0.1:1/").pool.waitQueueTimeoutMS == ConnectionPool.defaultWaitQueueTimeoutMS)
+        #expect(try MongoClient("mongodb://127.0.0.1:1/?waitQueueTimeoutMS=200").pool.waitQueueTimeoutMS == 200)
+    }
+
+    @Test("an application name given both in the URI and as an argument must agree")
+    func applicationNameGivenTwice() throws {
+        let error = try #require(throws: MongoError.self) {
+            _ = try MongoClient("mongodb://127.0.0.1:1/?appname=billing", appName: "reports")
+        }
+        #expect(error.kind == .invalidArgument && error.message.contains("twice"))
+        _ = try MongoClient("mongodb://127.0.0.1:1/?appname=billing", appName: "billing")
+        #expect(throws: MongoError.self) { _ = try MongoClient("mongodb://127.0.0.1:1/", appName: "a\0b") }
+        #expect(throws: MongoError.self) { _ = try MongoClient("mongodb://127.0.0.1:1/\0ignored") }
+    }
+
     @Test("invalid database and collection names are refused")
     func invalidNames() throws {
         let client = try MongoClient("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100")
         #expect(throws: MongoError.self) { _ = try client.database("").collection("c").findOne() }
         #expect(throws: MongoError.self) { _ = try client.database("d").collection("a\0b").countDocuments() }
+        #expect(throws: MongoError.self) { try client.database("d").collection("c").dropIndex("a_1\0b") }
     }
 }

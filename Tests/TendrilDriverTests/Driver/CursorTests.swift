@@ -37,15 +37,16 @@ struct CursorTests {
     func abandonedCursorIsKilled() async throws {
         try await TestServer.withDatabase { database, recorder in
             let numbers = database.collection("numbers")
-            try numbers.insertMany((0..<100).map { ["_id": .int32(Int32($0))] })
+            try await numbers.insertMany((0..<100).map { ["_id": .int32(Int32($0))] })
             recorder.reset()
-            do {
+            // Outside any task (as in a blocking program), the drop kills the cursor at once.
+            try await BlockingExecutor.shared.run {
                 let cursor = try numbers.find([:], options: FindOptions(batchSize: 10))
                 for _ in 0..<15 { _ = try cursor.next() }
             }   // dropped here
             #expect(recorder.count(of: "killCursors") == 1)
 
-            let closed = try numbers.find([:], options: FindOptions(batchSize: 10))
+            let closed = try await numbers.find([:], options: FindOptions(batchSize: 10))
             _ = try closed.next()
             closed.close()
             closed.close()
@@ -55,6 +56,58 @@ struct CursorTests {
             let killed = recorder.commands(named: "killCursors")
             #expect(killed.allSatisfy { $0["killCursors"] == "numbers" })
         }
+    }
+
+    /// Records which thread sent each killCursors.
+    final class KillCursorsThreads: CommandObserver {
+        let sentFromExecutor = Locked<[Bool]>([])
+        func commandStarted(_ event: CommandStartedEvent) {
+            guard event.commandName == "killCursors" else { return }
+            let onExecutor = BlockingExecutor.isCurrentThreadExecutorThread
+            sentFromExecutor.withLock { $0.append(onExecutor) }
+        }
+    }
+
+    @Test("a cursor dropped inside a task is killed on an executor thread, not the cooperative pool")
+    func cursorDroppedInTask() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let observer = KillCursorsThreads()
+            database.client.addCommandObserver(observer)
+            let numbers = database.collection("numbers")
+            try await numbers.insertMany((0..<300).map { ["_id": .int32(Int32($0))] })
+            var iterator = try await numbers.find([:], options: FindOptions(batchSize: 5)).makeAsyncIterator()
+            for _ in 0..<7 { _ = try await iterator.next() }
+            iterator = try await numbers.find(["_id": -1]).makeAsyncIterator()   // drops the first cursor
+            #expect(try await iterator.next() == nil)
+            // The release runs in the background: wait for its command, with a bound.
+            for _ in 0..<500 where observer.sentFromExecutor.withLock({ $0.isEmpty }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(observer.sentFromExecutor.withLock { $0 } == [true])
+        }
+    }
+
+    @Test("blocked pops never starve the cursor that would free their connection")
+    func blockedPopsDoNotStarveCursors() async throws {
+        let client = try MongoClient(try TestServer.uri(adding: "maxPoolSize=1&waitQueueTimeoutMS=60000"))
+        let database = client.database("tendril_test_starvation")
+        let collection = database.collection("c")
+        try await collection.insertMany((0..<10).map { ["n": .int32(Int32($0))] })
+        // The cursor holds the only connection until it is exhausted.
+        var iterator = try await collection.find([:], options: FindOptions(batchSize: 2)).makeAsyncIterator()
+        _ = try await iterator.next()
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            // More blocked callers than the 64 threads the executor once had.
+            for _ in 0..<70 {
+                group.addTask { try await collection.countDocuments() }
+            }
+            var rest = 1
+            while try await iterator.next() != nil { rest += 1 }
+            #expect(rest == 10)
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(counts == Array(repeating: 10, count: 70))
+        try await database.drop()
     }
 
     @Test("a cursor that read every document sends no killCursors and keeps returning nil")
