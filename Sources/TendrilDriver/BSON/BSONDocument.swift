@@ -196,6 +196,7 @@ nonisolated(unsafe) let emptyKey: UnsafePointer<CChar> = {
 }()
 
 extension BSONDocument: ExpressibleByDictionaryLiteral {
+    /// A document of the pairs, in order; see ``encodingError`` for keys BSON cannot encode.
     public init(dictionaryLiteral elements: (String, BSONValue)...) {
         self.init(elements: elements)
     }
@@ -206,25 +207,31 @@ extension BSONDocument: Sequence {
     public struct Iterator: IteratorProtocol {
         let handle: BSONIteratorHandle?
 
+        /// The next element, decoded; nil after the last.
         public mutating func next() -> (key: String, value: BSONValue)? {
             guard let handle, bson_iter_next(handle.iter) else { return nil }
             return (BSONValue.key(at: handle.iter), BSONValue(decodingAt: handle.iter))
         }
     }
 
+    /// Starts a walk over the elements in order.
     public func makeIterator() -> Iterator {
         Iterator(handle: BSONIteratorHandle(storage))
     }
 
+    /// 0: counting the keys would walk the document.
     public var underestimatedCount: Int { 0 }
 }
 
 extension BSONDocument: Equatable, Hashable {
-    /// Documents are equal when their bytes are: same keys, order, types and values.
+    /// Documents are equal when their bytes are (same keys, order, types and values) and
+    /// neither or both failed to encode an element of their literal.
     public static func == (lhs: BSONDocument, rhs: BSONDocument) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.bytes.elementsEqual(rhs.storage.bytes)
+        lhs.encodingError == rhs.encodingError
+            && (lhs.storage === rhs.storage || lhs.storage.bytes.elementsEqual(rhs.storage.bytes))
     }
 
+    /// Hashes the bytes.
     public func hash(into hasher: inout Hasher) {
         withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }

@@ -38,5 +38,6 @@ public struct BSONError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The kind and the message.
     public var description: String { "BSONError.\(kind.rawValue): \(message)" }
 }

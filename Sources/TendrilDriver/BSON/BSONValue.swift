@@ -10,30 +10,47 @@ import Foundation
 /// ```
 /// An integer literal becomes `.int32` when it fits in 32 bits and `.int64` otherwise.
 public enum BSONValue: Sendable, Hashable {
+    /// A 64-bit IEEE 754 floating point number.
     case double(Double)
+    /// A UTF-8 string (it may contain NUL bytes).
     case string(String)
+    /// An embedded document.
     case document(BSONDocument)
+    /// An array (stored as a document keyed "0", "1", ...).
     case array([BSONValue])
+    /// Binary data with a subtype.
     case binary(BSONBinary)
     /// Deprecated in BSON; kept so old data round-trips.
     case undefined
+    /// A 12-byte ObjectId.
     case objectID(ObjectID)
+    /// A boolean.
     case bool(Bool)
+    /// A UTC datetime in milliseconds since the epoch.
     case datetime(BSONDateTime)
+    /// Null.
     case null
+    /// A regular expression with its options.
     case regex(BSONRegularExpression)
     /// Deprecated in BSON; kept so old data round-trips.
     case dbPointer(BSONDBPointer)
+    /// JavaScript code.
     case javascript(String)
     /// Deprecated in BSON; kept so old data round-trips.
     case symbol(String)
     /// Deprecated in MongoDB; kept so old data round-trips.
     case javascriptWithScope(BSONCodeWithScope)
+    /// A 32-bit integer.
     case int32(Int32)
+    /// MongoDB's internal replication timestamp.
     case timestamp(BSONTimestamp)
+    /// A 64-bit integer.
     case int64(Int64)
+    /// A 128-bit decimal, carried exactly.
     case decimal128(Decimal128)
+    /// Sorts before every other value.
     case minKey
+    /// Sorts after every other value.
     case maxKey
 
     /// The BSON type's name as MongoDB's `$type` operator spells it (`"string"`, `"objectId"`, ...),
@@ -131,28 +148,34 @@ extension BSONValue {
 // MARK: - Literals
 
 extension BSONValue: ExpressibleByStringLiteral {
+    /// `.string` of the literal.
     public init(stringLiteral value: String) { self = .string(value) }
 }
 
 extension BSONValue: ExpressibleByIntegerLiteral {
+    /// `.int32` when the literal fits in 32 bits, else `.int64`.
     public init(integerLiteral value: Int) {
         if let small = Int32(exactly: value) { self = .int32(small) } else { self = .int64(Int64(value)) }
     }
 }
 
 extension BSONValue: ExpressibleByFloatLiteral {
+    /// `.double` of the literal.
     public init(floatLiteral value: Double) { self = .double(value) }
 }
 
 extension BSONValue: ExpressibleByBooleanLiteral {
+    /// `.bool` of the literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 }
 
 extension BSONValue: ExpressibleByArrayLiteral {
+    /// `.array` of the elements.
     public init(arrayLiteral elements: BSONValue...) { self = .array(elements) }
 }
 
 extension BSONValue: ExpressibleByDictionaryLiteral {
+    /// `.document` of the pairs, in order (see ``BSONDocument/encodingError``).
     public init(dictionaryLiteral elements: (String, BSONValue)...) {
         self = .document(BSONDocument(elements: elements))
     }

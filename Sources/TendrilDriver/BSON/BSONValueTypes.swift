@@ -35,6 +35,7 @@ public struct BSONDateTime: Sendable, Hashable, Comparable {
         Date(timeIntervalSince1970: TimeInterval(millisecondsSinceEpoch) / 1000)
     }
 
+    /// Earlier instants sort first.
     public static func < (lhs: BSONDateTime, rhs: BSONDateTime) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
@@ -48,7 +49,9 @@ public struct BSONDateTime: Sendable, Hashable, Comparable {
 public struct BSONBinary: Sendable, Hashable {
     /// The binary subtype byte.
     public struct Subtype: RawRepresentable, Sendable, Hashable {
+        /// The subtype byte.
         public let rawValue: UInt8
+        /// Wraps any subtype byte, including user-defined ones (0x80...0xFF).
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// Generic binary data (0x00).
         public static let generic = Subtype(rawValue: 0x00)
@@ -115,6 +118,7 @@ public struct BSONTimestamp: Sendable, Hashable, Comparable {
         self.increment = increment
     }
 
+    /// Ordered by seconds, then increment.
     public static func < (lhs: BSONTimestamp, rhs: BSONTimestamp) -> Bool {
         (lhs.timestamp, lhs.increment) < (rhs.timestamp, rhs.increment)
     }

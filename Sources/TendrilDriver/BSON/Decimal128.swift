@@ -49,6 +49,7 @@ public struct Decimal128: Sendable, Hashable, CustomStringConvertible {
         return value
     }
 
+    /// The decimal string form, as MongoDB prints it.
     public var description: String {
         var value = cValue
         var buffer = [CChar](repeating: 0, count: Int(BSON_DECIMAL128_STRING))

@@ -70,8 +70,10 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 
+    /// The hex form, as ``hex``.
     public var description: String { hex }
 
+    /// Byte order: roughly creation order.
     public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

@@ -5,7 +5,7 @@ import Foundation
 /// Used instead of `Synchronization.Mutex`, whose futex-based lock on Linux is invisible to
 /// ThreadSanitizer (every access would be reported as a race), so `swift test
 /// --sanitize=thread` stays meaningful.
-package final class Locked<Value>: @unchecked Sendable {
+package final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
 

@@ -60,8 +60,11 @@ public protocol CommandObserver: AnyObject, Sendable {
 }
 
 extension CommandObserver {
+    /// Ignores the event: implement only the callbacks you need.
     public func commandStarted(_ event: CommandStartedEvent) {}
+    /// Ignores the event: implement only the callbacks you need.
     public func commandSucceeded(_ event: CommandSucceededEvent) {}
+    /// Ignores the event: implement only the callbacks you need.
     public func commandFailed(_ event: CommandFailedEvent) {}
 }
 
@@ -84,6 +87,7 @@ public final class CommandRecorder: CommandObserver {
         var failed: [CommandFailedEvent] = []
     }
 
+    /// An empty recorder; register it with ``MongoClient/addCommandObserver(_:)``.
     public init() {}
 
     /// Every command sent since creation or the last ``reset()``, in order.
@@ -111,8 +115,11 @@ public final class CommandRecorder: CommandObserver {
         state.withLock { $0 = State() }
     }
 
+    /// Records a sent command.
     public func commandStarted(_ event: CommandStartedEvent) { state.withLock { $0.started.append(event) } }
+    /// Records a success.
     public func commandSucceeded(_ event: CommandSucceededEvent) { state.withLock { $0.succeeded.append(event) } }
+    /// Records a failure.
     public func commandFailed(_ event: CommandFailedEvent) { state.withLock { $0.failed.append(event) } }
 }
 
@@ -131,8 +138,9 @@ final class CommandEventCenter: Sendable {
 
     private var current: [any CommandObserver] { observers.withLock { $0 } }
 
-    /// Installs the callbacks on `pool`; must happen before the first pop.
-    func install(on pool: OpaquePointer) {
+    /// Installs the callbacks on `pool`; must happen before the first pop. The pool keeps an
+    /// unretained pointer to `self`, so `self` must outlive it (``ConnectionPool`` owns both).
+    func install(on pool: OpaquePointer) -> Bool {
         let callbacks = mongoc_apm_callbacks_new()
         defer { mongoc_apm_callbacks_destroy(callbacks) }
         mongoc_apm_set_command_started_cb(callbacks) { event in
@@ -174,7 +182,7 @@ final class CommandEventCenter: Sendable {
                 error: MongoError(error, reply: reply))
             observers.forEach { $0.commandFailed(failed) }
         }
-        mongoc_client_pool_set_apm_callbacks(pool, callbacks, Unmanaged.passUnretained(self).toOpaque())
+        return mongoc_client_pool_set_apm_callbacks(pool, callbacks, Unmanaged.passUnretained(self).toOpaque())
     }
 
     private static func center(_ context: UnsafeMutableRawPointer?) -> CommandEventCenter? {

@@ -49,11 +49,15 @@ final class ConnectionPool: @unchecked Sendable {
             throw MongoError(kind: .invalidArgument, domain: error.domain, code: error.code,
                              message: "cannot create a client pool: \(error.messageText)")
         }
-        mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2))
+        // Both setters fail only after the first pop; checked all the same, before storing.
+        guard mongoc_client_pool_set_error_api(pool, Int32(MONGOC_ERROR_API_VERSION_2)), events.install(on: pool) else {
+            mongoc_client_pool_destroy(pool)
+            mongoc_uri_destroy(uri)
+            throw MongoError(kind: .client, message: "libmongoc refused to configure the new client pool")
+        }
         self.uri = uri
         self.pool = pool
         self.waitQueueTimeoutMS = waitQueueTimeoutMS
-        events.install(on: pool)
     }
 
     /// Sets `appName` on the URI, or says why it cannot be used.

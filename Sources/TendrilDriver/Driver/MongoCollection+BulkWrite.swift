@@ -10,11 +10,17 @@ internal import CTendrilMongoC
 /// ])
 /// ```
 public enum WriteModel: Sendable {
+    /// Inserts a document (an ObjectId `_id` is added first when it has none).
     case insertOne(BSONDocument)
+    /// Applies update operators to the first match.
     case updateOne(filter: BSONDocument, update: BSONDocument, upsert: Bool = false)
+    /// Applies update operators to every match.
     case updateMany(filter: BSONDocument, update: BSONDocument, upsert: Bool = false)
+    /// Replaces the first match with a document without operators.
     case replaceOne(filter: BSONDocument, replacement: BSONDocument, upsert: Bool = false)
+    /// Deletes the first match.
     case deleteOne(filter: BSONDocument)
+    /// Deletes every match.
     case deleteMany(filter: BSONDocument)
 }
 
@@ -27,30 +33,33 @@ extension MongoCollection {
     public func bulkWrite(_ operations: [WriteModel], ordered: Bool = true) throws -> BulkWriteResult {
         guard !operations.isEmpty else { return BulkWriteResult(reply: [:]) }
         let options: BSONDocument = ["ordered": .bool(ordered)]
+        var insertedIDs: [Int: BSONValue] = [:]
         let reply = try withCollection { collection in
             try options.withBSON { opts in
                 guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, opts) else {
                     throw MongoError(kind: .invalidArgument, message: "libmongoc refused the bulk write options")
                 }
                 defer { mongoc_bulk_operation_destroy(bulk) }
-                for operation in operations {
-                    try Self.add(operation, to: bulk)
+                for (index, operation) in operations.enumerated() {
+                    insertedIDs[index] = try Self.add(operation, to: bulk)
                 }
                 return try performLibmongocCall { reply, error in
                     mongoc_bulk_operation_execute(bulk, reply, error) != 0
                 }
             }
         }
-        return BulkWriteResult(reply: reply)
+        return BulkWriteResult(reply: reply, insertedIDs: insertedIDs)
     }
 
-    private static func add(_ operation: WriteModel, to bulk: OpaquePointer) throws {
+    /// Queues `operation`; returns the `_id` of an inserted document.
+    private static func add(_ operation: WriteModel, to bulk: OpaquePointer) throws -> BSONValue? {
         switch operation {
         case .insertOne(let document):
-            let (withID, _) = try ensuringID(document)
+            let (withID, id) = try ensuringID(document)
             try withID.withBSON { document in
                 try performLibmongocCall { error in mongoc_bulk_operation_insert_with_opts(bulk, document, nil, error) }
             }
+            return id
         case .updateOne(let filter, let update, let upsert):
             try addUpdate(bulk, filter, update, upsert, mongoc_bulk_operation_update_one_with_opts)
         case .updateMany(let filter, let update, let upsert):
@@ -66,6 +75,7 @@ extension MongoCollection {
                 try performLibmongocCall { error in mongoc_bulk_operation_remove_many_with_opts(bulk, filter, nil, error) }
             }
         }
+        return nil
     }
 
     private typealias BulkUpdateCall = (OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<bson_error_t>?) -> Bool

@@ -78,9 +78,7 @@ public struct MongoCollection: Sendable {
     public func aggregate(_ pipeline: [BSONDocument], batchSize: Int? = nil) throws -> MongoCursor {
         let pipelineDocument: BSONDocument = try BSONDocument().appending("pipeline", .array(pipeline.map(BSONValue.document)))
         var options = BSONDocument()
-        if let batchSize, let size = Int32(exactly: batchSize), size >= 0 {
-            try options.append("batchSize", .int32(size))
-        }
+        if let batchSize { try options.append("batchSize", .int32(try validatedBatchSize(batchSize))) }
         return try openCursor("aggregate") { collection in
             try pipelineDocument.withBSON { pipeline in
                 try options.withBSON { opts in mongoc_collection_aggregate(collection, MONGOC_QUERY_NONE, pipeline, opts, nil) }

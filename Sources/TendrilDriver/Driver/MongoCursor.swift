@@ -128,6 +128,7 @@ final class CursorResources: @unchecked Sendable {
 }
 
 extension MongoCursor: AsyncSequence {
+    /// Each element is one document of the result.
     public typealias Element = BSONDocument
 
     /// Fetches documents on Tendril's blocking threads, never on the cooperative pool, a few
@@ -144,6 +145,8 @@ extension MongoCursor: AsyncSequence {
             self.cursor = cursor
         }
 
+        /// The next document, or nil at the end; throws what ``MongoCursor/next()`` throws,
+        /// after delivering the documents that came before the failure.
         public mutating func next() async throws -> BSONDocument? {
             if position == buffered.count {
                 if let pendingError {
@@ -168,6 +171,7 @@ extension MongoCursor: AsyncSequence {
         }
     }
 
+    /// An iterator for `for try await`; iterate one cursor from one task at a time.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(cursor: self)
     }

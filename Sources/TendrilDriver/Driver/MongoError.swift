@@ -74,6 +74,7 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
         (reply?["errorLabels"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 
+    /// The kind, domain, code and message.
     public var description: String {
         "MongoError.\(kind.rawValue) (domain \(domain), code \(code)): \(message)"
     }

@@ -102,6 +102,7 @@ struct CRUDTests {
                 .deleteOne(filter: ["_id": 3]),
             ])
             #expect(result.insertedCount == 3)
+            #expect(result.insertedIDs == [0: 1, 1: 2, 2: 3])
             #expect(result.modifiedCount == 1 + 3)
             #expect(result.upsertedCount == 1)
             #expect(result.upsertedIDs[5] == 9)
