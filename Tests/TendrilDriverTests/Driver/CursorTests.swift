@@ -58,20 +58,10 @@ struct CursorTests {
         }
     }
 
-    /// Records which thread sent each killCursors.
-    final class KillCursorsThreads: CommandObserver {
-        let sentFromExecutor = Locked<[Bool]>([])
-        func commandStarted(_ event: CommandStartedEvent) {
-            guard event.commandName == "killCursors" else { return }
-            let onExecutor = BlockingExecutor.isCurrentThreadExecutorThread
-            sentFromExecutor.withLock { $0.append(onExecutor) }
-        }
-    }
-
     @Test("a cursor dropped inside a task is killed on an executor thread, not the cooperative pool")
     func cursorDroppedInTask() async throws {
         try await TestServer.withDatabase { database, _ in
-            let observer = KillCursorsThreads()
+            let observer = SendingThreadRecorder()
             database.client.addCommandObserver(observer)
             let numbers = database.collection("numbers")
             try await numbers.insertMany((0..<300).map { ["_id": .int32(Int32($0))] })
@@ -80,10 +70,10 @@ struct CursorTests {
             iterator = try await numbers.find(["_id": -1]).makeAsyncIterator()   // drops the first cursor
             #expect(try await iterator.next() == nil)
             // The release runs in the background: wait for its command, with a bound.
-            for _ in 0..<500 where observer.sentFromExecutor.withLock({ $0.isEmpty }) {
+            for _ in 0..<500 where observer.sentFromExecutor("killCursors").isEmpty {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            #expect(observer.sentFromExecutor.withLock { $0 } == [true])
+            #expect(observer.sentFromExecutor("killCursors") == [true])
         }
     }
 
