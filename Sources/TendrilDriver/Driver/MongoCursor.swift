@@ -5,9 +5,9 @@ import Foundation
 ///
 /// ```swift
 /// let cursor = try people.find(["age": ["$gte": 21]], options: FindOptions(batchSize: 500))
-/// while let person = try cursor.next() { print(person["name"] ?? nil) }
+/// while let person = try cursor.next() { print(person["name"]?.stringValue ?? "?") }
 ///
-/// for try await person in try people.find() { ... }    // async, off the cooperative pool
+/// for try await person in try await people.find() { ... }   // async, off the cooperative pool
 /// ```
 /// Each document is copied out of libmongoc's batch before the next is read, so no borrowed
 /// `bson_t` outlives `mongoc_cursor_next`. When the cursor is exhausted it frees its server
@@ -77,6 +77,13 @@ public final class MongoCursor: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         release()
+    }
+
+    /// Closes the cursor early from async code: the `killCursors` round trip runs on
+    /// Tendril's threads, not on the cooperative pool.
+    public func close() async {
+        let cursor = self
+        _ = try? await BlockingExecutor.shared.run { cursor.close() }
     }
 
     /// Requires `lock` (or exclusive access).

@@ -48,8 +48,8 @@ struct CursorTests {
 
             let closed = try await numbers.find([:], options: FindOptions(batchSize: 10))
             _ = try closed.next()
-            closed.close()
-            closed.close()
+            await closed.close()
+            await closed.close()
             #expect(try closed.next() == nil)
             #expect(closed.isClosed)
             #expect(recorder.count(of: "killCursors") == 2)
