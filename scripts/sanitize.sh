@@ -16,4 +16,4 @@ shift
 bash scripts/install-system-deps.sh
 export LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
-exec bash scripts/with-test-server.sh swift test --sanitize="$sanitizer" --scratch-path "$scratch" "$@"
+exec bash scripts/with-test-server.sh swift test --disable-xctest --sanitize="$sanitizer" --scratch-path "$scratch" "$@"

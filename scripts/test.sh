@@ -5,4 +5,4 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-system-deps.sh
-exec bash scripts/with-test-server.sh swift test "$@"
+exec bash scripts/with-test-server.sh swift test --disable-xctest "$@"
