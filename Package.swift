@@ -19,7 +19,7 @@ let package = Package(
         // The ODM, the module users import.
         .target(name: "Tendril", dependencies: ["TendrilDriver"]),
         .executableTarget(name: "tendril-demo", dependencies: ["Tendril"]),
-        .testTarget(name: "TendrilDriverTests", dependencies: ["TendrilDriver"]),
+        .testTarget(name: "TendrilTests", dependencies: ["TendrilDriver", "Tendril"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -57,7 +57,7 @@ public struct BSONDocument: Sendable {
         storage = BSONStorage(owning: bson_copy(bson))
     }
 
-    init(elements: [(String, BSONValue)]) {
+    package init(elements: [(String, BSONValue)]) {
         storage = BSONStorage()
         for (key, value) in elements {
             do {

@@ -36,7 +36,7 @@ struct BSONCorpusFile: Sendable, CustomStringConvertible {
         if let path = ProcessInfo.processInfo.environment["TENDRIL_BSON_CORPUS"] {
             return URL(fileURLWithPath: path)
         }
-        // Tests/TendrilDriverTests/Support/BSONCorpus.swift -> repository root -> ../shared
+        // Tests/TendrilTests/Support/BSONCorpus.swift -> repository root -> ../shared
         return URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()

@@ -1,0 +1,101 @@
+import TendrilDriver
+
+/// A MongoDB document mapped to a Swift class: subclass it and declare `@Field`s.
+///
+/// ```swift
+/// final class Person: Document {
+///     override class var collectionName: String { "people" }
+///     @Field var name: String = ""
+///     @Field var age: Int = 0
+///     @Field var tags: [String] = []
+/// }
+///
+/// let ada = Person()
+/// ada.name = "Ada"
+/// try await ada.save()                    // insert
+/// ada.age = 36
+/// try await ada.save()                    // sends only {$set: {age: 36}}
+/// ```
+///
+/// A loaded document keeps the bytes it was fetched with and compares against them on save, so
+/// only fields that changed are sent, and fields the class does not declare survive untouched.
+/// > Note: Documents are mutable classes and are not `Sendable`: use one from one task at a
+/// time. `MongoClient`, queries and BSON values may be shared freely.
+open class Document: FieldContainer {
+    /// The `_id`: nil until the document is inserted (or assigned before inserting).
+    public final var id: ObjectID?
+
+    /// The collection's name; by default the class's name.
+    open class var collectionName: String { String(describing: self) }
+
+    /// The database of this class; by default ``DefaultDatabase/current``.
+    open class var database: MongoDatabase? { DefaultDatabase.current }
+
+    /// True until the document is inserted or loaded.
+    public final var isNew: Bool { fieldStorage.stored == nil }
+
+    /// The document as it would be inserted now: `_id` (if any) then every field.
+    public final var bsonDocument: BSONDocument {
+        var document = BSONDocument()
+        if let id { try? document.append("_id", .objectID(id)) }
+        for (key, value) in encodedFields() { try? document.append(key, value) }
+        return document
+    }
+
+    func error(_ kind: DocumentError.Kind, field: String? = nil) -> DocumentError {
+        DocumentError(kind, collection: Self.collectionName, documentID: id.map(BSONValue.objectID), field: field)
+    }
+
+    /// The collection to use: the call's database, else the class's, else an error.
+    static func collection(in database: MongoDatabase?) throws -> MongoCollection {
+        guard let database = database ?? self.database else {
+            throw DocumentError(.noDatabase, collection: collectionName, documentID: nil)
+        }
+        return database.collection(collectionName)
+    }
+
+    /// Creates a document from stored BSON, checking every declared field's type and presence.
+    /// - Throws: ``DocumentError`` `.typeMismatch` or `.missingRequiredField`, naming the field.
+    static func hydrate(_ stored: BSONDocument) throws -> Self {
+        let document = Self()
+        try document.load(stored)
+        return document
+    }
+
+    /// Replaces the stored state with `stored` after checking it; reads then come from it.
+    final func load(_ stored: BSONDocument) throws {
+        let schema = self.schema
+        var present = [Bool](repeating: false, count: schema.fields.count)
+        var loadedID: ObjectID?
+        for (key, value) in stored {
+            if key == "_id" {
+                guard let objectID = value.objectIDValue else {
+                    throw DocumentError(.typeMismatch(expected: "objectId", found: value.typeName),
+                                        collection: Self.collectionName, documentID: value, field: "_id")
+                }
+                loadedID = objectID
+            } else if let slot = schema.slotByKey[key] {
+                let field = schema.fields[slot]
+                guard field.valueType.decode(value) != nil else {
+                    throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: value.typeName),
+                                        collection: Self.collectionName, documentID: stored["_id"], field: key)
+                }
+                present[slot] = !value.isNull
+            }
+        }
+        for (slot, field) in schema.fields.enumerated() where field.isRequired && !present[slot] {
+            throw DocumentError(.missingRequiredField, collection: Self.collectionName,
+                                documentID: stored["_id"], field: field.key)
+        }
+        id = loadedID
+        fieldStorage = FieldStorage(stored: stored, current: [:])
+    }
+
+    /// Checks what a save would refuse: invalid keys and required fields that are nil.
+    final func validateForSave() throws {
+        if let key = schema.invalidKeys.first { throw error(.invalidFieldKey, field: key) }
+        for (slot, field) in schema.fields.enumerated() where field.isRequired {
+            if fieldStorage.currentValue(slot, field: field).isNull { throw error(.missingRequiredField, field: field.key) }
+        }
+    }
+}

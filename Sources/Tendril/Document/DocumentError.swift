@@ -1,0 +1,67 @@
+import TendrilDriver
+
+/// An error about a document's content or state, naming the collection, the document's id and
+/// the field concerned.
+///
+/// ```swift
+/// do {
+///     for try await person in Person.objects { ... }
+/// } catch let error as DocumentError {
+///     print(error)   // Person 65f1...: field "age" holds string, expected long
+/// }
+/// ```
+public struct DocumentError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong.
+    public enum Kind: Sendable, Equatable {
+        /// A stored value has another BSON type than the field declares.
+        case typeMismatch(expected: String, found: String)
+        /// A `.required` field is absent from a stored document, or nil when saving.
+        case missingRequiredField
+        /// A field's stored key cannot be used (empty, `_id`, or containing `.`, `$` or NUL).
+        case invalidFieldKey
+        /// The operation needs a document that was inserted (or loaded) first.
+        case notInserted
+        /// The document no longer exists on the server.
+        case notFound
+        /// No database was given: set ``DefaultDatabase``, override `database`, or pass one.
+        case noDatabase
+    }
+
+    /// What is wrong.
+    public let kind: Kind
+    /// The collection of the document.
+    public let collection: String
+    /// The document's `_id`, when it has one.
+    public let documentID: BSONValue?
+    /// The stored key of the field concerned, if any.
+    public let field: String?
+
+    /// Creates an error.
+    public init(_ kind: Kind, collection: String, documentID: BSONValue?, field: String? = nil) {
+        self.kind = kind
+        self.collection = collection
+        self.documentID = documentID
+        self.field = field
+    }
+
+    /// A sentence naming the collection, id, field and, for type errors, both types.
+    public var description: String {
+        let id = documentID.map { " \($0)" } ?? ""
+        let subject = "\(collection)\(id)"
+        let field = self.field.map { "field \"\($0)\"" } ?? "document"
+        switch kind {
+        case .typeMismatch(let expected, let found):
+            return "\(subject): \(field) holds \(found), expected \(expected)"
+        case .missingRequiredField:
+            return "\(subject): required \(field) is missing"
+        case .invalidFieldKey:
+            return "\(subject): \(field) cannot be stored under that key (empty, _id, or containing '.', '$' or NUL)"
+        case .notInserted:
+            return "\(subject): the document has not been inserted"
+        case .notFound:
+            return "\(subject): the document no longer exists"
+        case .noDatabase:
+            return "\(subject): no database; call DefaultDatabase.use(_:), override `database`, or pass one"
+        }
+    }
+}

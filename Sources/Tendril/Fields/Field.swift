@@ -1,0 +1,109 @@
+import Synchronization
+import TendrilDriver
+
+/// Numbers each field declaration's wrapper as it is created, so the schema can tell which
+/// `Mirror` child of a class's prototype a key path leads to.
+let fieldSerials = Atomic<UInt64>(1)
+
+/// Options of a ``Field``.
+public struct FieldOptions: OptionSet, Sendable {
+    public let rawValue: Int
+    /// Wraps option bits.
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// The field must hold a non-nil value when saved and when loaded.
+    public static let required = FieldOptions(rawValue: 1 << 0)
+}
+
+/// A stored field of a ``Document`` (or ``EmbeddedDocument``).
+///
+/// ```swift
+/// final class Person: Document {
+///     @Field var name: String = ""             // stored as "name"
+///     @Field("yob") var yearOfBirth: Int = 0    // stored as "yob"
+///     @Field var nickname: String?              // optional: absent or null reads as nil
+///     @Field(.required) var email: String?      // must be set before it is saved
+/// }
+/// ```
+/// A non-optional field needs a default value: it is what a new document holds until set, and
+/// what a stored document that lacks the field reads as (fields added to a class later).
+/// An optional field may be `.required`: saving it as nil is then an error, as is loading a
+/// stored document without it.
+/// > Note: Use `$field` (the projected value) in queries: `Person.objects.filter(\.$age > 30)`.
+@propertyWrapper
+public struct Field<Value: FieldValue> {
+    /// Options of a field.
+    public typealias Options = FieldOptions
+
+    let serial: UInt64
+    /// The stored key when it differs from the property name.
+    public let customKey: String?
+    /// The declared default value (nil for an optional field declared without one).
+    let defaultValue: Value
+    /// The field's options.
+    public let options: Options
+
+    /// A field with a default value: `@Field var age: Int = 0`.
+    public init(wrappedValue: Value, _ key: String? = nil, _ options: Options = []) {
+        self.init(key: key, defaultValue: wrappedValue, options: options)
+    }
+
+    /// An optional field without a default (it starts as nil): `@Field var nickname: String?`.
+    public init<Wrapped>(_ key: String? = nil, _ options: Options = []) where Value == Wrapped? {
+        self.init(key: key, defaultValue: nil, options: options)
+    }
+
+    /// An optional field with options only: `@Field(.required) var email: String?`.
+    public init<Wrapped>(_ options: Options) where Value == Wrapped? {
+        self.init(key: nil, defaultValue: nil, options: options)
+    }
+
+    private init(key: String?, defaultValue: Value, options: Options) {
+        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
+        self.customKey = key
+        self.defaultValue = defaultValue
+        self.options = options
+    }
+
+    @available(*, unavailable, message: "@Field is only available on properties of Document or EmbeddedDocument subclasses") public var wrappedValue: Value { get { fatalError("unavailable") } set { fatalError("unavailable") } }
+
+    /// The field itself, for queries: `\.$age`.
+    public var projectedValue: Field<Value> { self }
+
+    public static subscript<Owner: FieldContainer>(
+        _enclosingInstance owner: Owner,
+        wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, Value>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, Field<Value>>
+    ) -> Value {
+        get {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            return owner.fieldStorage.read(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
+        }
+        set {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            owner.fieldStorage.write(newValue, to: slot)
+        }
+        // Without _modify, `doc.tags.append(x)` would copy the array on every call.
+        _modify {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            var value: Value = owner.fieldStorage.read(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
+            yield &value
+            owner.fieldStorage.write(value, to: slot)
+        }
+    }
+}
+
+/// What the schema needs of any `Field<Value>`, without knowing `Value`.
+protocol AnyField {
+    var serial: UInt64 { get }
+    var customKey: String? { get }
+    var isRequired: Bool { get }
+    var valueType: any FieldValue.Type { get }
+    /// The declared default, encoded (null for an optional field without one).
+    var encodedDefault: BSONValue { get }
+}
+
+extension Field: AnyField {
+    var isRequired: Bool { options.contains(.required) }
+    var valueType: any FieldValue.Type { Value.self }
+    var encodedDefault: BSONValue { defaultValue.bsonValue }
+}

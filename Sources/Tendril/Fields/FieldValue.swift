@@ -1,0 +1,179 @@
+import Foundation
+
+/// A Swift type that a ``Field`` can store: it converts itself to and from one BSON value.
+///
+/// Tendril conforms the common types (`String`, `Int`, `Int32`, `Int64`, `Double`, `Bool`,
+/// `Date`, `ObjectID`, `Decimal128`, `BSONBinary`, `Data`, `BSONValue`, `BSONDocument`) and
+/// `Optional`, `Array` and `[String: V]` of conforming types. A `RawRepresentable` enum
+/// conforms by declaration:
+/// ```swift
+/// enum Role: String, FieldValue { case admin, member }
+/// ```
+public protocol FieldValue {
+    /// The value as BSON.
+    var bsonValue: BSONValue { get }
+    /// Decodes a stored value, or nil when it has the wrong type (or is out of range).
+    static func decode(_ value: BSONValue) -> Self?
+    /// The expected BSON type, as MongoDB's `$type` spells it, for error messages.
+    static var expectedBSONType: String { get }
+}
+
+extension String: FieldValue {
+    public var bsonValue: BSONValue { .string(self) }
+    public static func decode(_ value: BSONValue) -> String? { value.stringValue }
+    public static var expectedBSONType: String { "string" }
+}
+
+extension Int: FieldValue {
+    public var bsonValue: BSONValue { .int64(Int64(self)) }
+    public static func decode(_ value: BSONValue) -> Int? { value.intValue }
+    public static var expectedBSONType: String { "long" }
+}
+
+extension Int32: FieldValue {
+    public var bsonValue: BSONValue { .int32(self) }
+    public static func decode(_ value: BSONValue) -> Int32? {
+        switch value {
+        case .int32(let number): number
+        case .int64(let number): Int32(exactly: number)
+        default: nil
+        }
+    }
+    public static var expectedBSONType: String { "int" }
+}
+
+extension Int64: FieldValue {
+    public var bsonValue: BSONValue { .int64(self) }
+    public static func decode(_ value: BSONValue) -> Int64? {
+        switch value {
+        case .int32(let number): Int64(number)
+        case .int64(let number): number
+        default: nil
+        }
+    }
+    public static var expectedBSONType: String { "long" }
+}
+
+extension Double: FieldValue {
+    public var bsonValue: BSONValue { .double(self) }
+    /// Doubles also accept int32 (exact) values, as MongoDB's shell often writes numbers so.
+    public static func decode(_ value: BSONValue) -> Double? {
+        switch value {
+        case .double(let number): number
+        case .int32(let number): Double(number)
+        default: nil
+        }
+    }
+    public static var expectedBSONType: String { "double" }
+}
+
+extension Bool: FieldValue {
+    public var bsonValue: BSONValue { .bool(self) }
+    public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
+    public static var expectedBSONType: String { "bool" }
+}
+
+extension Date: FieldValue {
+    /// Stored as a BSON datetime, truncated to the millisecond.
+    public var bsonValue: BSONValue { .datetime(BSONDateTime(self)) }
+    public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
+    public static var expectedBSONType: String { "date" }
+}
+
+extension ObjectID: FieldValue {
+    public var bsonValue: BSONValue { .objectID(self) }
+    public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
+    public static var expectedBSONType: String { "objectId" }
+}
+
+extension Decimal128: FieldValue {
+    public var bsonValue: BSONValue { .decimal128(self) }
+    public static func decode(_ value: BSONValue) -> Decimal128? {
+        if case .decimal128(let decimal) = value { decimal } else { nil }
+    }
+    public static var expectedBSONType: String { "decimal" }
+}
+
+extension BSONBinary: FieldValue {
+    public var bsonValue: BSONValue { .binary(self) }
+    public static func decode(_ value: BSONValue) -> BSONBinary? {
+        if case .binary(let binary) = value { binary } else { nil }
+    }
+    public static var expectedBSONType: String { "binData" }
+}
+
+extension Data: FieldValue {
+    /// Stored as generic (subtype 0) binary data.
+    public var bsonValue: BSONValue { .binary(BSONBinary(subtype: .generic, data: Array(self))) }
+    public static func decode(_ value: BSONValue) -> Data? {
+        if case .binary(let binary) = value { Data(binary.data) } else { nil }
+    }
+    public static var expectedBSONType: String { "binData" }
+}
+
+extension BSONValue: FieldValue {
+    /// Free-form BSON: any stored value.
+    public var bsonValue: BSONValue { self }
+    public static func decode(_ value: BSONValue) -> BSONValue? { value }
+    public static var expectedBSONType: String { "any" }
+}
+
+extension BSONDocument: FieldValue {
+    /// A free-form embedded document.
+    public var bsonValue: BSONValue { .document(self) }
+    public static func decode(_ value: BSONValue) -> BSONDocument? { value.documentValue }
+    public static var expectedBSONType: String { "object" }
+}
+
+extension Optional: FieldValue where Wrapped: FieldValue {
+    /// nil is stored as BSON null (and a `save` of nil unsets the field).
+    public var bsonValue: BSONValue { map(\.bsonValue) ?? .null }
+    /// Null decodes to nil; anything else must decode as `Wrapped`.
+    public static func decode(_ value: BSONValue) -> Wrapped?? {
+        if value.isNull { return .some(nil) }
+        return Wrapped.decode(value).map { .some($0) }
+    }
+    public static var expectedBSONType: String { Wrapped.expectedBSONType + " or null" }
+}
+
+extension Array: FieldValue where Element: FieldValue {
+    public var bsonValue: BSONValue { .array(map(\.bsonValue)) }
+    /// Every element must decode, or the whole array is a type mismatch.
+    public static func decode(_ value: BSONValue) -> [Element]? {
+        guard let elements = value.arrayValue else { return nil }
+        var decoded: [Element] = []
+        decoded.reserveCapacity(elements.count)
+        for element in elements {
+            guard let item = Element.decode(element) else { return nil }
+            decoded.append(item)
+        }
+        return decoded
+    }
+    public static var expectedBSONType: String { "array of \(Element.expectedBSONType)" }
+}
+
+extension Dictionary: FieldValue where Key == String, Value: FieldValue {
+    /// Stored as an embedded document; keys must be valid BSON keys.
+    public var bsonValue: BSONValue {
+        // Sorted, so the same dictionary always encodes to the same bytes (and diffs cleanly).
+        .document(BSONDocument(elements: sorted { $0.key < $1.key }.map { ($0.key, $0.value.bsonValue) }))
+    }
+    public static func decode(_ value: BSONValue) -> [String: Value]? {
+        guard let document = value.documentValue else { return nil }
+        var decoded: [String: Value] = [:]
+        for (key, element) in document {
+            guard let item = Value.decode(element) else { return nil }
+            decoded[key] = item
+        }
+        return decoded
+    }
+    public static var expectedBSONType: String { "object of \(Value.expectedBSONType)" }
+}
+
+extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
+    /// Stored as the raw value.
+    public var bsonValue: BSONValue { rawValue.bsonValue }
+    /// A stored raw value that names no case is a type mismatch.
+    public static func decode(_ value: BSONValue) -> Self? { RawValue.decode(value).flatMap(Self.init(rawValue:)) }
+    public static var expectedBSONType: String { "\(RawValue.expectedBSONType) naming a \(Self.self)" }
+}

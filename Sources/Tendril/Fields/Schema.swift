@@ -1,0 +1,113 @@
+import Foundation
+import TendrilDriver
+
+/// What Tendril knows of a `Document` or `EmbeddedDocument` class: its fields, in order, with
+/// their stored keys. Built once per class from `Mirror` of the first instance that touches a
+/// field; instances themselves are never reflected again.
+///
+/// `@unchecked Sendable`: immutable after creation, except the key-path caches behind locks.
+final class Schema: @unchecked Sendable {
+    let type: FieldContainer.Type
+    /// The fields in declaration order (superclass fields first); a field's slot is its index.
+    let fields: [FieldInfo]
+    let slotByKey: [String: Int]
+    /// Field keys that cannot be stored (empty, or containing `.`, `$` or NUL).
+    let invalidKeys: [String]
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var slotByStorageKeyPath: [AnyKeyPath: Int] = [:]
+    private var slotByProjectedKeyPath: [AnyKeyPath: Int] = [:]
+    /// An instance used only to read field declarations through key paths, made on demand.
+    private var prototype: FieldContainer?
+
+    private static let registry = Locked<[ObjectIdentifier: Schema]>([:])
+
+    /// The schema of `instance`'s class, built from it the first time.
+    static func of(_ instance: FieldContainer) -> Schema {
+        let type = Swift.type(of: instance)
+        let identifier = ObjectIdentifier(type)
+        if let known = registry.withLock({ $0[identifier] }) { return known }
+        // Built outside the lock: an init() that touches a field re-enters here.
+        let built = Schema(type: type, fields: declaredFields(of: instance))
+        return registry.withLock { registry in
+            if let raced = registry[identifier] { return raced }
+            registry[identifier] = built
+            return built
+        }
+    }
+
+    /// The schema of `type`, creating a prototype instance if no instance exists yet.
+    static func of(_ type: FieldContainer.Type) -> Schema {
+        if let known = registry.withLock({ $0[ObjectIdentifier(type)] }) { return known }
+        return type.init().schema
+    }
+
+    private init(type: FieldContainer.Type, fields: [FieldInfo]) {
+        self.type = type
+        self.fields = fields
+        self.slotByKey = Dictionary(fields.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+        self.invalidKeys = fields.map(\.key).filter { key in
+            key.isEmpty || key.contains(".") || key.hasPrefix("$") || key.utf8.contains(0) || key == "_id"
+        }
+    }
+
+    /// Every `@Field` of `instance`, walking superclasses first, as (label, field) pairs.
+    private static func fieldChildren(of instance: FieldContainer) -> [(name: String, field: any AnyField)] {
+        var mirrors: [Mirror] = []
+        var mirror: Mirror? = Mirror(reflecting: instance)
+        while let current = mirror {
+            mirrors.append(current)
+            mirror = current.superclassMirror
+        }
+        return mirrors.reversed().flatMap { mirror in
+            mirror.children.compactMap { child -> (String, any AnyField)? in
+                guard let label = child.label, let field = child.value as? any AnyField else { return nil }
+                // The compiler names a wrapper's storage `_property`.
+                let name = label.hasPrefix("_") ? String(label.dropFirst()) : label
+                return (name, field)
+            }
+        }
+    }
+
+    private static func declaredFields(of instance: FieldContainer) -> [FieldInfo] {
+        fieldChildren(of: instance).map { name, field in
+            FieldInfo(name: name, key: field.customKey ?? name, isRequired: field.isRequired,
+                      valueType: field.valueType, encodedDefault: field.encodedDefault)
+        }
+    }
+
+    /// The slot of the field whose wrapper `keyPath` leads to in `instance`.
+    func slot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
+        if let slot = locked({ slotByStorageKeyPath[keyPath] }) { return slot }
+        let slot = slotMatching(keyPath, in: instance)
+        locked { slotByStorageKeyPath[keyPath] = slot }
+        return slot
+    }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    /// The field a query key path such as `\Person.$age` names.
+    func field(forProjected keyPath: AnyKeyPath) -> FieldInfo {
+        if let slot = locked({ slotByProjectedKeyPath[keyPath] }) { return fields[slot] }
+        let instance = locked { prototype } ?? type.init()
+        let slot = slotMatching(keyPath, in: instance)
+        locked {
+            prototype = prototype ?? instance
+            slotByProjectedKeyPath[keyPath] = slot
+        }
+        return fields[slot]
+    }
+
+    /// Finds the declaration whose wrapper, read through `keyPath`, has the same serial as one of
+    /// `instance`'s fields: serials are unique per wrapper, so this names exactly one field.
+    private func slotMatching(_ keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
+        guard let wrapper = instance[keyPath: keyPath] as? any AnyField else { return 0 }
+        let children = Self.fieldChildren(of: instance)
+        guard let index = children.firstIndex(where: { $0.field.serial == wrapper.serial }) else { return 0 }
+        return index
+    }
+}

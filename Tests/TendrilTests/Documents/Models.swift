@@ -1,0 +1,45 @@
+import Foundation
+import Tendril
+
+/// Test models. Collection names are the defaults (the class names) unless a test says.
+final class Person: Document {
+    @Field var name: String = ""
+    @Field var age: Int = 0
+    @Field var tags: [String] = []
+    @Field("mail") var email: String?
+    @Field var scores: [String: Double] = [:]
+}
+
+enum Role: String, FieldValue {
+    case admin, member
+}
+
+final class AllTypes: Document {
+    @Field var string: String = ""
+    @Field var int: Int = 0
+    @Field var int32: Int32 = 0
+    @Field var int64: Int64 = 0
+    @Field var double: Double = 0
+    @Field var bool: Bool = false
+    @Field var date = Date(timeIntervalSince1970: 0)
+    @Field var objectID = ObjectID()
+    @Field var binary = BSONBinary(data: [])
+    @Field var data = Data()
+    @Field var decimal: Decimal128? = nil
+    @Field var role: Role = .member
+    @Field var optionalString: String?
+    @Field var optionalInt: Int?
+    @Field var optionalDate: Date?
+    @Field var optionalRole: Role?
+    @Field var strings: [String] = []
+    @Field var nestedInts: [[Int]] = []
+    @Field var dictionary: [String: Int] = [:]
+    @Field var freeForm: BSONValue = .null
+    @Field var freeDocument: BSONDocument = [:]
+}
+
+final class Account: Document {
+    override class var collectionName: String { "accounts" }
+    @Field(.required) var email: String?
+    @Field var balance: Int = 0
+}
