@@ -11,8 +11,8 @@ import Foundation
 /// (a cursor's next batch or its close) would give back. The number of threads therefore
 /// follows the number of calls blocked at once, which libmongoc's `maxPoolSize` and
 /// `waitQueueTimeoutMS` bound; threads idle for `idleLifetime` exit.
-final class BlockingExecutor: @unchecked Sendable {
-    static let shared = BlockingExecutor(idleLifetime: 30)
+package final class BlockingExecutor: @unchecked Sendable {
+    package static let shared = BlockingExecutor(idleLifetime: 30)
 
     /// Marks executor threads (Foundation on Linux does not apply thread names).
     static let threadMarker = "tendril.blocking-executor"
@@ -42,7 +42,7 @@ final class BlockingExecutor: @unchecked Sendable {
 
     /// Runs `body` on an executor thread and returns its result to the awaiting task.
     /// > Note: Cancelling the task does not interrupt `body`; libmongoc's timeouts bound it.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             execute {
                 continuation.resume(with: Result { try body() })

@@ -1,0 +1,142 @@
+import TendrilDriver
+
+extension Query {
+    /// The first match (in sort order), or nil.
+    /// - Throws: ``MongoError``, or ``DocumentError`` if the stored document does not fit `Model`.
+    public func first() async throws -> Model? {
+        var options = limit(1).findOptions
+        options.extra = ["singleBatch": true]   // one reply, and the server closes the cursor
+        let cursor = try await collection().find(filterDocument, options: options)
+        guard let stored = try await cursor.nextDocument() else { return nil }
+        return try Model.hydrate(stored)
+    }
+
+    /// The document with `id` among the matches, or nil.
+    /// - Throws: as ``first()``.
+    public func get(_ id: ObjectID) async throws -> Model? {
+        try await filter(raw: ["_id": ["$eq": .objectID(id)]]).first()
+    }
+
+    /// Every match, in an array.
+    /// > Note: Holds all of them at once; iterate the query to stream instead.
+    /// - Throws: as ``first()``.
+    public func all() async throws -> [Model] {
+        var documents: [Model] = []
+        for try await document in self { documents.append(document) }
+        return documents
+    }
+
+    /// How many documents match (ignoring sort; honouring skip and limit).
+    /// - Throws: ``MongoError``.
+    public func count() async throws -> Int {
+        let collection = try collection()
+        var pipeline: [BSONDocument] = [["$match": .document(filterDocument)]]
+        if let skipCount { pipeline.append(["$skip": .int64(Int64(skipCount))]) }
+        if let limitCount { pipeline.append(["$limit": .int64(Int64(limitCount))]) }
+        pipeline.append(["$count": "n"])
+        let cursor = try await collection.aggregate(pipeline)
+        let result = try await cursor.nextDocument()
+        return result?["n"]?.intValue ?? 0
+    }
+
+    /// True when at least one document matches (fetches at most one `_id`).
+    /// - Throws: ``MongoError``.
+    public func exists() async throws -> Bool {
+        let collection = try collection()
+        let options = FindOptions(projection: ["_id": 1], skip: skipCount, limit: 1, extra: ["singleBatch": true])
+        let cursor = try await collection.find(filterDocument, options: options)
+        return try await cursor.nextDocument() != nil
+    }
+
+    /// Deletes every match and returns how many were deleted (skip, limit and sort are ignored).
+    /// - Throws: ``MongoError``.
+    @discardableResult
+    public func delete() async throws -> Int {
+        try await collection().deleteMany(filterDocument).deletedCount
+    }
+
+    /// Applies `updates` to every match in one command and returns how many changed.
+    ///
+    /// ```swift
+    /// try await Person.objects.filter(\.$age < 18).update(.set(\.$tags, ["minor"]), .increment(\.$age, by: 1))
+    /// ```
+    /// - Throws: ``MongoError``.
+    @discardableResult
+    public func update(_ updates: Update<Model>...) async throws -> Int {
+        var operators: [String: BSONDocument] = [:]
+        var order: [String] = []
+        for update in updates {
+            if operators[update.operatorName] == nil { order.append(update.operatorName) }
+            try operators[update.operatorName, default: BSONDocument()].append(update.key, update.value)
+        }
+        let document = BSONDocument(elements: order.map { ($0, .document(operators[$0] ?? [:])) })
+        return try await collection().updateMany(filterDocument, document).modifiedCount
+    }
+}
+
+/// One change applied by ``Query/update(_:)`` to every matching document.
+public struct Update<Model: Document>: Sendable {
+    let operatorName: String
+    let key: String
+    let value: BSONValue
+
+    /// Sets the field to `value`.
+    public static func set<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V>>, _ value: V) -> Update {
+        Update(operatorName: "$set", key: Model.fieldKey(keyPath), value: value.bsonValue)
+    }
+
+    /// Removes the optional field from the stored documents.
+    public static func unset<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V?>>) -> Update {
+        Update(operatorName: "$unset", key: Model.fieldKey(keyPath), value: "")
+    }
+
+    /// Adds `amount` to the numeric field.
+    public static func increment<V: FieldValue & Numeric>(_ keyPath: KeyPath<Model, Field<V>>, by amount: V) -> Update {
+        Update(operatorName: "$inc", key: Model.fieldKey(keyPath), value: amount.bsonValue)
+    }
+
+    /// Appends `element` to the array field.
+    public static func push<E: FieldValue>(_ keyPath: KeyPath<Model, Field<[E]>>, _ element: E) -> Update {
+        Update(operatorName: "$push", key: Model.fieldKey(keyPath), value: element.bsonValue)
+    }
+}
+
+extension Query: AsyncSequence {
+    /// Each element is a document created from one stored document as it is reached.
+    public typealias Element = Model
+
+    /// Streams the matches: opens the cursor on the first `next()`, then fetches batches as
+    /// they are consumed.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let query: Query
+        var cursor: MongoCursor.AsyncIterator?
+        var finished = false
+
+        /// The next document; throws ``MongoError``, or ``DocumentError`` if a stored document
+        /// does not fit `Model` (the documents before it were delivered).
+        public mutating func next() async throws -> Model? {
+            if finished { return nil }
+            if cursor == nil {
+                let collection = try query.collection()
+                cursor = try await collection.find(query.filterDocument, options: query.findOptions).makeAsyncIterator()
+            }
+            guard let stored = try await cursor?.next() else {
+                finished = true
+                return nil
+            }
+            return try Model.hydrate(stored)
+        }
+    }
+
+    /// An iterator that opens its own cursor.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(query: self)
+    }
+}
+
+extension MongoCursor {
+    /// The next document, fetched on Tendril's threads.
+    func nextDocument() async throws -> BSONDocument? {
+        try await BlockingExecutor.shared.run { try self.next() }
+    }
+}

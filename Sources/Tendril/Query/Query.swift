@@ -1,0 +1,108 @@
+import TendrilDriver
+
+/// A lazy, immutable query over the documents of `Model`: every method returns a new query,
+/// and nothing is sent until it is iterated or a terminal method runs.
+///
+/// ```swift
+/// let adults = Person.objects
+///     .filter(\.$age >= 18)
+///     .sort(\.$name)
+///     .limit(50)
+/// for try await person in adults { print(person.name) }     // streams, batch by batch
+/// let count = try await adults.count()
+/// ```
+/// > Note: Iteration streams through the server cursor: however many documents match, only
+/// about one batch (``batchSize(_:)``) is held at a time, and each document is created as it is
+/// reached. `Query` is `Sendable`; the documents it yields are not.
+public struct Query<Model: Document>: Sendable {
+    /// The filter, as sent.
+    public private(set) var filterDocument = BSONDocument()
+    /// The sort order, as sent.
+    public private(set) var sortDocument = BSONDocument()
+    var skipCount: Int?
+    var limitCount: Int?
+    var batch: Int?
+    var database: MongoDatabase?
+
+    /// All documents of `Model`.
+    public init() {}
+
+    /// Keeps the documents that also match `predicate`.
+    public func filter(_ predicate: Predicate<Model>) -> Query {
+        var query = self
+        if query.filterDocument.isEmpty {
+            query.filterDocument = predicate.document
+        } else {
+            query.filterDocument = ["$and": [.document(filterDocument), .document(predicate.document)]]
+        }
+        return query
+    }
+
+    /// Keeps the documents that also match a raw MongoDB filter (its operators are yours).
+    public func filter(raw document: BSONDocument) -> Query {
+        filter(Predicate(raw: document))
+    }
+
+    /// Sorts by `keyPath`, after any earlier sort keys.
+    public func sort<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V>>, _ order: SortOrder = .ascending) -> Query {
+        var query = self
+        try? query.sortDocument.append(Model.fieldKey(keyPath), .int32(order == .ascending ? 1 : -1))
+        return query
+    }
+
+    /// Skips the first `count` matches.
+    public func skip(_ count: Int) -> Query {
+        var query = self
+        query.skipCount = count
+        return query
+    }
+
+    /// Returns at most `count` documents.
+    public func limit(_ count: Int) -> Query {
+        var query = self
+        query.limitCount = count
+        return query
+    }
+
+    /// Fetches `size` documents per round trip (and holds about that many at a time).
+    public func batchSize(_ size: Int) -> Query {
+        var query = self
+        query.batch = size
+        return query
+    }
+
+    /// Runs against `database` instead of the class's.
+    public func using(_ database: MongoDatabase) -> Query {
+        var query = self
+        query.database = database
+        return query
+    }
+
+    var findOptions: FindOptions {
+        FindOptions(sort: sortDocument.isEmpty ? nil : sortDocument, skip: skipCount, limit: limitCount, batchSize: batch)
+    }
+
+    func collection() throws -> MongoCollection {
+        try Model.collection(in: database)
+    }
+}
+
+/// The direction of a sort.
+public enum SortOrder: Sendable {
+    case ascending, descending
+}
+
+/// Gives every ``Document`` class its `objects` query (a protocol, so that `Self` can be the
+/// concrete subclass).
+public protocol QueryableDocument: Document {}
+
+extension Document: QueryableDocument {}
+
+extension QueryableDocument {
+    /// A query over every document of this class: the start of every query.
+    ///
+    /// ```swift
+    /// let grace = try await Person.objects.filter(\.$name == "Grace").first()
+    /// ```
+    public static var objects: Query<Self> { Query() }
+}
