@@ -51,7 +51,8 @@ struct FieldStorage {
     var current: [Int: Any] = [:]
 
     mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: Value) -> Value {
-        if let cached = current[slot] as? Value { return cached }
+        // Unwrap the entry before casting: `nil as? Value` succeeds (as nil) when Value is optional.
+        if let entry = current[slot], let cached = entry as? Value { return cached }
         var value = defaultValue
         // Stored values were type-checked when the document was loaded, so decoding succeeds;
         // an absent field (a new instance, or a document from before the field existed)
@@ -69,7 +70,7 @@ struct FieldStorage {
 
     /// The field's current value as BSON: written or read value, else stored, else default.
     func currentValue(_ slot: Int, field: FieldInfo) -> BSONValue {
-        if let value = current[slot] as? any FieldValue { return value.bsonValue }
+        if let entry = current[slot], let value = entry as? any FieldValue { return value.bsonValue }
         if let stored, let value = stored[field.key] { return value }
         return field.encodedDefault
     }
