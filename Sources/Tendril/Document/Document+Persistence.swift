@@ -14,11 +14,23 @@ extension Document {
     ///   (no id assigned), so the call can be retried.
     public final func insert(into database: MongoDatabase? = nil) async throws {
         let collection = try Self.collection(in: database)
+        try EventHooks.emit(.beforeInsert, for: Self.self, [self])
+        let (id, document) = try insertionDocument()
+        try await collection.insertOne(document)
+        didInsert(id: id, document: document)
+        try EventHooks.emit(.afterInsert, for: Self.self, [self])
+    }
+
+    /// The validated document an insert sends, with the id it will have.
+    final func insertionDocument() throws -> (ObjectID, BSONDocument) {
         try validateForSave()
         let id = self.id ?? ObjectID()
         var document: BSONDocument = ["_id": .objectID(id)]
         for (key, value) in encodedFields() { try document.append(key, value) }
-        try await collection.insertOne(document)
+        return (id, document)
+    }
+
+    final func didInsert(id: ObjectID, document: BSONDocument) {
         self.id = id
         fieldStorage.stored = document
     }
@@ -38,25 +50,24 @@ extension Document {
             return try await insert(into: database)
         }
         let collection = try Self.collection(in: database)
+        try EventHooks.emit(.beforeUpdate, for: Self.self, [self])
         try validateForSave()
         let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage)
         guard !changes.isEmpty else { return }
         let result = try await collection.updateOne(["_id": .objectID(id)], try changes.updateDocument())
         guard result.matchedCount == 1 else { throw error(.notFound) }
         fieldStorage.stored = changes.updatedStored
+        try EventHooks.emit(.afterUpdate, for: Self.self, [self])
     }
 
-    /// Inserts the document, or replaces the stored one with the same id whole.
+    /// Inserts the document, or replaces the stored one with the same id whole (no hooks run:
+    /// it is neither only an insert nor only an update).
     /// - Throws: as ``insert(into:)``.
     public final func upsert(in database: MongoDatabase? = nil) async throws {
         let collection = try Self.collection(in: database)
-        try validateForSave()
-        let id = self.id ?? ObjectID()
-        var document: BSONDocument = ["_id": .objectID(id)]
-        for (key, value) in encodedFields() { try document.append(key, value) }
+        let (id, document) = try insertionDocument()
         try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true)
-        self.id = id
-        fieldStorage.stored = document
+        didInsert(id: id, document: document)
     }
 
     /// Deletes the stored document. The object keeps its values (and id); saving it again
@@ -65,8 +76,14 @@ extension Document {
     public final func delete(from database: MongoDatabase? = nil) async throws {
         guard !isNew, let id else { throw error(.notInserted) }
         let collection = try Self.collection(in: database)
+        try EventHooks.emit(.beforeDelete, for: Self.self, [self])
         try await collection.deleteOne(["_id": .objectID(id)])
-        // Keep every value readable once the stored bytes are gone.
+        didDelete()
+        try EventHooks.emit(.afterDelete, for: Self.self, [self])
+    }
+
+    /// Keeps every value readable once the stored bytes are gone; a later save inserts anew.
+    final func didDelete() {
         for (slot, field) in schema.fields.enumerated() where fieldStorage.current[slot] == nil {
             if let value = field.valueType.decode(fieldStorage.currentValue(slot, field: field)) {
                 fieldStorage.current[slot] = value

@@ -43,3 +43,27 @@ final class Account: Document {
     @Field(.required) var email: String?
     @Field var balance: Int = 0
 }
+
+final class GeoPoint: EmbeddedDocument {
+    @Field var latitude: Double = 0
+    @Field var longitude: Double = 0
+}
+
+final class Address: EmbeddedDocument {
+    @Field var city: String = ""
+    @Field var zip: String?
+    @Field var location = GeoPoint()
+}
+
+final class Company: Document {
+    @Field var name: String = ""
+    @Field var headquarters = Address()
+    @Field var offices: [Address] = []
+    @Field var billing: Address?
+}
+
+/// Used only by the event tests: hooks are per class, and tests run in parallel.
+final class Audited: Document {
+    @Field var name: String = ""
+    @Field var version: Int = 0
+}

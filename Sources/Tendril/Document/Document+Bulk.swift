@@ -1,0 +1,69 @@
+import TendrilDriver
+
+extension QueryableDocument {
+    /// Inserts `documents` in one round trip (libmongoc splits at the server's batch limits).
+    ///
+    /// ```swift
+    /// try await Person.insert([ada, alan, grace])
+    /// ```
+    /// - Parameter ordered: stop at the first failure (true) or attempt every document.
+    /// - Throws: as ``Document/insert(into:)``. Hooks see all documents at once; on failure no
+    ///   document is marked inserted (check the server, or retry with upserts).
+    public static func insert(_ documents: [Self], into database: MongoDatabase? = nil, ordered: Bool = true) async throws {
+        guard !documents.isEmpty else { return }
+        let collection = try collection(in: database)
+        try EventHooks.emit(.beforeInsert, for: self, documents)
+        let prepared = try documents.map { try $0.insertionDocument() }
+        try await collection.insertMany(prepared.map(\.1), ordered: ordered)
+        for (document, (id, stored)) in zip(documents, prepared) { document.didInsert(id: id, document: stored) }
+        try EventHooks.emit(.afterInsert, for: self, documents)
+    }
+
+    /// Inserts the new documents and sends the changes of the stored ones, all in one bulk
+    /// write; documents without changes send nothing.
+    /// - Throws: as ``Document/save(in:)``. On failure every document keeps its pending changes.
+    public static func save(_ documents: [Self], in database: MongoDatabase? = nil) async throws {
+        let new = documents.filter(\.isNew)
+        let stored = documents.filter { !$0.isNew }
+        guard !documents.isEmpty else { return }
+        let collection = try collection(in: database)
+        try EventHooks.emit(.beforeInsert, for: self, new)
+        try EventHooks.emit(.beforeUpdate, for: self, stored)
+        let insertions = try new.map { try $0.insertionDocument() }
+        var updates: [(Self, ChangeSet)] = []
+        for document in stored {
+            try document.validateForSave()
+            guard let bytes = document.fieldStorage.stored, document.id != nil else { continue }
+            let changes = try ChangeSet(stored: bytes, schema: document.schema, storage: document.fieldStorage)
+            if !changes.isEmpty { updates.append((document, changes)) }
+        }
+        var operations = insertions.map { WriteModel.insertOne($0.1) }
+        for (document, changes) in updates {
+            guard let id = document.id else { continue }
+            operations.append(.updateOne(filter: ["_id": .objectID(id)], update: try changes.updateDocument()))
+        }
+        guard !operations.isEmpty else { return }
+        try await collection.bulkWrite(operations)
+        for (document, (id, bytes)) in zip(new, insertions) { document.didInsert(id: id, document: bytes) }
+        for (document, changes) in updates { document.fieldStorage.stored = changes.updatedStored }
+        try EventHooks.emit(.afterInsert, for: self, new)
+        try EventHooks.emit(.afterUpdate, for: self, updates.map(\.0))
+    }
+
+    /// Deletes `documents` with one command (`_id` in the list).
+    /// - Throws: ``DocumentError`` `.notInserted` if one was never stored (nothing is sent),
+    ///   ``MongoError``.
+    public static func delete(_ documents: [Self], from database: MongoDatabase? = nil) async throws {
+        guard !documents.isEmpty else { return }
+        let collection = try collection(in: database)
+        var ids: [BSONValue] = []
+        for document in documents {
+            guard !document.isNew, let id = document.id else { throw document.error(.notInserted) }
+            ids.append(.objectID(id))
+        }
+        try EventHooks.emit(.beforeDelete, for: self, documents)
+        try await collection.deleteMany(["_id": ["$in": .array(ids)]])
+        documents.forEach { $0.didDelete() }
+        try EventHooks.emit(.afterDelete, for: self, documents)
+    }
+}
