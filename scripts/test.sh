@@ -5,4 +5,5 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-system-deps.sh
-exec bash scripts/with-test-server.sh swift test --disable-xctest "$@"
+# The time limit turns a hang into a failure long before CI's own limit.
+exec bash scripts/with-test-server.sh timeout --kill-after=30 1800 swift test --disable-xctest "$@"

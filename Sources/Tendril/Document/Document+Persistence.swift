@@ -99,6 +99,6 @@ extension Document {
         guard let id else { throw error(.notInserted) }
         let collection = try Self.collection(in: database)
         guard let stored = try await collection.findOne(["_id": .objectID(id)]) else { throw error(.notFound) }
-        try load(stored)
+        try load(stored)   // every field, so a partial document becomes whole
     }
 }

@@ -56,14 +56,15 @@ open class Document: FieldContainer {
 
     /// Creates a document from stored BSON, checking every declared field's type and presence.
     /// - Throws: ``DocumentError`` `.typeMismatch` or `.missingRequiredField`, naming the field.
-    static func hydrate(_ stored: BSONDocument) throws -> Self {
+    static func hydrate(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws -> Self {
         let document = Self()
-        try document.load(stored)
+        try document.load(stored, loadedSlots: loadedSlots)
         return document
     }
 
     /// Replaces the stored state with `stored` after checking it; reads then come from it.
-    final func load(_ stored: BSONDocument) throws {
+    /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
+    final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
         let schema = self.schema
         var present = [Bool](repeating: false, count: schema.fields.count)
         var loadedID: ObjectID?
@@ -84,17 +85,20 @@ open class Document: FieldContainer {
             }
         }
         for (slot, field) in schema.fields.enumerated() where field.isRequired && !present[slot] {
+            guard loadedSlots?[slot] ?? true else { continue }
             throw DocumentError(.missingRequiredField, collection: Self.collectionName,
                                 documentID: stored["_id"], field: field.key)
         }
         id = loadedID
-        fieldStorage = FieldStorage(stored: stored, current: [:])
+        fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots)
     }
 
     /// Checks what a save would refuse: invalid keys and required fields that are nil.
     final func validateForSave() throws {
         if let key = schema.invalidKeys.first { throw error(.invalidFieldKey, field: key) }
         for (slot, field) in schema.fields.enumerated() where field.isRequired {
+            // A field a projection did not load is not being saved.
+            guard fieldStorage.loadedSlots?[slot] ?? true || fieldStorage.current[slot] != nil else { continue }
             if fieldStorage.currentValue(slot, field: field).isNull { throw error(.missingRequiredField, field: field.key) }
         }
     }

@@ -25,6 +25,10 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
         case notFound
         /// No database was given: set ``DefaultDatabase``, override `database`, or pass one.
         case noDatabase
+        /// The field was left out by the query's projection (`only`/`exclude`).
+        case notLoaded
+        /// The key path names no stored field (a computed property, say).
+        case notAField
     }
 
     /// What is wrong.
@@ -62,6 +66,10 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
             return "\(subject): the document no longer exists"
         case .noDatabase:
             return "\(subject): no database; call DefaultDatabase.use(_:), override `database`, or pass one"
+        case .notLoaded:
+            return "\(subject): \(field) was not loaded (left out by the projection)"
+        case .notAField:
+            return "\(subject): the key path names no stored field"
         }
     }
 }

@@ -8,6 +8,10 @@ open class FieldContainer {
     /// The class's schema, looked up once per instance.
     final lazy var schema: Schema = Schema.of(self)
     final var fieldStorage = FieldStorage()
+    /// Set on a schema's prototype only: the slot of the field read last, which is how a key
+    /// path to a property (`\Person.name`) is traced to its field.
+    final var recordsReads = false
+    final var lastReadSlot: Int?
 
     /// Creates an instance with every field at its declared default.
     /// > Note: Set initial values in the field declarations; an `init()` override must call
@@ -49,10 +53,15 @@ struct FieldStorage {
     /// Typed values read or written since, by slot. Reads are cached so that an embedded
     /// document read twice is the same object, and changes made inside it are saved.
     var current: [Int: Any] = [:]
+    /// For a partially loaded document, which slots were loaded; nil when all were.
+    var loadedSlots: [Bool]?
 
     mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: Value) -> Value {
         // Unwrap the entry before casting: `nil as? Value` succeeds (as nil) when Value is optional.
         if let entry = current[slot], let cached = entry as? Value { return cached }
+        // A field a projection left out reads as its default but is not cached, so it is never
+        // mistaken for a change and saved over the stored value (`Partial` throws instead).
+        if let loadedSlots, !loadedSlots[slot] { return defaultValue }
         var value = defaultValue
         // Stored values were type-checked when the document was loaded, so decoding succeeds;
         // an absent field (a new instance, or a document from before the field existed)

@@ -15,8 +15,10 @@ final class Schema: @unchecked Sendable {
     let invalidKeys: [String]
     // Guarded by `lock`.
     private let lock = NSLock()
+    private let prototypeReadLock = NSLock()
     private var slotByStorageKeyPath: [AnyKeyPath: Int] = [:]
     private var slotByProjectedKeyPath: [AnyKeyPath: Int] = [:]
+    private var slotByPropertyKeyPath: [AnyKeyPath: Int] = [:]
     /// An instance used only to read field declarations through key paths, made on demand.
     private var prototype: FieldContainer?
 
@@ -79,7 +81,8 @@ final class Schema: @unchecked Sendable {
     /// The slot of the field whose wrapper `keyPath` leads to in `instance`.
     func slot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
         if let slot = locked({ slotByStorageKeyPath[keyPath] }) { return slot }
-        let slot = slotMatching(keyPath, in: instance)
+        // A wrapper's storage key path always leads to one of the instance's own fields.
+        let slot = slotMatching(keyPath, in: instance) ?? 0
         locked { slotByStorageKeyPath[keyPath] = slot }
         return slot
     }
@@ -91,23 +94,52 @@ final class Schema: @unchecked Sendable {
     }
 
     /// The field a query key path such as `\Person.$age` names.
+    /// Typed `KeyPath<Model, Field<V>>`s always name a field.
     func field(forProjected keyPath: AnyKeyPath) -> FieldInfo {
-        if let slot = locked({ slotByProjectedKeyPath[keyPath] }) { return fields[slot] }
-        let instance = locked { prototype } ?? type.init()
-        let slot = slotMatching(keyPath, in: instance)
-        locked {
-            prototype = prototype ?? instance
-            slotByProjectedKeyPath[keyPath] = slot
+        fields[slot(forProjected: keyPath) ?? 0]
+    }
+
+    /// The slot of the field a key path names, either form: `\Person.$age` or `\Person.age`;
+    /// nil when it names no field.
+    func slot(forProjected keyPath: AnyKeyPath) -> Int? {
+        if let slot = locked({ slotByProjectedKeyPath[keyPath] }) { return slot }
+        guard let slot = slotMatching(keyPath, in: prototypeInstance()) ?? slot(forProperty: keyPath) else { return nil }
+        locked { slotByProjectedKeyPath[keyPath] = slot }
+        return slot
+    }
+
+    /// The slot of the field a property key path such as `\Person.age` reads, or nil when the
+    /// key path reads no field (a computed property of several, or `id`).
+    func slot(forProperty keyPath: AnyKeyPath) -> Int? {
+        if let slot = locked({ slotByPropertyKeyPath[keyPath] }) { return slot }
+        let instance = prototypeInstance()
+        // Only this function reads the prototype, under its own lock (not `lock`: the field
+        // getter takes that one), so the recorded slot is this read's.
+        prototypeReadLock.lock()
+        instance.recordsReads = true
+        instance.lastReadSlot = nil
+        _ = instance[keyPath: keyPath]
+        let slot = instance.lastReadSlot
+        instance.recordsReads = false
+        prototypeReadLock.unlock()
+        if let slot { locked { slotByPropertyKeyPath[keyPath] = slot } }
+        return slot
+    }
+
+    private func prototypeInstance() -> FieldContainer {
+        if let existing = locked({ prototype }) { return existing }
+        let made = type.init()
+        return locked {
+            prototype = prototype ?? made
+            return prototype ?? made
         }
-        return fields[slot]
     }
 
     /// Finds the declaration whose wrapper, read through `keyPath`, has the same serial as one of
     /// `instance`'s fields: serials are unique per wrapper, so this names exactly one field.
-    private func slotMatching(_ keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
-        guard let wrapper = instance[keyPath: keyPath] as? any AnyField else { return 0 }
-        let children = Self.fieldChildren(of: instance)
-        guard let index = children.firstIndex(where: { $0.field.serial == wrapper.serial }) else { return 0 }
-        return index
+    private func slotMatching(_ keyPath: AnyKeyPath, in instance: FieldContainer) -> Int? {
+        guard Swift.type(of: keyPath).valueType is any AnyField.Type,
+              let wrapper = instance[keyPath: keyPath] as? any AnyField else { return nil }
+        return Self.fieldChildren(of: instance).firstIndex { $0.field.serial == wrapper.serial }
     }
 }
