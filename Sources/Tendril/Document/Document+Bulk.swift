@@ -1,6 +1,14 @@
 import TendrilDriver
 
 extension QueryableDocument {
+    /// Creates the class's declared ``Document/indexes`` that do not exist yet (one command).
+    /// - Throws: ``MongoError`` (for example when an index of the same name has other options).
+    public static func ensureIndexes(in database: MongoDatabase? = nil) async throws {
+        guard !indexes.isEmpty else { return }
+        let collection = try collection(in: database)
+        try await collection.createIndexes(indexes)
+    }
+
     /// Inserts `documents` in one round trip (libmongoc splits at the server's batch limits).
     ///
     /// ```swift

@@ -9,14 +9,14 @@ extension Document {
     /// try await ada.insert()
     /// ```
     /// - Parameter database: overrides the class's database for this call.
-    /// - Throws: ``DocumentError`` (`.missingRequiredField`, `.invalidFieldKey`, `.noDatabase`),
-    ///   ``MongoError`` (`isDuplicateKey`, network...). On failure the document is unchanged
-    ///   (no id assigned), so the call can be retried.
+    /// - Throws: ``DocumentError`` (`.missingRequiredField`, `.validationFailed`, `.duplicateKey`,
+    ///   `.invalidFieldKey`, `.noDatabase`), ``MongoError`` (network...). On failure the document
+    ///   is unchanged (no id assigned), so the call can be retried.
     public final func insert(into database: MongoDatabase? = nil) async throws {
         let collection = try Self.collection(in: database)
         try EventHooks.emit(.beforeInsert, for: Self.self, [self])
         let (id, document) = try insertionDocument()
-        try await collection.insertOne(document)
+        try await reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
         didInsert(id: id, document: document)
         try EventHooks.emit(.afterInsert, for: Self.self, [self])
     }
@@ -54,7 +54,8 @@ extension Document {
         try validateForSave()
         let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage)
         guard !changes.isEmpty else { return }
-        let result = try await collection.updateOne(["_id": .objectID(id)], try changes.updateDocument())
+        let update = try changes.updateDocument()
+        let result = try await reportingDuplicateKeys(id: id) { try await collection.updateOne(["_id": .objectID(id)], update) }
         guard result.matchedCount == 1 else { throw error(.notFound) }
         fieldStorage.stored = changes.updatedStored
         try EventHooks.emit(.afterUpdate, for: Self.self, [self])
@@ -66,8 +67,19 @@ extension Document {
     public final func upsert(in database: MongoDatabase? = nil) async throws {
         let collection = try Self.collection(in: database)
         let (id, document) = try insertionDocument()
-        try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true)
+        try await reportingDuplicateKeys(id: id) { try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true) }
         didInsert(id: id, document: document)
+    }
+
+    /// Turns a unique-index violation into a ``DocumentError`` naming the document and field.
+    @discardableResult
+    private func reportingDuplicateKeys<T>(id: ObjectID, _ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch let serverError as MongoError where serverError.isDuplicateKey {
+            throw DocumentError(.duplicateKey, collection: Self.collectionName, documentID: .objectID(id),
+                                field: serverError.duplicateKeyPattern?.keys.first, serverError: serverError)
+        }
     }
 
     /// Deletes the stored document. The object keeps its values (and id); saving it again

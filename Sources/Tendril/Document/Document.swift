@@ -31,6 +31,19 @@ open class Document: FieldContainer {
     /// The database of this class; by default ``DefaultDatabase/current``.
     open class var database: MongoDatabase? { DefaultDatabase.current }
 
+    /// The indexes this class's collection should have, by stored keys; created by
+    /// ``QueryableDocument/ensureIndexes(in:)``.
+    ///
+    /// ```swift
+    /// override class var indexes: [IndexModel] {
+    ///     [IndexModel(keys: ["mail": 1], unique: true),
+    ///      IndexModel(keys: ["age": -1, "name": 1]),
+    ///      IndexModel(keys: ["nickname": 1], sparse: true),
+    ///      IndexModel(keys: ["lastSeen": 1], expireAfterSeconds: 86_400)]
+    /// }
+    /// ```
+    open class var indexes: [IndexModel] { [] }
+
     /// True until the document is inserted or loaded.
     public final var isNew: Bool { fieldStorage.stored == nil }
 
@@ -93,13 +106,19 @@ open class Document: FieldContainer {
         fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots)
     }
 
-    /// Checks what a save would refuse: invalid keys and required fields that are nil.
+    /// Checks what a save would refuse: invalid keys, required fields that are nil, and values
+    /// that break their field's rules.
     final func validateForSave() throws {
         if let key = schema.invalidKeys.first { throw error(.invalidFieldKey, field: key) }
-        for (slot, field) in schema.fields.enumerated() where field.isRequired {
+        for (slot, field) in schema.fields.enumerated() {
             // A field a projection did not load is not being saved.
             guard fieldStorage.loadedSlots?[slot] ?? true || fieldStorage.current[slot] != nil else { continue }
-            if fieldStorage.currentValue(slot, field: field).isNull { throw error(.missingRequiredField, field: field.key) }
+            let value = fieldStorage.currentValue(slot, field: field)
+            if field.isRequired && value.isNull { throw error(.missingRequiredField, field: field.key) }
+            let typed: Any? = fieldStorage.current[slot] ?? field.valueType.decode(value)
+            if let typed, let rule = field.declaration.violation(of: typed) {
+                throw error(.validationFailed(rule: rule), field: field.key)
+            }
         }
     }
 }

@@ -29,6 +29,11 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
         case notLoaded
         /// The key path names no stored field (a computed property, say).
         case notAField
+        /// A value breaks its field's validation rule (named).
+        case validationFailed(rule: String)
+        /// A unique index already holds this value (`field` is the index's first key when the
+        /// server says; nx-27017 does not).
+        case duplicateKey
     }
 
     /// What is wrong.
@@ -39,13 +44,16 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
     public let documentID: BSONValue?
     /// The stored key of the field concerned, if any.
     public let field: String?
+    /// The server's error behind this one (for `.duplicateKey`).
+    public let serverError: MongoError?
 
     /// Creates an error.
-    public init(_ kind: Kind, collection: String, documentID: BSONValue?, field: String? = nil) {
+    public init(_ kind: Kind, collection: String, documentID: BSONValue?, field: String? = nil, serverError: MongoError? = nil) {
         self.kind = kind
         self.collection = collection
         self.documentID = documentID
         self.field = field
+        self.serverError = serverError
     }
 
     /// A sentence naming the collection, id, field and, for type errors, both types.
@@ -70,6 +78,10 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
             return "\(subject): \(field) was not loaded (left out by the projection)"
         case .notAField:
             return "\(subject): the key path names no stored field"
+        case .validationFailed(let rule):
+            return "\(subject): \(field) breaks its rule: \(rule)"
+        case .duplicateKey:
+            return "\(subject): \(field) duplicates a value a unique index already holds"
         }
     }
 }

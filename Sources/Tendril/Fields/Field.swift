@@ -41,27 +41,57 @@ public struct Field<Value: FieldValue> {
     let defaultValue: Value
     /// The field's options.
     public let options: Options
+    /// The failing rule's name for a value, or nil when every rule holds.
+    let violation: @Sendable (Value) -> String?
 
     /// A field with a default value: `@Field var age: Int = 0`.
     public init(wrappedValue: Value, _ key: String? = nil, _ options: Options = []) {
-        self.init(key: key, defaultValue: wrappedValue, options: options)
+        self.init(key: key, defaultValue: wrappedValue, options: options) { _ in nil }
+    }
+
+    /// A field with a default value and rules: `@Field(validate: .range(0...150)) var age = 0`.
+    public init(wrappedValue: Value, _ key: String? = nil, _ options: Options = [],
+                validate rule: Validator<Value>, _ moreRules: Validator<Value>...) {
+        let rules = [rule] + moreRules
+        self.init(key: key, defaultValue: wrappedValue, options: options) { value in
+            rules.first { !$0.isValid(value) }?.name
+        }
     }
 
     /// An optional field without a default (it starts as nil): `@Field var nickname: String?`.
     public init<Wrapped>(_ key: String? = nil, _ options: Options = []) where Value == Wrapped? {
-        self.init(key: key, defaultValue: nil, options: options)
+        self.init(key: key, defaultValue: nil, options: options) { _ in nil }
     }
 
     /// An optional field with options only: `@Field(.required) var email: String?`.
     public init<Wrapped>(_ options: Options) where Value == Wrapped? {
-        self.init(key: nil, defaultValue: nil, options: options)
+        self.init(key: nil, defaultValue: nil, options: options) { _ in nil }
     }
 
-    private init(key: String?, defaultValue: Value, options: Options) {
+    /// An optional field with rules, which apply to non-nil values:
+    /// `@Field(.required, validate: .length(2...20)) var handle: String?`.
+    public init<Wrapped>(_ key: String? = nil, _ options: Options = [],
+                         validate rule: Validator<Wrapped>, _ moreRules: Validator<Wrapped>...) where Value == Wrapped? {
+        let rules = [rule] + moreRules
+        self.init(key: key, defaultValue: nil, options: options) { value in
+            value.flatMap { wrapped in rules.first { !$0.isValid(wrapped) }?.name }
+        }
+    }
+
+    /// An optional field with options and rules: `@Field(.required, validate: .length(2...20))`.
+    public init<Wrapped>(_ options: Options, validate rule: Validator<Wrapped>, _ moreRules: Validator<Wrapped>...) where Value == Wrapped? {
+        let rules = [rule] + moreRules
+        self.init(key: nil, defaultValue: nil, options: options) { value in
+            value.flatMap { wrapped in rules.first { !$0.isValid(wrapped) }?.name }
+        }
+    }
+
+    private init(key: String?, defaultValue: Value, options: Options, violation: @escaping @Sendable (Value) -> String?) {
         self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
         self.customKey = key
         self.defaultValue = defaultValue
         self.options = options
+        self.violation = violation
     }
 
     @available(*, unavailable, message: "@Field is only available on properties of Document or EmbeddedDocument subclasses") public var wrappedValue: Value { get { fatalError("unavailable") } set { fatalError("unavailable") } }
@@ -101,10 +131,15 @@ protocol AnyField {
     var valueType: any FieldValue.Type { get }
     /// The declared default, encoded (null for an optional field without one).
     var encodedDefault: BSONValue { get }
+    /// The name of the rule `value` breaks, if any (a value of another type breaks none).
+    func violation(of value: Any) -> String?
 }
 
 extension Field: AnyField {
     var isRequired: Bool { options.contains(.required) }
     var valueType: any FieldValue.Type { Value.self }
     var encodedDefault: BSONValue { defaultValue.bsonValue }
+    func violation(of value: Any) -> String? {
+        (value as? Value).flatMap(violation)
+    }
 }

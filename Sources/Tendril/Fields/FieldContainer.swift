@@ -41,6 +41,8 @@ struct FieldInfo: @unchecked Sendable {
     let isRequired: Bool
     let valueType: any FieldValue.Type
     let encodedDefault: BSONValue
+    /// The wrapper as declared, for its validation rules.
+    let declaration: any AnyField
 
     /// Optional fields that are nil are left out of inserted documents rather than stored as null.
     var omitsNull: Bool { true }

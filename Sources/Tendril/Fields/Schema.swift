@@ -74,7 +74,7 @@ final class Schema: @unchecked Sendable {
     private static func declaredFields(of instance: FieldContainer) -> [FieldInfo] {
         fieldChildren(of: instance).map { name, field in
             FieldInfo(name: name, key: field.customKey ?? name, isRequired: field.isRequired,
-                      valueType: field.valueType, encodedDefault: field.encodedDefault)
+                      valueType: field.valueType, encodedDefault: field.encodedDefault, declaration: field)
         }
     }
 

@@ -77,6 +77,12 @@ extension MongoCollection {
         try await BlockingExecutor.shared.run { try self.createIndex(index) }
     }
 
+    /// Async ``createIndexes(_:)``.
+    @discardableResult
+    public func createIndexes(_ indexes: [IndexModel]) async throws -> [String] {
+        try await BlockingExecutor.shared.run { try self.createIndexes(indexes) }
+    }
+
     /// Async ``listIndexes()``.
     public func listIndexes() async throws -> [BSONDocument] {
         try await BlockingExecutor.shared.run { try self.listIndexes() }

@@ -69,6 +69,15 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
         return writeErrors.contains { duplicateCodes.contains($0.documentValue?["code"]?.intValue ?? 0) }
     }
 
+    /// For a duplicate key, the unique index's key pattern when the server reports it
+    /// (MongoDB 4.2+ does, in `keyPattern`).
+    public var duplicateKeyPattern: BSONDocument? {
+        guard isDuplicateKey else { return nil }
+        if let pattern = reply?["keyPattern"]?.documentValue { return pattern }
+        let writeErrors = reply?["writeErrors"]?.arrayValue ?? []
+        return writeErrors.lazy.compactMap { $0.documentValue?["keyPattern"]?.documentValue }.first
+    }
+
     /// The server's error labels, such as `RetryableWriteError` or `TransientTransactionError`.
     public var errorLabels: [String] {
         (reply?["errorLabels"]?.arrayValue ?? []).compactMap(\.stringValue)

@@ -144,15 +144,16 @@ struct DocumentErrorTests {
             try await first.insert(into: database)
             let second = Person()
             second.name = "Ada"
-            let duplicate = try await #require(throws: MongoError.self) { try await second.insert(into: database) }
-            #expect(duplicate.isDuplicateKey)
+            let duplicate = try await #require(throws: DocumentError.self) { try await second.insert(into: database) }
+            #expect(duplicate.kind == .duplicateKey && duplicate.collection == "Person")
+            #expect(duplicate.serverError?.isDuplicateKey == true)
             #expect(second.isNew && second.id == nil, "no id was kept from the failed insert")
             second.name = "Alan"
             try await second.insert(into: database)
 
             second.name = "Ada"
             second.age = 41
-            await #expect(throws: MongoError.self) { try await second.save(in: database) }
+            await #expect(throws: DocumentError.self) { try await second.save(in: database) }
             #expect(second.name == "Ada" && second.age == 41)
             second.name = "Alan Turing"
             recorder.reset()

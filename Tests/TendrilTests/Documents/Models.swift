@@ -67,3 +67,17 @@ final class Audited: Document {
     @Field var name: String = ""
     @Field var version: Int = 0
 }
+
+final class Member: Document {
+    @Field(validate: .range(0...150)) var age: Int = 0
+    @Field(validate: .matches("^[^@ ]+@[^@ ]+$")) var email: String?
+    @Field(validate: .oneOf(["red", "green"])) var color: String = "red"
+    @Field(validate: .custom("even") { $0 % 2 == 0 }) var seats: Int = 2
+    @Field(.required, validate: .length(2...20)) var handle: String?
+
+    override class var indexes: [IndexModel] {
+        [IndexModel(keys: ["handle": 1], unique: true),
+         IndexModel(keys: ["age": -1, "color": 1]),
+         IndexModel(keys: ["email": 1], sparse: true)]
+    }
+}
