@@ -79,31 +79,54 @@ open class Document: FieldContainer {
     /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
     final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
         let schema = self.schema
-        var present = [Bool](repeating: false, count: schema.fields.count)
-        var loadedID: ObjectID?
-        for (key, value) in stored {
-            if key == "_id" {
-                guard let objectID = value.objectIDValue else {
-                    throw DocumentError(.typeMismatch(expected: "objectId", found: value.typeName),
-                                        collection: Self.collectionName, documentID: value, field: "_id")
+        var locations = [Int32](repeating: -1, count: schema.fields.count)
+        var idOffset = -1
+        // One walk that decodes nothing: each element's type byte is checked against its
+        // field; only containers, enums and embedded documents are decoded to check them.
+        let problem: (slot: Int?, offset: Int)? = stored.withElementLocations { elements, bytes in
+            var guess = 0
+            for index in stride(from: 0, to: elements.count, by: 3) {
+                let offset = Int(elements[index])
+                let keyLength = Int(elements[index + 1])
+                let type = UInt8(truncatingIfNeeded: elements[index + 2])
+                if keyLength == 3, bytes[offset + 1] == 0x5F, bytes[offset + 2] == 0x69, bytes[offset + 3] == 0x64 {  // "_id"
+                    guard type == StoredType.objectID else { return (nil, offset) }
+                    idOffset = offset
+                    continue
                 }
-                loadedID = objectID
-            } else if let slot = schema.slotByKey[key] {
-                let field = schema.fields[slot]
-                guard field.valueType.decode(value) != nil else {
-                    throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: value.typeName),
-                                        collection: Self.collectionName, documentID: stored["_id"], field: key)
-                }
-                present[slot] = !value.isNull
+                guard let slot = schema.slot(matchingKey: bytes, start: offset + 1, length: keyLength, guess: guess) else { continue }
+                guess = slot + 1
+                let valueType = schema.valueTypes[slot]
+                let accepted = valueType.acceptsStoredType(type)
+                    ?? (valueType as? any StoredChildrenCheck.Type).flatMap { container in
+                        stored.withChildTypes(ofElementAt: offset, keyLength: keyLength) { container.acceptsStoredChildren($0) } ?? nil
+                    }
+                    ?? (valueType.decode(stored.value(atElementOffset: offset)) != nil)
+                guard accepted else { return (slot, offset) }
+                locations[slot] = Int32(offset)
+            }
+            return nil
+        }
+        let storedID = idOffset >= 0 ? stored.value(atElementOffset: idOffset) : stored["_id"]
+        if let problem {
+            let found = stored.value(atElementOffset: problem.offset)
+            guard let slot = problem.slot else {
+                throw DocumentError(.typeMismatch(expected: "objectId", found: found.typeName),
+                                    collection: Self.collectionName, documentID: found, field: "_id")
+            }
+            let field = schema.fields[slot]
+            throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: found.typeName),
+                                collection: Self.collectionName, documentID: storedID, field: field.key)
+        }
+        for (slot, field) in schema.fields.enumerated() where schema.hasRequiredFields && field.isRequired {
+            guard loadedSlots?[slot] ?? true else { continue }
+            let offset = locations[slot]
+            if offset < 0 || stored.value(atElementOffset: Int(offset)).isNull {
+                throw DocumentError(.missingRequiredField, collection: Self.collectionName, documentID: storedID, field: field.key)
             }
         }
-        for (slot, field) in schema.fields.enumerated() where field.isRequired && !present[slot] {
-            guard loadedSlots?[slot] ?? true else { continue }
-            throw DocumentError(.missingRequiredField, collection: Self.collectionName,
-                                documentID: stored["_id"], field: field.key)
-        }
-        id = loadedID
-        fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots)
+        id = storedID?.objectIDValue
+        fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots, locations: locations)
     }
 
     /// Checks what a save would refuse: invalid keys, required fields that are nil, and values

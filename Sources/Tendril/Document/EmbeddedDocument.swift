@@ -42,4 +42,7 @@ open class EmbeddedDocument: FieldContainer, FieldValue {
 
     /// "object (ClassName)".
     public static var expectedBSONType: String { "object (\(self))" }
+
+    /// Embedded documents are objects: a read must return the same one every time.
+    public static var keepsIdentity: Bool { true }
 }

@@ -3,7 +3,7 @@ import TendrilDriver
 
 /// Numbers each field declaration's wrapper as it is created, so the schema can tell which
 /// `Mirror` child of a class's prototype a key path leads to.
-let fieldSerials = Atomic<UInt64>(1)
+@usableFromInline let fieldSerials = Atomic<UInt64>(1)
 
 /// Options of a ``Field``.
 public struct FieldOptions: OptionSet, Sendable {
@@ -34,19 +34,23 @@ public struct Field<Value: FieldValue> {
     /// Options of a field.
     public typealias Options = FieldOptions
 
-    let serial: UInt64
+    @usableFromInline let serial: UInt64
     /// The stored key when it differs from the property name.
     public let customKey: String?
     /// The declared default value (nil for an optional field declared without one).
-    let defaultValue: Value
+    @usableFromInline let defaultValue: Value
     /// The field's options.
     public let options: Options
-    /// The failing rule's name for a value, or nil when every rule holds.
-    let violation: @Sendable (Value) -> String?
+    /// The failing rule's name for a value, or nil when every rule holds; nil when the field has
+    /// no rules (so a plain field allocates nothing for them).
+    @usableFromInline let violation: (@Sendable (Value) -> String?)?
 
     /// A field with a default value: `@Field var age: Int = 0`.
+    // Inlinable so that it is specialised in the declaring module: created once per field of
+    // every loaded document, it must not look up generic metadata at run time.
+    @inlinable
     public init(wrappedValue: Value, _ key: String? = nil, _ options: Options = []) {
-        self.init(key: key, defaultValue: wrappedValue, options: options) { _ in nil }
+        self.init(key: key, defaultValue: wrappedValue, options: options, violation: nil)
     }
 
     /// A field with a default value and rules: `@Field(validate: .range(0...150)) var age = 0`.
@@ -59,13 +63,15 @@ public struct Field<Value: FieldValue> {
     }
 
     /// An optional field without a default (it starts as nil): `@Field var nickname: String?`.
+    @inlinable
     public init<Wrapped>(_ key: String? = nil, _ options: Options = []) where Value == Wrapped? {
-        self.init(key: key, defaultValue: nil, options: options) { _ in nil }
+        self.init(key: key, defaultValue: nil, options: options, violation: nil)
     }
 
     /// An optional field with options only: `@Field(.required) var email: String?`.
+    @inlinable
     public init<Wrapped>(_ options: Options) where Value == Wrapped? {
-        self.init(key: nil, defaultValue: nil, options: options) { _ in nil }
+        self.init(key: nil, defaultValue: nil, options: options, violation: nil)
     }
 
     /// An optional field with rules, which apply to non-nil values:
@@ -86,7 +92,8 @@ public struct Field<Value: FieldValue> {
         }
     }
 
-    private init(key: String?, defaultValue: Value, options: Options, violation: @escaping @Sendable (Value) -> String?) {
+    @inlinable
+    init(key: String?, defaultValue: Value, options: Options, violation: (@Sendable (Value) -> String?)?) {
         self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
         self.customKey = key
         self.defaultValue = defaultValue
@@ -99,6 +106,9 @@ public struct Field<Value: FieldValue> {
     /// The field itself, for queries: `\.$age`.
     public var projectedValue: Field<Value> { self }
 
+    // Inlinable, like the initialisers, so each field access is specialised in the declaring
+    // module instead of looking up generic metadata at run time.
+    @inlinable
     public static subscript<Owner: FieldContainer>(
         _enclosingInstance owner: Owner,
         wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, Value>,
@@ -140,6 +150,7 @@ extension Field: AnyField {
     var valueType: any FieldValue.Type { Value.self }
     var encodedDefault: BSONValue { defaultValue.bsonValue }
     func violation(of value: Any) -> String? {
-        (value as? Value).flatMap(violation)
+        guard let violation, let value = value as? Value else { return nil }
+        return violation(value)
     }
 }

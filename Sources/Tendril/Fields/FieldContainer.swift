@@ -6,12 +6,12 @@ import TendrilDriver
 /// Subclass ``Document`` or ``EmbeddedDocument``, not this class.
 open class FieldContainer {
     /// The class's schema, looked up once per instance.
-    final lazy var schema: Schema = Schema.of(self)
-    final var fieldStorage = FieldStorage()
+    @usableFromInline final lazy var schema: Schema = Schema.of(self)
+    @usableFromInline final var fieldStorage = FieldStorage()
     /// Set on a schema's prototype only: the slot of the field read last, which is how a key
     /// path to a property (`\Person.name`) is traced to its field.
-    final var recordsReads = false
-    final var lastReadSlot: Int?
+    @usableFromInline final var recordsReads = false
+    @usableFromInline final var lastReadSlot: Int?
 
     /// Creates an instance with every field at its declared default.
     /// > Note: Set initial values in the field declarations; an `init()` override must call
@@ -49,6 +49,7 @@ struct FieldInfo: @unchecked Sendable {
 }
 
 /// The per-instance storage behind the `@Field`s.
+@usableFromInline
 struct FieldStorage {
     /// The document as last loaded from or saved to the server; nil for a new instance.
     var stored: BSONDocument?
@@ -57,32 +58,64 @@ struct FieldStorage {
     var current: [Int: Any] = [:]
     /// For a partially loaded document, which slots were loaded; nil when all were.
     var loadedSlots: [Bool]?
+    /// Where each slot's element starts in `stored` (-1 when absent), found when loading, so a
+    /// read decodes one value without walking the document.
+    var locations: [Int32] = []
 
-    mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: Value) -> Value {
+    @usableFromInline
+    mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
         // Unwrap the entry before casting: `nil as? Value` succeeds (as nil) when Value is optional.
-        if let entry = current[slot], let cached = entry as? Value { return cached }
+        if !current.isEmpty, let entry = current[slot], let cached = entry as? Value { return cached }
         // A field a projection left out reads as its default but is not cached, so it is never
         // mistaken for a change and saved over the stored value (`Partial` throws instead).
-        if let loadedSlots, !loadedSlots[slot] { return defaultValue }
-        var value = defaultValue
+        if let loadedSlots, !loadedSlots[slot] { return defaultValue() }
         // Stored values were type-checked when the document was loaded, so decoding succeeds;
         // an absent field (a new instance, or a document from before the field existed)
         // reads as the declared default.
-        if let stored, let storedValue = stored[schema.fields[slot].key], let decoded = Value.decode(storedValue) {
+        let value: Value
+        if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
             value = decoded
+        } else {
+            value = defaultValue()
         }
-        current[slot] = value
+        // Plain values need no cache: decoding again is cheap and changes go through the setter.
+        if Value.keepsIdentity { current[slot] = value }
         return value
     }
 
+    /// The stored value of `slot`, found through its recorded location when there is one.
+    func storedValue(_ slot: Int, schema: Schema) -> BSONValue? {
+        guard let stored else { return nil }
+        if slot < locations.count {
+            let offset = locations[slot]
+            return offset < 0 ? nil : stored.value(atElementOffset: Int(offset))
+        }
+        return stored[schema.keys[slot]]
+    }
+
+    @usableFromInline
     mutating func write<Value: FieldValue>(_ value: Value, to slot: Int) {
         current[slot] = value
+    }
+
+    @usableFromInline
+    init() {}
+
+    init(stored: BSONDocument?, current: [Int: Any], loadedSlots: [Bool]? = nil, locations: [Int32] = []) {
+        self.stored = stored
+        self.current = current
+        self.loadedSlots = loadedSlots
+        self.locations = locations
     }
 
     /// The field's current value as BSON: written or read value, else stored, else default.
     func currentValue(_ slot: Int, field: FieldInfo) -> BSONValue {
         if let entry = current[slot], let value = entry as? any FieldValue { return value.bsonValue }
-        if let stored, let value = stored[field.key] { return value }
-        return field.encodedDefault
+        guard let stored else { return field.encodedDefault }
+        if slot < locations.count {
+            let offset = locations[slot]
+            return offset < 0 ? field.encodedDefault : stored.value(atElementOffset: Int(offset))
+        }
+        return stored[field.key] ?? field.encodedDefault
     }
 }

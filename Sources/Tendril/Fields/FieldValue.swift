@@ -9,25 +9,46 @@ import Foundation
 /// ```swift
 /// enum Role: String, FieldValue { case admin, member }
 /// ```
-public protocol FieldValue {
+public protocol FieldValue: SendableMetatype {
     /// The value as BSON.
     var bsonValue: BSONValue { get }
     /// Decodes a stored value, or nil when it has the wrong type (or is out of range).
     static func decode(_ value: BSONValue) -> Self?
     /// The expected BSON type, as MongoDB's `$type` spells it, for error messages.
     static var expectedBSONType: String { get }
+    /// Whether a stored value of BSON type `typeByte` decodes: true or false when the type
+    /// byte alone tells (most scalars), nil when the value must be decoded to know
+    /// (containers, enums, ranges). Lets loading check types without decoding values.
+    static func acceptsStoredType(_ typeByte: UInt8) -> Bool?
+    /// True when a decoded value must stay the same object on every read, so that changes made
+    /// inside it are saved (embedded documents, and containers of them).
+    static var keepsIdentity: Bool { get }
+}
+
+extension FieldValue {
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { nil }
+    public static var keepsIdentity: Bool { false }
+}
+
+/// BSON type bytes the scalar checks name.
+enum StoredType {
+    static let double: UInt8 = 0x01, string: UInt8 = 0x02, binary: UInt8 = 0x05, objectID: UInt8 = 0x07
+    static let bool: UInt8 = 0x08, datetime: UInt8 = 0x09, null: UInt8 = 0x0A, int32: UInt8 = 0x10
+    static let int64: UInt8 = 0x12, decimal128: UInt8 = 0x13
 }
 
 extension String: FieldValue {
     public var bsonValue: BSONValue { .string(self) }
     public static func decode(_ value: BSONValue) -> String? { value.stringValue }
     public static var expectedBSONType: String { "string" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.string }
 }
 
 extension Int: FieldValue {
     public var bsonValue: BSONValue { .int64(Int64(self)) }
     public static func decode(_ value: BSONValue) -> Int? { value.intValue }
     public static var expectedBSONType: String { "long" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
 }
 
 extension Int32: FieldValue {
@@ -40,6 +61,10 @@ extension Int32: FieldValue {
         }
     }
     public static var expectedBSONType: String { "int" }
+    /// An int64 needs decoding: it must fit in 32 bits.
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? {
+        typeByte == StoredType.int32 ? true : (typeByte == StoredType.int64 ? nil : false)
+    }
 }
 
 extension Int64: FieldValue {
@@ -52,6 +77,7 @@ extension Int64: FieldValue {
         }
     }
     public static var expectedBSONType: String { "long" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
 }
 
 extension Double: FieldValue {
@@ -65,12 +91,14 @@ extension Double: FieldValue {
         }
     }
     public static var expectedBSONType: String { "double" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.double || typeByte == StoredType.int32 }
 }
 
 extension Bool: FieldValue {
     public var bsonValue: BSONValue { .bool(self) }
     public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
     public static var expectedBSONType: String { "bool" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.bool }
 }
 
 extension Date: FieldValue {
@@ -78,12 +106,14 @@ extension Date: FieldValue {
     public var bsonValue: BSONValue { .datetime(BSONDateTime(self)) }
     public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
     public static var expectedBSONType: String { "date" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.datetime }
 }
 
 extension ObjectID: FieldValue {
     public var bsonValue: BSONValue { .objectID(self) }
     public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
     public static var expectedBSONType: String { "objectId" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.objectID }
 }
 
 extension Decimal128: FieldValue {
@@ -92,6 +122,7 @@ extension Decimal128: FieldValue {
         if case .decimal128(let decimal) = value { decimal } else { nil }
     }
     public static var expectedBSONType: String { "decimal" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.decimal128 }
 }
 
 extension BSONBinary: FieldValue {
@@ -100,6 +131,7 @@ extension BSONBinary: FieldValue {
         if case .binary(let binary) = value { binary } else { nil }
     }
     public static var expectedBSONType: String { "binData" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.binary }
 }
 
 extension Data: FieldValue {
@@ -109,6 +141,7 @@ extension Data: FieldValue {
         if case .binary(let binary) = value { Data(binary.data) } else { nil }
     }
     public static var expectedBSONType: String { "binData" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.binary }
 }
 
 extension BSONValue: FieldValue {
@@ -116,6 +149,7 @@ extension BSONValue: FieldValue {
     public var bsonValue: BSONValue { self }
     public static func decode(_ value: BSONValue) -> BSONValue? { value }
     public static var expectedBSONType: String { "any" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { true }
 }
 
 extension BSONDocument: FieldValue {
@@ -134,9 +168,14 @@ extension Optional: FieldValue where Wrapped: FieldValue {
         return Wrapped.decode(value).map { .some($0) }
     }
     public static var expectedBSONType: String { Wrapped.expectedBSONType + " or null" }
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? {
+        typeByte == StoredType.null ? true : Wrapped.acceptsStoredType(typeByte)
+    }
+    public static var keepsIdentity: Bool { Wrapped.keepsIdentity }
 }
 
 extension Array: FieldValue where Element: FieldValue {
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == 0x04 ? nil : false }
     public var bsonValue: BSONValue { .array(map(\.bsonValue)) }
     /// Every element must decode, or the whole array is a type mismatch.
     public static func decode(_ value: BSONValue) -> [Element]? {
@@ -150,9 +189,11 @@ extension Array: FieldValue where Element: FieldValue {
         return decoded
     }
     public static var expectedBSONType: String { "array of \(Element.expectedBSONType)" }
+    public static var keepsIdentity: Bool { Element.keepsIdentity }
 }
 
 extension Dictionary: FieldValue where Key == String, Value: FieldValue {
+    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == 0x03 ? nil : false }
     /// Stored as an embedded document; keys must be valid BSON keys.
     public var bsonValue: BSONValue {
         // Sorted, so the same dictionary always encodes to the same bytes (and diffs cleanly).
@@ -168,6 +209,7 @@ extension Dictionary: FieldValue where Key == String, Value: FieldValue {
         return decoded
     }
     public static var expectedBSONType: String { "object of \(Value.expectedBSONType)" }
+    public static var keepsIdentity: Bool { Value.keepsIdentity }
 }
 
 extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
@@ -176,4 +218,32 @@ extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
     /// A stored raw value that names no case is a type mismatch.
     public static func decode(_ value: BSONValue) -> Self? { RawValue.decode(value).flatMap(Self.init(rawValue:)) }
     public static var expectedBSONType: String { "\(RawValue.expectedBSONType) naming a \(Self.self)" }
+}
+
+/// Containers whose elements can be type-checked from their type bytes alone.
+protocol StoredChildrenCheck {
+    /// True or false when the elements' type bytes tell; nil when they must be decoded.
+    static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool?
+}
+
+extension StoredChildrenCheck {
+    static func allAccepted(_ types: UnsafeBufferPointer<UInt8>, by element: any FieldValue.Type) -> Bool? {
+        for type in types {
+            guard let accepted = element.acceptsStoredType(type) else { return nil }
+            if !accepted { return false }
+        }
+        return true
+    }
+}
+
+extension Array: StoredChildrenCheck where Element: FieldValue {
+    static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool? {
+        allAccepted(types, by: Element.self)
+    }
+}
+
+extension Dictionary: StoredChildrenCheck where Key == String, Value: FieldValue {
+    static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool? {
+        allAccepted(types, by: Value.self)
+    }
 }

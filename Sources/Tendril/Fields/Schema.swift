@@ -6,17 +6,28 @@ import TendrilDriver
 /// field; instances themselves are never reflected again.
 ///
 /// `@unchecked Sendable`: immutable after creation, except the key-path caches behind locks.
+@usableFromInline
 final class Schema: @unchecked Sendable {
     let type: FieldContainer.Type
     /// The fields in declaration order (superclass fields first); a field's slot is its index.
     let fields: [FieldInfo]
     let slotByKey: [String: Int]
+    /// Each field's stored key, apart from `fields` so lookups copy no `FieldInfo`.
+    let keys: [String]
+    /// Each field's key as UTF-8, to match stored keys without creating strings.
+    let keyBytes: [[UInt8]]
+    /// Each field's value type, apart from `fields` so the load loop copies no `FieldInfo`.
+    let valueTypes: [any FieldValue.Type]
+    /// True when some field is `.required`.
+    let hasRequiredFields: Bool
     /// Field keys that cannot be stored (empty, or containing `.`, `$` or NUL).
     let invalidKeys: [String]
     // Guarded by `lock`.
     private let lock = NSLock()
     private let prototypeReadLock = NSLock()
-    private var slotByStorageKeyPath: [AnyKeyPath: Int] = [:]
+    /// Keyed by the key path object: the runtime instantiates a wrapper's storage key path once,
+    /// so identity finds it without hashing its components (a miss only costs a recomputation).
+    private var slotByStorageKeyPath: [ObjectIdentifier: Int] = [:]
     private var slotByProjectedKeyPath: [AnyKeyPath: Int] = [:]
     private var slotByPropertyKeyPath: [AnyKeyPath: Int] = [:]
     /// An instance used only to read field declarations through key paths, made on demand.
@@ -48,9 +59,26 @@ final class Schema: @unchecked Sendable {
         self.type = type
         self.fields = fields
         self.slotByKey = Dictionary(fields.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+        self.keyBytes = fields.map { Array($0.key.utf8) }
+        self.keys = fields.map(\.key)
+        self.valueTypes = fields.map(\.valueType)
+        self.hasRequiredFields = fields.contains(where: \.isRequired)
         self.invalidKeys = fields.map(\.key).filter { key in
             key.isEmpty || key.contains(".") || key.hasPrefix("$") || key.utf8.contains(0) || key == "_id"
         }
+    }
+
+    /// The slot whose key equals the stored key at `start` (`length` bytes), trying `guess`
+    /// first: documents usually store fields in declaration order.
+    func slot(matchingKey bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int, guess: Int) -> Int? {
+        func matches(_ slot: Int) -> Bool {
+            let key = keyBytes[slot]
+            guard key.count == length else { return false }
+            for index in 0..<length where key[index] != bytes[start + index] { return false }
+            return true
+        }
+        if guess < keyBytes.count, matches(guess) { return guess }
+        return keyBytes.indices.first(where: matches)
     }
 
     /// Every `@Field` of `instance`, walking superclasses first, as (label, field) pairs.
@@ -79,11 +107,16 @@ final class Schema: @unchecked Sendable {
     }
 
     /// The slot of the field whose wrapper `keyPath` leads to in `instance`.
+    @usableFromInline
     func slot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
-        if let slot = locked({ slotByStorageKeyPath[keyPath] }) { return slot }
+        let identity = ObjectIdentifier(keyPath)
+        lock.lock()
+        let known = slotByStorageKeyPath[identity]
+        lock.unlock()
+        if let known { return known }
         // A wrapper's storage key path always leads to one of the instance's own fields.
         let slot = slotMatching(keyPath, in: instance) ?? 0
-        locked { slotByStorageKeyPath[keyPath] = slot }
+        locked { slotByStorageKeyPath[identity] = slot }
         return slot
     }
 

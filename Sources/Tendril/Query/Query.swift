@@ -105,4 +105,15 @@ extension QueryableDocument {
     /// let grace = try await Person.objects.filter(\.$name == "Grace").first()
     /// ```
     public static var objects: Query<Self> { Query() }
+
+    /// Creates a document from BSON obtained elsewhere (a raw driver call, a file, a message),
+    /// checking it exactly as a query result is checked. Saving it later updates by its `_id`.
+    ///
+    /// ```swift
+    /// let person = try Person.decoding(bson)
+    /// ```
+    /// - Throws: ``DocumentError`` `.typeMismatch` or `.missingRequiredField`, naming the field.
+    public static func decoding(_ document: BSONDocument) throws -> Self {
+        try hydrate(document)
+    }
 }

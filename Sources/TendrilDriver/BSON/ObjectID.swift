@@ -10,8 +10,14 @@ import Foundation
 /// ```
 /// > Note: `ObjectID()` is thread-safe: libbson's default context uses an atomic counter.
 public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    // The 12 bytes kept inline (no heap allocation): the first 8 and the last 4, big-endian.
+    private let high: UInt64
+    private let low: UInt32
+
     /// The 12 bytes, big-endian, as stored in BSON.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)
+    }
 
     /// Generates a new ObjectId (timestamp, per-process random value, counter).
     public init() {
@@ -39,16 +45,31 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
         guard bytes.count == 12 else {
             throw BSONError(.invalidObjectID, "an ObjectId has 12 bytes, not \(bytes.count)")
         }
-        self.bytes = Array(bytes)
+        var high: UInt64 = 0
+        var low: UInt32 = 0
+        for (index, byte) in bytes.enumerated() {
+            if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt32(byte) }
+        }
+        self.high = high
+        self.low = low
+    }
+
+    /// Reads 12 bytes from validated memory.
+    init(unsafeBytes raw: UnsafeRawBufferPointer, at offset: Int) {
+        high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        low = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
     }
 
     init(_ oid: bson_oid_t) {
-        self.bytes = withUnsafeBytes(of: oid.bytes) { Array($0) }
+        self = withUnsafeBytes(of: oid.bytes) { ObjectID(unsafeBytes: $0, at: 0) }
     }
 
     func withOID<R>(_ body: (UnsafePointer<bson_oid_t>) throws -> R) rethrows -> R {
         var oid = bson_oid_t()
-        withUnsafeMutableBytes(of: &oid.bytes) { $0.copyBytes(from: bytes) }
+        withUnsafeMutableBytes(of: &oid.bytes) { raw in
+            raw.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt32.self)
+        }
         return try body(&oid)
     }
 
@@ -66,8 +87,7 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// The creation time recorded in the first four bytes (second precision).
     public var timestamp: Date {
-        let seconds = bytes.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        return Date(timeIntervalSince1970: TimeInterval(seconds))
+        Date(timeIntervalSince1970: TimeInterval(UInt32(truncatingIfNeeded: high >> 32)))
     }
 
     /// The hex form, as ``hex``.
@@ -75,6 +95,6 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// Byte order: roughly creation order.
     public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 }

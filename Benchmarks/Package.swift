@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// A package of its own, so that users of Tendril never resolve benchmark dependencies.
+let package = Package(
+    name: "TendrilBenchmarks",
+    products: [
+        .executable(name: "tendril-bench", targets: ["tendril-bench"]),
+    ],
+    dependencies: [
+        .package(name: "Tendril", path: ".."),
+        .package(url: "https://github.com/ordo-one/malloc-interposer.git", exact: "1.6.1"),
+    ],
+    targets: [
+        // libbson straight from C, for the floor every hydration figure is compared with.
+        .systemLibrary(name: "CLibBSON", pkgConfig: "libbson-1.0", providers: [.apt(["libbson-dev"])]),
+        .target(name: "BSONFloor", dependencies: ["CLibBSON"]),
+        .executableTarget(
+            name: "tendril-bench",
+            dependencies: [
+                .product(name: "Tendril", package: "Tendril"),
+                "BSONFloor",
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
