@@ -120,13 +120,25 @@ struct HydrationBenchmark {
         return (seconds * 1e9 / Double(count), allocations(body))
     }
 
+    /// True when the interposer is preloaded: without LD_PRELOAD nothing is intercepted.
+    static let countsAllocations: Bool = {
+        MallocInterposerSwift.reset()
+        MallocInterposerSwift.hook()
+        let probe = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        MallocInterposerSwift.unhook()
+        probe.deallocate()
+        defer { MallocInterposerSwift.reset() }
+        return MallocInterposerSwift.getStatistics().mallocCount > 0
+    }()
+
     private func allocations(_ body: () -> Void) -> Double? {
+        guard Self.countsAllocations else { return nil }
+        MallocInterposerSwift.reset()
         MallocInterposerSwift.hook()
         body()
         MallocInterposerSwift.unhook()
         let statistics = MallocInterposerSwift.getStatistics()
         MallocInterposerSwift.reset()
-        // Without LD_PRELOAD nothing is intercepted and every count stays 0.
-        return statistics.mallocCount == 0 ? nil : Double(statistics.mallocCount) / Double(count)
+        return Double(statistics.mallocCount) / Double(count)
     }
 }

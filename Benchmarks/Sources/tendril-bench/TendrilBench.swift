@@ -35,11 +35,11 @@ struct TendrilBench {
                 let perSecond = 1e9 / row.nanosecondsPerDocument
                 let ratio = row.nanosecondsPerDocument / floor
                 let allocations = row.allocationsPerDocument.map { String(format: "%.1f", $0) } ?? "n/a"
-                print(String(format: "%-26@ %8.0f %9.0f %6.2f  %@", row.mode as NSString, row.nanosecondsPerDocument,
-                             perSecond, ratio, allocations as NSString))
+                let mode = row.mode.padding(toLength: 26, withPad: " ", startingAt: 0)
+                print(mode + String(format: " %8.0f %9.0f %6.2f  ", row.nanosecondsPerDocument, perSecond, ratio) + allocations)
                 csv += "\(row.mode),\(count),\(row.nanosecondsPerDocument),\(perSecond),\(ratio),\(row.allocationsPerDocument.map { "\($0)" } ?? "")\n"
             }
-            if rows[0].allocationsPerDocument == nil {
+            if !HydrationBenchmark.countsAllocations {
                 print("(allocation counts need the interposer preloaded: run Benchmarks/run-hydration.sh)")
             }
             if let csvPath { try csv.write(toFile: csvPath, atomically: true, encoding: .utf8) }

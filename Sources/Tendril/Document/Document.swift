@@ -98,7 +98,7 @@ open class Document: FieldContainer {
                 guess = slot + 1
                 let valueType = schema.valueTypes[slot]
                 let accepted = valueType.acceptsStoredType(type)
-                    ?? (valueType as? any StoredChildrenCheck.Type).flatMap { container in
+                    ?? schema.childrenChecks[slot].flatMap { container in
                         stored.withChildTypes(ofElementAt: offset, keyLength: keyLength) { container.acceptsStoredChildren($0) } ?? nil
                     }
                     ?? (valueType.decode(stored.value(atElementOffset: offset)) != nil)
@@ -118,7 +118,7 @@ open class Document: FieldContainer {
             throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: found.typeName),
                                 collection: Self.collectionName, documentID: storedID, field: field.key)
         }
-        for (slot, field) in schema.fields.enumerated() where schema.hasRequiredFields && field.isRequired {
+        for (slot, field) in schema.requiredFields {
             guard loadedSlots?[slot] ?? true else { continue }
             let offset = locations[slot]
             if offset < 0 || stored.value(atElementOffset: Int(offset)).isNull {

@@ -18,8 +18,11 @@ final class Schema: @unchecked Sendable {
     let keyBytes: [[UInt8]]
     /// Each field's value type, apart from `fields` so the load loop copies no `FieldInfo`.
     let valueTypes: [any FieldValue.Type]
-    /// True when some field is `.required`.
-    let hasRequiredFields: Bool
+    /// The `.required` fields, by slot.
+    let requiredFields: [(Int, FieldInfo)]
+    /// For arrays and dictionaries of scalars, the check of their elements' type bytes
+    /// (resolved once here: a conformance cast per load would cost more than the check).
+    let childrenChecks: [(any StoredChildrenCheck.Type)?]
     /// Field keys that cannot be stored (empty, or containing `.`, `$` or NUL).
     let invalidKeys: [String]
     // Guarded by `lock`.
@@ -62,7 +65,8 @@ final class Schema: @unchecked Sendable {
         self.keyBytes = fields.map { Array($0.key.utf8) }
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)
-        self.hasRequiredFields = fields.contains(where: \.isRequired)
+        self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
+        self.childrenChecks = fields.map { $0.valueType as? any StoredChildrenCheck.Type }
         self.invalidKeys = fields.map(\.key).filter { key in
             key.isEmpty || key.contains(".") || key.hasPrefix("$") || key.utf8.contains(0) || key == "_id"
         }
