@@ -114,3 +114,36 @@ extension Document {
         try load(stored)   // every field, so a partial document becomes whole
     }
 }
+
+extension QueryableDocument {
+    /// Fetches only the named fields again (as `\.$name` or `\.name`), dropping their unsaved
+    /// changes and keeping every other field's, loaded or changed.
+    ///
+    /// ```swift
+    /// try await person.reload(\.$balance)
+    /// ```
+    /// - Throws: ``DocumentError`` `.notInserted`, `.notFound`, or a type error for a fetched
+    ///   value (the document is then unchanged).
+    public func reload(_ fields: PartialKeyPath<Self>..., from database: MongoDatabase? = nil) async throws {
+        guard let id, let stored = fieldStorage.stored else { throw error(.notInserted) }
+        let collection = try Self.collection(in: database)
+        let schema = self.schema
+        let slots = fields.compactMap { schema.slot(forProjected: $0) }
+        guard !slots.isEmpty else { return }
+        let projection = BSONDocument(elements: slots.map { (schema.keys[$0], .int32(1)) })
+        guard let fetched = try await collection.findOne(["_id": .objectID(id)], projection: projection) else {
+            throw error(.notFound)
+        }
+        var merged = stored
+        for slot in slots {
+            let key = schema.keys[slot]
+            if let value = fetched[key] { try merged.setValue(value, forKey: key) } else { merged.removeValue(forKey: key) }
+        }
+        var loaded = fieldStorage.loadedSlots
+        for slot in slots { loaded?[slot] = true }
+        var kept = fieldStorage.current
+        for slot in slots { kept[slot] = nil }
+        try load(merged, loadedSlots: loaded)
+        fieldStorage.current = kept
+    }
+}

@@ -182,6 +182,27 @@ struct DocumentErrorTests {
         }
     }
 
+    @Test("reload of named fields refreshes them and keeps other unsaved changes")
+    func reloadNamedFields() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let ada = Person()
+            ada.name = "Ada"
+            ada.age = 36
+            try await ada.insert(into: database)
+            let id = try #require(ada.id)
+            try await database.collection("Person").updateOne(["_id": .objectID(id)], ["$set": ["age": 40, "name": "Ada L."]])
+            ada.age = 1
+            ada.tags = ["unsaved"]
+            recorder.reset()
+            try await ada.reload(\.$age, from: database)
+            #expect(recorder.commands(named: "find").first?["projection"] == .document(["age": 1]))
+            #expect(ada.age == 40 && ada.name == "Ada" && ada.tags == ["unsaved"])
+            try await ada.save(in: database)
+            let stored = try await database.collection("Person").findOne(["_id": .objectID(id)])
+            #expect(stored?["tags"] == ["unsaved"] && stored?["name"] == "Ada L.", "only the unsaved change was sent")
+        }
+    }
+
     @Test("streaming 200,000 documents in batches of 500 keeps at most one batch of documents alive")
     func streamingKeepsLiveDocumentsBounded() async throws {
         try await TestServer.withDatabase { database, recorder in
