@@ -166,4 +166,64 @@ static inline int32_t tendril_bson_child_types(const uint8_t *data, uint32_t len
     return count;
 }
 
+// A document class's fields as C sees them, for tendril_bson_match_fields.
+typedef struct {
+    const uint8_t *keys;           // every field's key, concatenated
+    const uint32_t *key_starts;    // where each field's key starts in `keys`
+    const uint32_t *key_lengths;
+    const uint32_t *accept_masks;  // bit (type & 31): a value of that type is valid as is
+    const uint32_t *check_masks;   // bit (type & 31): the value must be decoded to know
+    int32_t field_count;
+} tendril_field_table_t;
+
+// Matches every top-level element of a valid document to a field by key (trying the field
+// after the previous match first) and checks its type byte: in one walk, decoding nothing.
+// Writes each field's element offset (or leaves -1), sets needs_check[i] for values that need a
+// closer look, and returns -1 when all is well, the index of the first field whose type is
+// wrong, or -2 when `_id` is not an ObjectId. *id_offset receives `_id`'s element offset.
+static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
+                                                int32_t *offsets, uint8_t *needs_check, int32_t *id_offset,
+                                                uint32_t *problem_offset) {
+    bson_iter_t iter;
+    int32_t guess = 0;
+    if (!bson_iter_init_from_data(&iter, data, length)) {
+        return -1;
+    }
+    while (bson_iter_next(&iter)) {
+        const char *key = bson_iter_key(&iter);
+        uint32_t key_length = bson_iter_key_len(&iter);
+        uint32_t type = (uint32_t)bson_iter_type(&iter);
+        uint32_t bit = 1u << (type & 31u);
+        int32_t field = -1;
+        if (key_length == 3 && memcmp(key, "_id", 3) == 0) {
+            if (type != BSON_TYPE_OID) {
+                *problem_offset = iter.off;
+                return -2;
+            }
+            *id_offset = (int32_t)iter.off;
+            continue;
+        }
+        for (int32_t probe = 0; probe < table->field_count; probe++) {
+            int32_t candidate = (guess + probe) % table->field_count;
+            if (table->key_lengths[candidate] == key_length &&
+                memcmp(table->keys + table->key_starts[candidate], key, key_length) == 0) {
+                field = candidate;
+                break;
+            }
+        }
+        if (field < 0) {
+            continue;  // a stored field the class does not declare: kept, not checked
+        }
+        guess = field + 1;
+        offsets[field] = (int32_t)iter.off;
+        if (table->check_masks[field] & bit) {
+            needs_check[field] = 1;
+        } else if (!(table->accept_masks[field] & bit)) {
+            *problem_offset = iter.off;
+            return field;
+        }
+    }
+    return -1;
+}
+
 #endif

@@ -79,49 +79,45 @@ open class Document: FieldContainer {
     /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
     final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
         let schema = self.schema
-        var locations = [Int32](repeating: -1, count: schema.fields.count)
-        var idOffset = -1
-        // One walk that decodes nothing: each element's type byte is checked against its
-        // field; only containers, enums and embedded documents are decoded to check them.
-        let problem: (slot: Int?, offset: Int)? = stored.withElementLocations { elements, bytes in
-            var guess = 0
-            for index in stride(from: 0, to: elements.count, by: 3) {
-                let offset = Int(elements[index])
-                let keyLength = Int(elements[index + 1])
-                let type = UInt8(truncatingIfNeeded: elements[index + 2])
-                if keyLength == 3, bytes[offset + 1] == 0x5F, bytes[offset + 2] == 0x69, bytes[offset + 3] == 0x64 {  // "_id"
-                    guard type == StoredType.objectID else { return (nil, offset) }
-                    idOffset = offset
-                    continue
-                }
-                guard let slot = schema.slot(matchingKey: bytes, start: offset + 1, length: keyLength, guess: guess) else { continue }
-                guess = slot + 1
+        let count = schema.fields.count
+        let locations = FieldLocations.make(count: count)
+        // One C walk matches keys and checks type bytes, decoding nothing; only values whose
+        // type byte cannot tell (containers, enums, embedded documents) are looked at closer.
+        let match = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { needsCheck -> BSONFieldMatch in
+            needsCheck.initialize(repeating: 0)
+            let result = locations.withUnsafeMutableBuffer { offsets in
+                stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck)
+            }
+            guard case .matched = result else { return result }
+            for slot in 0..<count where needsCheck[slot] != 0 {
+                let offset = Int(locations[slot])
+                let keyLength = schema.keyBytes[slot].count
                 let valueType = schema.valueTypes[slot]
-                let accepted = valueType.acceptsStoredType(type)
-                    ?? schema.childrenChecks[slot].flatMap { container in
-                        stored.withChildTypes(ofElementAt: offset, keyLength: keyLength) { container.acceptsStoredChildren($0) } ?? nil
-                    }
-                    ?? (valueType.decode(stored.value(atElementOffset: offset)) != nil)
-                guard accepted else { return (slot, offset) }
-                locations[slot] = Int32(offset)
+                let accepted = schema.childrenChecks[slot].flatMap { container in
+                    stored.withChildTypes(ofElementAt: offset, keyLength: keyLength) { container.acceptsStoredChildren($0) } ?? nil
+                } ?? (valueType.decode(stored.value(atElementOffset: offset, keyLength: keyLength)) != nil)
+                if !accepted { return .wrongType(slot: slot, offset: offset) }
             }
-            return nil
+            return result
         }
-        let storedID = idOffset >= 0 ? stored.value(atElementOffset: idOffset) : stored["_id"]
-        if let problem {
-            let found = stored.value(atElementOffset: problem.offset)
-            guard let slot = problem.slot else {
-                throw DocumentError(.typeMismatch(expected: "objectId", found: found.typeName),
-                                    collection: Self.collectionName, documentID: found, field: "_id")
-            }
+        var storedID: BSONValue?
+        switch match {
+        case .matched(let idOffset):
+            storedID = idOffset >= 0 ? stored.value(atElementOffset: idOffset, keyLength: 3) : nil
+        case .idNotObjectID(let offset):
+            let found = stored.value(atElementOffset: offset, keyLength: 3)
+            throw DocumentError(.typeMismatch(expected: "objectId", found: found.typeName),
+                                collection: Self.collectionName, documentID: found, field: "_id")
+        case .wrongType(let slot, let offset):
             let field = schema.fields[slot]
+            let found = stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)
             throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: found.typeName),
-                                collection: Self.collectionName, documentID: storedID, field: field.key)
+                                collection: Self.collectionName, documentID: stored["_id"], field: field.key)
         }
         for (slot, field) in schema.requiredFields {
             guard loadedSlots?[slot] ?? true else { continue }
             let offset = locations[slot]
-            if offset < 0 || stored.value(atElementOffset: Int(offset)).isNull {
+            if offset < 0 || stored.value(atElementOffset: Int(offset), keyLength: schema.keyBytes[slot].count).isNull {
                 throw DocumentError(.missingRequiredField, collection: Self.collectionName, documentID: storedID, field: field.key)
             }
         }

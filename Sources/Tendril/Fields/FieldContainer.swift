@@ -60,7 +60,7 @@ struct FieldStorage {
     var loadedSlots: [Bool]?
     /// Where each slot's element starts in `stored` (-1 when absent), found when loading, so a
     /// read decodes one value without walking the document.
-    var locations: [Int32] = []
+    var locations: FieldLocations?
 
     @usableFromInline
     mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
@@ -86,9 +86,9 @@ struct FieldStorage {
     /// The stored value of `slot`, found through its recorded location when there is one.
     func storedValue(_ slot: Int, schema: Schema) -> BSONValue? {
         guard let stored else { return nil }
-        if slot < locations.count {
+        if let locations, slot < locations.count {
             let offset = locations[slot]
-            return offset < 0 ? nil : stored.value(atElementOffset: Int(offset))
+            return offset < 0 ? nil : stored.value(atElementOffset: Int(offset), keyLength: schema.keyBytes[slot].count)
         }
         return stored[schema.keys[slot]]
     }
@@ -101,7 +101,7 @@ struct FieldStorage {
     @usableFromInline
     init() {}
 
-    init(stored: BSONDocument?, current: [Int: Any], loadedSlots: [Bool]? = nil, locations: [Int32] = []) {
+    init(stored: BSONDocument?, current: [Int: Any], loadedSlots: [Bool]? = nil, locations: FieldLocations? = nil) {
         self.stored = stored
         self.current = current
         self.loadedSlots = loadedSlots
@@ -112,7 +112,7 @@ struct FieldStorage {
     func currentValue(_ slot: Int, field: FieldInfo) -> BSONValue {
         if let entry = current[slot], let value = entry as? any FieldValue { return value.bsonValue }
         guard let stored else { return field.encodedDefault }
-        if slot < locations.count {
+        if let locations, slot < locations.count {
             let offset = locations[slot]
             return offset < 0 ? field.encodedDefault : stored.value(atElementOffset: Int(offset))
         }

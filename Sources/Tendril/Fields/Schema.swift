@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TendrilDriver
 
 /// What Tendril knows of a `Document` or `EmbeddedDocument` class: its fields, in order, with
@@ -23,14 +24,24 @@ final class Schema: @unchecked Sendable {
     /// For arrays and dictionaries of scalars, the check of their elements' type bytes
     /// (resolved once here: a conformance cast per load would cost more than the check).
     let childrenChecks: [(any StoredChildrenCheck.Type)?]
+    /// The keys and type checks in C's form, for the one-pass load.
+    let fieldTable: BSONFieldTable
     /// Field keys that cannot be stored (empty, or containing `.`, `$` or NUL).
     let invalidKeys: [String]
     // Guarded by `lock`.
     private let lock = NSLock()
     private let prototypeReadLock = NSLock()
-    /// Keyed by the key path object: the runtime instantiates a wrapper's storage key path once,
-    /// so identity finds it without hashing its components (a miss only costs a recomputation).
-    private var slotByStorageKeyPath: [ObjectIdentifier: Int] = [:]
+    /// Slots by storage key path, read on every field access without a lock: an immutable
+    /// table published atomically, replaced (under `lock`) when a key path is added. Keyed by
+    /// the key path object, which the runtime instantiates once per property (a miss only costs
+    /// a recomputation). Replaced tables are kept, so a reader never sees one freed.
+    private let slotTable = Atomic<Unmanaged<SlotTable>?>(nil)
+    private var retiredSlotTables: [SlotTable] = []
+
+    final class SlotTable {
+        let slots: [ObjectIdentifier: Int]
+        init(_ slots: [ObjectIdentifier: Int]) { self.slots = slots }
+    }
     private var slotByProjectedKeyPath: [AnyKeyPath: Int] = [:]
     private var slotByPropertyKeyPath: [AnyKeyPath: Int] = [:]
     /// An instance used only to read field declarations through key paths, made on demand.
@@ -67,6 +78,8 @@ final class Schema: @unchecked Sendable {
         self.valueTypes = fields.map(\.valueType)
         self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
         self.childrenChecks = fields.map { $0.valueType as? any StoredChildrenCheck.Type }
+        let valueTypes = self.valueTypes
+        self.fieldTable = BSONFieldTable(keys: fields.map(\.key)) { slot, type in valueTypes[slot].acceptsStoredType(type) }
         self.invalidKeys = fields.map(\.key).filter { key in
             key.isEmpty || key.contains(".") || key.hasPrefix("$") || key.utf8.contains(0) || key == "_id"
         }
@@ -114,13 +127,20 @@ final class Schema: @unchecked Sendable {
     @usableFromInline
     func slot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
         let identity = ObjectIdentifier(keyPath)
-        lock.lock()
-        let known = slotByStorageKeyPath[identity]
-        lock.unlock()
-        if let known { return known }
+        if let table = slotTable.load(ordering: .acquiring),
+           let known = table._withUnsafeGuaranteedRef({ $0.slots[identity] }) {
+            return known
+        }
         // A wrapper's storage key path always leads to one of the instance's own fields.
         let slot = slotMatching(keyPath, in: instance) ?? 0
-        locked { slotByStorageKeyPath[identity] = slot }
+        locked {
+            let old = slotTable.load(ordering: .acquiring)
+            var slots = old?.takeUnretainedValue().slots ?? [:]
+            slots[identity] = slot
+            let table = SlotTable(slots)
+            retiredSlotTables.append(table)   // keeps every published table alive
+            slotTable.store(Unmanaged.passUnretained(table), ordering: .releasing)
+        }
         return slot
     }
 

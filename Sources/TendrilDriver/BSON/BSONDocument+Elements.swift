@@ -51,13 +51,17 @@ extension BSONDocument {
     /// Decodes the value of the element whose type byte is at `offset` (from
     /// ``withElementLocations(_:)``). Common scalars are read straight from the validated bytes;
     /// everything else goes through libbson's iterator.
-    package func value(atElementOffset offset: Int) -> BSONValue {
+    package func value(atElementOffset offset: Int, keyLength knownKeyLength: Int? = nil) -> BSONValue {
         withExtendedLifetime(storage) {
             let bytes = storage.bytes
             guard offset >= 4, offset < bytes.count - 1 else { return .null }
             let type = bytes[offset]
             var valueStart = offset + 1
-            while valueStart < bytes.count, bytes[valueStart] != 0 { valueStart += 1 }
+            if let knownKeyLength {
+                valueStart += knownKeyLength   // the caller knows the key: no scan for its NUL
+            } else {
+                while valueStart < bytes.count, bytes[valueStart] != 0 { valueStart += 1 }
+            }
             valueStart += 1
             let raw = UnsafeRawBufferPointer(bytes)
             switch type {

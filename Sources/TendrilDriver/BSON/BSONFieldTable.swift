@@ -1,0 +1,95 @@
+internal import CTendrilMongoC
+
+/// A document class's fields prepared for ``BSONDocument/matchFields(_:offsets:needsCheck:)``:
+/// their keys and, per field, which BSON type bytes are valid as is and which need a closer
+/// look. Built once per class.
+///
+/// `@unchecked Sendable`: immutable after init; the buffers it owns are only read.
+package final class BSONFieldTable: @unchecked Sendable {
+    private let keys: UnsafeMutableBufferPointer<UInt8>
+    private let starts: UnsafeMutableBufferPointer<UInt32>
+    private let lengths: UnsafeMutableBufferPointer<UInt32>
+    private let acceptMasks: UnsafeMutableBufferPointer<UInt32>
+    private let checkMasks: UnsafeMutableBufferPointer<UInt32>
+    var table: tendril_field_table_t
+    /// The number of fields.
+    package let count: Int
+
+    /// - Parameters:
+    ///   - keys: the stored keys, in slot order.
+    ///   - accepts: for a field and a type byte, true (valid as is), false (a type mismatch) or
+    ///     nil (decode to know).
+    package init(keys fieldKeys: [String], accepts: (Int, UInt8) -> Bool?) {
+        count = fieldKeys.count
+        let blob = fieldKeys.flatMap { Array($0.utf8) }
+        keys = .allocate(capacity: max(blob.count, 1))
+        _ = keys.initialize(from: blob)
+        starts = .allocate(capacity: max(count, 1))
+        lengths = .allocate(capacity: max(count, 1))
+        acceptMasks = .allocate(capacity: max(count, 1))
+        checkMasks = .allocate(capacity: max(count, 1))
+        var start: UInt32 = 0
+        let typeBytes: [UInt8] = Array(0x01...0x13) + [0x7F, 0xFF]
+        for (slot, key) in fieldKeys.enumerated() {
+            starts[slot] = start
+            lengths[slot] = UInt32(key.utf8.count)
+            start += UInt32(key.utf8.count)
+            var accept: UInt32 = 0
+            var check: UInt32 = 0
+            for type in typeBytes {
+                switch accepts(slot, type) {
+                case true?: accept |= 1 << UInt32(type & 31)
+                case nil: check |= 1 << UInt32(type & 31)
+                case false?: break
+                }
+            }
+            acceptMasks[slot] = accept
+            checkMasks[slot] = check
+        }
+        table = tendril_field_table_t(
+            keys: UnsafePointer(keys.baseAddress), key_starts: UnsafePointer(starts.baseAddress),
+            key_lengths: UnsafePointer(lengths.baseAddress), accept_masks: UnsafePointer(acceptMasks.baseAddress),
+            check_masks: UnsafePointer(checkMasks.baseAddress), field_count: Int32(count))
+    }
+
+    deinit {
+        keys.deallocate()
+        starts.deallocate()
+        lengths.deallocate()
+        acceptMasks.deallocate()
+        checkMasks.deallocate()
+    }
+}
+
+/// The outcome of ``BSONDocument/matchFields(_:offsets:needsCheck:)``.
+package enum BSONFieldMatch: Sendable {
+    /// Every declared field present has an acceptable type byte; `idOffset` is `_id`'s element
+    /// offset, or -1.
+    case matched(idOffset: Int)
+    /// The field at `slot` has a type byte it cannot hold; its element starts at `offset`.
+    case wrongType(slot: Int, offset: Int)
+    /// `_id` is not an ObjectId; its element starts at `offset`.
+    case idNotObjectID(offset: Int)
+}
+
+extension BSONDocument {
+    /// Matches the document's elements to `table`'s fields in one libbson walk, writing each
+    /// field's element offset (left as is when absent) and flagging values that need decoding to
+    /// be checked.
+    package func matchFields(_ table: BSONFieldTable, offsets: UnsafeMutableBufferPointer<Int32>,
+                             needsCheck: UnsafeMutableBufferPointer<UInt8>) -> BSONFieldMatch {
+        withExtendedLifetime(storage) {
+            var idOffset: Int32 = -1
+            var problem: UInt32 = 0
+            let result = withUnsafePointer(to: table.table) { tablePointer in
+                tendril_bson_match_fields(storage.data, UInt32(storage.length), tablePointer, offsets.baseAddress,
+                                          needsCheck.baseAddress, &idOffset, &problem)
+            }
+            switch result {
+            case -1: return .matched(idOffset: Int(idOffset))
+            case -2: return .idNotObjectID(offset: Int(problem))
+            default: return .wrongType(slot: Int(result), offset: Int(problem))
+            }
+        }
+    }
+}
