@@ -51,30 +51,21 @@ public struct Query<Model: Document>: Sendable {
     }
 
     /// Skips the first `count` matches.
-    public func skip(_ count: Int) -> Query {
-        var query = self
-        query.skipCount = count
-        return query
-    }
+    public func skip(_ count: Int) -> Query { with { $0.skipCount = count } }
 
     /// Returns at most `count` documents.
-    public func limit(_ count: Int) -> Query {
-        var query = self
-        query.limitCount = count
-        return query
-    }
+    public func limit(_ count: Int) -> Query { with { $0.limitCount = count } }
 
     /// Fetches `size` documents per round trip (and holds about that many at a time).
-    public func batchSize(_ size: Int) -> Query {
-        var query = self
-        query.batch = size
-        return query
-    }
+    public func batchSize(_ size: Int) -> Query { with { $0.batch = size } }
 
     /// Runs against `database` instead of the class's.
-    public func using(_ database: MongoDatabase) -> Query {
+    public func using(_ database: MongoDatabase) -> Query { with { $0.database = database } }
+
+    /// A copy with `change` applied: every builder returns a new query.
+    private func with(_ change: (inout Query) -> Void) -> Query {
         var query = self
-        query.database = database
+        change(&query)
         return query
     }
 
