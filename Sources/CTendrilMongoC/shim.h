@@ -125,26 +125,6 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
     return TENDRIL_BSON_VALID;
 }
 
-// Records where each top-level element of a valid document starts (its type byte) and its
-// type, three uint32 per element: offset, key length, type. Returns the element count, which
-// may exceed `capacity` (then only `capacity` were written and the caller retries larger).
-static inline int32_t tendril_bson_index(const uint8_t *data, uint32_t length, uint32_t *out, int32_t capacity) {
-    bson_iter_t iter;
-    int32_t count = 0;
-    if (!bson_iter_init_from_data(&iter, data, length)) {
-        return 0;
-    }
-    while (bson_iter_next(&iter)) {
-        if (count < capacity) {
-            out[3 * count] = (uint32_t)iter.off;
-            out[3 * count + 1] = bson_iter_key_len(&iter);
-            out[3 * count + 2] = (uint32_t)bson_iter_type(&iter);
-        }
-        count++;
-    }
-    return count;
-}
-
 // Writes the type byte of each child of the array or document element whose type byte is at
 // `offset` (key of `key_length` bytes); returns the child count (which may exceed `capacity`),
 // or -1 when the element is not a container.

@@ -26,7 +26,8 @@ struct ChangeSet {
             let new = storage.currentValue(slot, field: field)
             let old = stored[field.key]
             if new.isNull && field.omitsNull {
-                if old != nil {
+                // A field a projection left out may be stored even though `stored` lacks it.
+                if old != nil || storage.loadedSlots?[slot] == false {
                     try unsets.append(field.key, "")
                     updatedStored.removeValue(forKey: field.key)
                 }

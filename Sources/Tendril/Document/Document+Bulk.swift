@@ -22,14 +22,21 @@ extension QueryableDocument {
         let collection = try collection(in: database)
         try EventHooks.emit(.beforeInsert, for: self, documents)
         let prepared = try documents.map { try $0.insertionDocument() }
-        try await collection.insertMany(prepared.map(\.1), ordered: ordered)
+        do {
+            try await collection.insertMany(prepared.map(\.1), ordered: ordered)
+        } catch let serverError as MongoError where serverError.isDuplicateKey {
+            throw DocumentError(.duplicateKey, collection: collectionName, documentID: nil,
+                                field: serverError.duplicateKeyPattern?.keys.first, serverError: serverError)
+        }
         for (document, (id, stored)) in zip(documents, prepared) { document.didInsert(id: id, document: stored) }
         try EventHooks.emit(.afterInsert, for: self, documents)
     }
 
     /// Inserts the new documents and sends the changes of the stored ones, all in one bulk
     /// write; documents without changes send nothing.
-    /// - Throws: as ``Document/save(in:)``. On failure every document keeps its pending changes.
+    /// - Throws: as ``Document/save(in:)``; `.notFound` when a stored document was deleted
+    ///   meanwhile (the others' updates were applied; none is marked saved, and saving again is
+    ///   correct). On failure every document keeps its pending changes.
     public static func save(_ documents: [Self], in database: MongoDatabase? = nil) async throws {
         let new = documents.filter(\.isNew)
         let stored = documents.filter { !$0.isNew }
@@ -51,9 +58,20 @@ extension QueryableDocument {
             operations.append(.updateOne(filter: ["_id": .objectID(id)], update: try changes.updateDocument()))
         }
         guard !operations.isEmpty else { return }
-        try await collection.bulkWrite(operations)
+        let result: BulkWriteResult
+        do {
+            result = try await collection.bulkWrite(operations)
+        } catch let serverError as MongoError where serverError.isDuplicateKey {
+            throw DocumentError(.duplicateKey, collection: collectionName, documentID: nil,
+                                field: serverError.duplicateKeyPattern?.keys.first, serverError: serverError)
+        }
+        // A document deleted meanwhile matches nothing: as for a single save, that is an error,
+        // and no document is marked saved.
+        guard result.matchedCount == updates.count else {
+            throw DocumentError(.notFound, collection: collectionName, documentID: nil)
+        }
         for (document, (id, bytes)) in zip(new, insertions) { document.didInsert(id: id, document: bytes) }
-        for (document, changes) in updates { document.fieldStorage.stored = changes.updatedStored }
+        for (document, changes) in updates { document.fieldStorage.replaceStored(changes.updatedStored) }
         try EventHooks.emit(.afterInsert, for: self, new)
         try EventHooks.emit(.afterUpdate, for: self, updates.map(\.0))
     }

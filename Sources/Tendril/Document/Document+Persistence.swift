@@ -32,7 +32,7 @@ extension Document {
 
     final func didInsert(id: ObjectID, document: BSONDocument) {
         self.id = id
-        fieldStorage.stored = document
+        fieldStorage.replaceStored(document)
     }
 
     /// Inserts a new document, or sends only what changed since it was loaded or saved.
@@ -57,7 +57,7 @@ extension Document {
         let update = try changes.updateDocument()
         let result = try await reportingDuplicateKeys(id: id) { try await collection.updateOne(["_id": .objectID(id)], update) }
         guard result.matchedCount == 1 else { throw error(.notFound) }
-        fieldStorage.stored = changes.updatedStored
+        fieldStorage.replaceStored(changes.updatedStored)
         try EventHooks.emit(.afterUpdate, for: Self.self, [self])
     }
 
@@ -101,7 +101,7 @@ extension Document {
                 fieldStorage.current[slot] = value
             }
         }
-        fieldStorage.stored = nil
+        fieldStorage.replaceStored(nil)
     }
 
     /// Fetches the document again, dropping unsaved changes.
@@ -125,11 +125,18 @@ extension QueryableDocument {
     /// - Throws: ``DocumentError`` `.notInserted`, `.notFound`, or a type error for a fetched
     ///   value (the document is then unchanged).
     public func reload(_ fields: PartialKeyPath<Self>..., from database: MongoDatabase? = nil) async throws {
+        let schema = self.schema
+        try await reloadSlots(fields.compactMap { schema.slot(forProjected: $0) }, from: database)
+    }
+}
+
+extension Document {
+    /// Fetches the fields at `slots` again and merges them into the stored document, keeping the
+    /// pending changes of every other field.
+    final func reloadSlots(_ slots: [Int], from database: MongoDatabase?) async throws {
+        guard !slots.isEmpty else { return }
         guard let id, let stored = fieldStorage.stored else { throw error(.notInserted) }
         let collection = try Self.collection(in: database)
-        let schema = self.schema
-        let slots = fields.compactMap { schema.slot(forProjected: $0) }
-        guard !slots.isEmpty else { return }
         let projection = BSONDocument(elements: slots.map { (schema.keys[$0], .int32(1)) })
         guard let fetched = try await collection.findOne(["_id": .objectID(id)], projection: projection) else {
             throw error(.notFound)
@@ -141,6 +148,7 @@ extension QueryableDocument {
         }
         var loaded = fieldStorage.loadedSlots
         for slot in slots { loaded?[slot] = true }
+        if loaded?.allSatisfy({ $0 }) == true { loaded = nil }
         var kept = fieldStorage.current
         for slot in slots { kept[slot] = nil }
         try load(merged, loadedSlots: loaded)

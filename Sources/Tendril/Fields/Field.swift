@@ -116,7 +116,7 @@ public struct Field<Value: FieldValue> {
     ) -> Value {
         get {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if owner.recordsReads { owner.lastReadSlot = slot }
+            if owner.recordsReads { owner.tracedSlots.append(slot) }
             return owner.fieldStorage.read(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
         }
         set {

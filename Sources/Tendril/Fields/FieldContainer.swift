@@ -11,20 +11,37 @@ open class FieldContainer {
     /// Set on a schema's prototype only: the slot of the field read last, which is how a key
     /// path to a property (`\Person.name`) is traced to its field.
     @usableFromInline final var recordsReads = false
-    @usableFromInline final var lastReadSlot: Int?
+    @usableFromInline final var tracedSlots: [Int] = []
 
     /// Creates an instance with every field at its declared default.
     /// > Note: Set initial values in the field declarations; an `init()` override must call
     /// `super.init()` first.
     public required init() {}
 
-    /// The fields as BSON, in declaration order (defaults for fields never set).
+    /// The fields as BSON. A new instance encodes every field in declaration order (defaults for
+    /// those never set). A loaded one starts from its stored bytes and replaces only the fields
+    /// read or written since, so keys the class does not declare, and the exact stored
+    /// encoding of untouched values (an int32 in an `Int` field, say), survive.
     func encodedFields() -> BSONDocument {
+        if let stored = fieldStorage.stored {
+            var document = stored
+            document.removeValue(forKey: "_id")   // a Document's id is written separately
+            for slot in fieldStorage.current.keys.sorted() {
+                let field = schema.fields[slot]
+                let value = fieldStorage.currentValue(slot, field: field)
+                if value.isNull && field.omitsNull {
+                    document.removeValue(forKey: field.key)
+                } else if stored[field.key] != value {
+                    // Keys were validated when the schema was built; values are plain BSON.
+                    try? document.setValue(value, forKey: field.key)
+                }
+            }
+            return document
+        }
         var document = BSONDocument()
         for (slot, field) in schema.fields.enumerated() {
             let value = fieldStorage.currentValue(slot, field: field)
             if !(value.isNull && field.omitsNull) {
-                // Keys were validated when the schema was built; values are plain BSON.
                 try? document.append(field.key, value)
             }
         }
@@ -52,7 +69,8 @@ struct FieldInfo: @unchecked Sendable {
 @usableFromInline
 struct FieldStorage {
     /// The document as last loaded from or saved to the server; nil for a new instance.
-    var stored: BSONDocument?
+    /// Replace it only through ``replaceStored(_:)``: `locations` point into these bytes.
+    private(set) var stored: BSONDocument?
     /// Typed values read or written since, by slot. Reads are cached so that an embedded
     /// document read twice is the same object, and changes made inside it are saved.
     var current: [Int: Any] = [:]
@@ -100,6 +118,13 @@ struct FieldStorage {
 
     @usableFromInline
     init() {}
+
+    /// Replaces the stored bytes after a save, insert or delete. The element offsets found at
+    /// load time point into the old bytes, so they are dropped (reads then look keys up).
+    mutating func replaceStored(_ document: BSONDocument?) {
+        stored = document
+        locations = nil
+    }
 
     init(stored: BSONDocument?, current: [Int: Any], loadedSlots: [Bool]? = nil, locations: FieldLocations? = nil) {
         self.stored = stored

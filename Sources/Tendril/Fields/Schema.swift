@@ -39,9 +39,14 @@ final class Schema: @unchecked Sendable {
     private var retiredSlotTables: [SlotTable] = []
 
     final class SlotTable {
-        let slots: [ObjectIdentifier: Int]
-        init(_ slots: [ObjectIdentifier: Int]) { self.slots = slots }
+        /// Each entry keeps its key path alive, so no other key path can reuse its address
+        /// while the entry exists; a hit is still confirmed by identity.
+        let slots: [ObjectIdentifier: (keyPath: AnyKeyPath, slot: Int)]
+        init(_ slots: [ObjectIdentifier: (keyPath: AnyKeyPath, slot: Int)]) { self.slots = slots }
     }
+    /// Every storage key path seen, by value: key paths of generic classes are new objects on
+    /// each access, so they are found here (under `lock`) instead of growing the table.
+    private var slotByStorageKeyPath: [AnyKeyPath: Int] = [:]
     private var slotByProjectedKeyPath: [AnyKeyPath: Int] = [:]
     private var slotByPropertyKeyPath: [AnyKeyPath: Int] = [:]
     /// An instance used only to read field declarations through key paths, made on demand.
@@ -85,19 +90,6 @@ final class Schema: @unchecked Sendable {
         }
     }
 
-    /// The slot whose key equals the stored key at `start` (`length` bytes), trying `guess`
-    /// first: documents usually store fields in declaration order.
-    func slot(matchingKey bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int, guess: Int) -> Int? {
-        func matches(_ slot: Int) -> Bool {
-            let key = keyBytes[slot]
-            guard key.count == length else { return false }
-            for index in 0..<length where key[index] != bytes[start + index] { return false }
-            return true
-        }
-        if guess < keyBytes.count, matches(guess) { return guess }
-        return keyBytes.indices.first(where: matches)
-    }
-
     /// Every `@Field` of `instance`, walking superclasses first, as (label, field) pairs.
     private static func fieldChildren(of instance: FieldContainer) -> [(name: String, field: any AnyField)] {
         var mirrors: [Mirror] = []
@@ -128,15 +120,17 @@ final class Schema: @unchecked Sendable {
     func slot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
         let identity = ObjectIdentifier(keyPath)
         if let table = slotTable.load(ordering: .acquiring),
-           let known = table._withUnsafeGuaranteedRef({ $0.slots[identity] }) {
-            return known
+           let known = table._withUnsafeGuaranteedRef({ $0.slots[identity] }), known.keyPath === keyPath {
+            return known.slot
         }
+        if let known = locked({ slotByStorageKeyPath[keyPath] }) { return known }
         // A wrapper's storage key path always leads to one of the instance's own fields.
         let slot = slotMatching(keyPath, in: instance) ?? 0
         locked {
+            slotByStorageKeyPath[keyPath] = slot
             let old = slotTable.load(ordering: .acquiring)
             var slots = old?.takeUnretainedValue().slots ?? [:]
-            slots[identity] = slot
+            slots[identity] = (keyPath, slot)
             let table = SlotTable(slots)
             retiredSlotTables.append(table)   // keeps every published table alive
             slotTable.store(Unmanaged.passUnretained(table), ordering: .releasing)
@@ -151,22 +145,35 @@ final class Schema: @unchecked Sendable {
     }
 
     /// The field a query key path such as `\Person.$age` names.
-    /// Typed `KeyPath<Model, Field<V>>`s always name a field.
-    func field(forProjected keyPath: AnyKeyPath) -> FieldInfo {
-        fields[slot(forProjected: keyPath) ?? 0]
+    /// The field a key path names, or nil: a `KeyPath<Model, Field<V>>` can also lead through
+    /// another property (`\Person.address.$city`), which names no field of `Model`.
+    func field(forProjected keyPath: AnyKeyPath) -> FieldInfo? {
+        slot(forProjected: keyPath).map { fields[$0] }
     }
 
     /// The slot of the field a key path names, either form: `\Person.$age` or `\Person.age`;
     /// nil when it names no field.
     func slot(forProjected keyPath: AnyKeyPath) -> Int? {
         if let slot = locked({ slotByProjectedKeyPath[keyPath] }) { return slot }
-        guard let slot = slotMatching(keyPath, in: prototypeInstance()) ?? slot(forProperty: keyPath) else { return nil }
+        let instance = prototypeInstance()
+        // Every use of the shared prototype holds this lock (slot(forProperty:) takes it itself).
+        let slot: Int?
+        if Swift.type(of: keyPath).valueType is any AnyField.Type {
+            // `\.$name` must be one of this class's own wrappers: `\.address.$city` leads to
+            // another class's wrapper and names no field here.
+            prototypeReadLock.lock()
+            slot = slotMatching(keyPath, in: instance)
+            prototypeReadLock.unlock()
+        } else {
+            slot = self.slot(forProperty: keyPath)
+        }
+        guard let slot else { return nil }
         locked { slotByProjectedKeyPath[keyPath] = slot }
         return slot
     }
 
     /// The slot of the field a property key path such as `\Person.age` reads, or nil when the
-    /// key path reads no field (a computed property of several, or `id`).
+    /// key path reads no field, or several (a computed property of several, `id`).
     func slot(forProperty keyPath: AnyKeyPath) -> Int? {
         if let slot = locked({ slotByPropertyKeyPath[keyPath] }) { return slot }
         let instance = prototypeInstance()
@@ -174,9 +181,12 @@ final class Schema: @unchecked Sendable {
         // getter takes that one), so the recorded slot is this read's.
         prototypeReadLock.lock()
         instance.recordsReads = true
-        instance.lastReadSlot = nil
+        instance.tracedSlots = []
         _ = instance[keyPath: keyPath]
-        let slot = instance.lastReadSlot
+        // Exactly one field read: the key path is that field. A computed property reading
+        // several fields, or none, is not a field.
+        let traced = Set(instance.tracedSlots)
+        let slot = traced.count == 1 ? traced.first : nil
         instance.recordsReads = false
         prototypeReadLock.unlock()
         if let slot { locked { slotByPropertyKeyPath[keyPath] = slot } }

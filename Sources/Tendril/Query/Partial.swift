@@ -57,10 +57,12 @@ public final class Partial<Model: Document> {
         try await document.save(in: database)
     }
 
-    /// Loads every field and returns the whole document.
+    /// Fetches the fields that were not loaded and returns the whole document, keeping the
+    /// changes made through ``set(_:to:)``.
     /// - Throws: as ``Document/reload(from:)``.
     public func complete(from database: MongoDatabase? = nil) async throws -> Model {
-        try await document.reload(from: database)
+        let missing = (document.fieldStorage.loadedSlots ?? []).enumerated().filter { !$0.element }.map(\.offset)
+        try await document.reloadSlots(missing, from: database)
         return document
     }
 }

@@ -13,14 +13,25 @@ import TendrilDriver
 public struct Predicate<Model: Document>: Sendable {
     /// The filter document.
     public let document: BSONDocument
+    /// A key path that names no field of `Model` (`\.address.$city`); the query then throws
+    /// `DocumentError.notAField` when it runs, rather than filter on another field.
+    let problem: String?
 
     /// Wraps a raw filter document (the escape hatch; its operators are yours).
     public init(raw document: BSONDocument) {
+        self.init(document, problem: nil)
+    }
+
+    init(_ document: BSONDocument, problem: String?) {
         self.document = document
+        self.problem = problem
     }
 
     static func field<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V>>, _ condition: BSONDocument) -> Predicate {
-        Predicate(raw: BSONDocument(elements: [(Model.fieldKey(keyPath), .document(condition))]))
+        guard let key = Model.fieldKey(keyPath) else {
+            return Predicate([:], problem: Model.describe(keyPath))
+        }
+        return Predicate(raw: BSONDocument(elements: [(key, .document(condition))]))
     }
 
     static func comparison<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V>>, _ op: String, _ value: BSONValue) -> Predicate {
@@ -71,14 +82,16 @@ public struct Predicate<Model: Document>: Sendable {
         comparison(keyPath, "$size", .int64(Int64(count)))
     }
 
-    /// Every one of `predicates` holds.
+    /// Every one of `predicates` holds (no predicates: every document).
     public static func all(_ predicates: [Predicate]) -> Predicate {
-        Predicate(raw: ["$and": .array(predicates.map { .document($0.document) })])
+        guard !predicates.isEmpty else { return Predicate(raw: [:]) }
+        return Predicate(["$and": .array(predicates.map { .document($0.document) })], problem: predicates.lazy.compactMap(\.problem).first)
     }
 
-    /// At least one of `predicates` holds.
+    /// At least one of `predicates` holds (no predicates: no document).
     public static func any(_ predicates: [Predicate]) -> Predicate {
-        Predicate(raw: ["$or": .array(predicates.map { .document($0.document) })])
+        guard !predicates.isEmpty else { return Predicate(raw: ["_id": ["$exists": false]]) }
+        return Predicate(["$or": .array(predicates.map { .document($0.document) })], problem: predicates.lazy.compactMap(\.problem).first)
     }
 
     /// Both hold.
@@ -87,7 +100,7 @@ public struct Predicate<Model: Document>: Sendable {
     public static func || (lhs: Predicate, rhs: Predicate) -> Predicate { any([lhs, rhs]) }
     /// The predicate does not hold (MongoDB's `$nor` of one condition).
     public static prefix func ! (predicate: Predicate) -> Predicate {
-        Predicate(raw: ["$nor": [.document(predicate.document)]])
+        Predicate(["$nor": [.document(predicate.document)]], problem: predicate.problem)
     }
 }
 
@@ -122,8 +135,13 @@ public func <= <Model: Document, V: FieldValue>(lhs: KeyPath<Model, Field<V>>, r
 }
 
 extension Document {
-    /// The stored key of the field `keyPath` (`\.$name`) names.
-    static func fieldKey<V: FieldValue>(_ keyPath: KeyPath<some Document, Field<V>>) -> String {
-        Schema.of(self).field(forProjected: keyPath).key
+    /// The stored key of the field `keyPath` (`\.$name`) names, or nil when it names no field of
+    /// this class (`\.address.$city` leads through another property).
+    static func fieldKey(_ keyPath: AnyKeyPath) -> String? {
+        Schema.of(self).field(forProjected: keyPath)?.key
+    }
+
+    static func describe(_ keyPath: AnyKeyPath) -> String {
+        "\(keyPath) names no field of \(self)"
     }
 }

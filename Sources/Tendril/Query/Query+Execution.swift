@@ -31,8 +31,12 @@ extension Query {
     public func count() async throws -> Int {
         let collection = try collection()
         var pipeline: [BSONDocument] = [["$match": .document(filterDocument)]]
-        if let skipCount { pipeline.append(["$skip": .int64(Int64(skipCount))]) }
-        if let limitCount { pipeline.append(["$limit": .int64(Int64(limitCount))]) }
+        if let skipCount, skipCount > 0 { pipeline.append(["$skip": .int64(Int64(skipCount))]) }
+        if let limitCount {
+            // MongoDB refuses `$limit: 0`; a limit of 0 counts nothing.
+            guard limitCount > 0 else { return 0 }
+            pipeline.append(["$limit": .int64(Int64(limitCount))])
+        }
         pipeline.append(["$count": "n"])
         let cursor = try await collection.aggregate(pipeline)
         let result = try await cursor.nextDocument()
@@ -48,14 +52,16 @@ extension Query {
         return try await cursor.nextDocument() != nil
     }
 
-    /// Deletes every match and returns how many were deleted (skip, limit and sort are ignored).
+    /// Deletes every match and returns how many were deleted. Skip, limit and sort are ignored:
+    /// `filter(...).limit(1).delete()` deletes every match.
     /// - Throws: ``MongoError``.
     @discardableResult
     public func delete() async throws -> Int {
         try await collection().deleteMany(filterDocument).deletedCount
     }
 
-    /// Applies `updates` to every match in one command and returns how many changed.
+    /// Applies `updates` to every match in one command and returns how many changed (skip,
+    /// limit and sort are ignored, as for ``delete()``).
     ///
     /// ```swift
     /// try await Person.objects.filter(\.$age < 18).update(.set(\.$tags, ["minor"]), .increment(\.$age, by: 1))
@@ -66,8 +72,11 @@ extension Query {
         var operators: [String: BSONDocument] = [:]
         var order: [String] = []
         for update in updates {
+            guard let key = update.key else {
+                throw DocumentError(.notAField, collection: Model.collectionName, documentID: nil, field: update.problem)
+            }
             if operators[update.operatorName] == nil { order.append(update.operatorName) }
-            try operators[update.operatorName, default: BSONDocument()].append(update.key, update.value)
+            try operators[update.operatorName, default: BSONDocument()].append(key, update.value)
         }
         let document = BSONDocument(elements: order.map { ($0, .document(operators[$0] ?? [:])) })
         return try await collection().updateMany(filterDocument, document).modifiedCount
@@ -77,27 +86,36 @@ extension Query {
 /// One change applied by ``Query/update(_:)`` to every matching document.
 public struct Update<Model: Document>: Sendable {
     let operatorName: String
-    let key: String
+    /// nil when the key path named no field of `Model` (the update then throws).
+    let key: String?
     let value: BSONValue
+    var problem: String?
+
+    init(operatorName: String, keyPath: AnyKeyPath, value: BSONValue) {
+        self.operatorName = operatorName
+        self.key = Model.fieldKey(keyPath)
+        self.value = value
+        self.problem = key == nil ? Model.describe(keyPath) : nil
+    }
 
     /// Sets the field to `value`.
     public static func set<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V>>, _ value: V) -> Update {
-        Update(operatorName: "$set", key: Model.fieldKey(keyPath), value: value.bsonValue)
+        Update(operatorName: "$set", keyPath: keyPath, value: value.bsonValue)
     }
 
     /// Removes the optional field from the stored documents.
     public static func unset<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V?>>) -> Update {
-        Update(operatorName: "$unset", key: Model.fieldKey(keyPath), value: "")
+        Update(operatorName: "$unset", keyPath: keyPath, value: "")
     }
 
     /// Adds `amount` to the numeric field.
     public static func increment<V: FieldValue & Numeric>(_ keyPath: KeyPath<Model, Field<V>>, by amount: V) -> Update {
-        Update(operatorName: "$inc", key: Model.fieldKey(keyPath), value: amount.bsonValue)
+        Update(operatorName: "$inc", keyPath: keyPath, value: amount.bsonValue)
     }
 
     /// Appends `element` to the array field.
     public static func push<E: FieldValue>(_ keyPath: KeyPath<Model, Field<[E]>>, _ element: E) -> Update {
-        Update(operatorName: "$push", key: Model.fieldKey(keyPath), value: element.bsonValue)
+        Update(operatorName: "$push", keyPath: keyPath, value: element.bsonValue)
     }
 }
 

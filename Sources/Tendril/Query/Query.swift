@@ -23,6 +23,8 @@ public struct Query<Model: Document>: Sendable {
     var limitCount: Int?
     var batch: Int?
     var database: MongoDatabase?
+    /// Key paths that named no field; running the query throws for the first.
+    var problems: [String] = []
 
     /// All documents of `Model`.
     public init() {}
@@ -30,6 +32,7 @@ public struct Query<Model: Document>: Sendable {
     /// Keeps the documents that also match `predicate`.
     public func filter(_ predicate: Predicate<Model>) -> Query {
         var query = self
+        if let problem = predicate.problem { query.problems.append(problem) }
         if query.filterDocument.isEmpty {
             query.filterDocument = predicate.document
         } else {
@@ -46,7 +49,11 @@ public struct Query<Model: Document>: Sendable {
     /// Sorts by `keyPath`, after any earlier sort keys.
     public func sort<V: FieldValue>(_ keyPath: KeyPath<Model, Field<V>>, _ order: SortOrder = .ascending) -> Query {
         var query = self
-        try? query.sortDocument.append(Model.fieldKey(keyPath), .int32(order == .ascending ? 1 : -1))
+        guard let key = Model.fieldKey(keyPath) else {
+            query.problems.append(Model.describe(keyPath))
+            return query
+        }
+        try? query.sortDocument.append(key, .int32(order == .ascending ? 1 : -1))
         return query
     }
 
@@ -73,8 +80,13 @@ public struct Query<Model: Document>: Sendable {
         FindOptions(sort: sortDocument.isEmpty ? nil : sortDocument, skip: skipCount, limit: limitCount, batchSize: batch)
     }
 
+    /// The collection to run against, once the query is known to be valid.
+    /// - Throws: ``DocumentError`` `.notAField` for a key path that named no field.
     func collection() throws -> MongoCollection {
-        try Model.collection(in: database)
+        if let problem = problems.first {
+            throw DocumentError(.notAField, collection: Model.collectionName, documentID: nil, field: problem)
+        }
+        return try Model.collection(in: database)
     }
 }
 

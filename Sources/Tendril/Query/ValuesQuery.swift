@@ -42,7 +42,16 @@ struct FieldReader {
 extension Query {
     private func valuesQuery<Element>(_ keyPaths: [AnyKeyPath], _ make: @escaping @Sendable (FieldReader) throws -> Element) -> ValuesQuery<Model, Element> {
         let schema = Schema.of(Model.self)
-        return ValuesQuery(query: self, fields: keyPaths.map(schema.field(forProjected:)), makeElement: make)
+        var query = self
+        var fields: [FieldInfo] = []
+        for keyPath in keyPaths {
+            if let field = schema.field(forProjected: keyPath) {
+                fields.append(field)
+            } else {
+                query.problems.append(Model.describe(keyPath))
+            }
+        }
+        return ValuesQuery(query: query, fields: fields, makeElement: make)
     }
 
     /// One field of each match, creating no documents.

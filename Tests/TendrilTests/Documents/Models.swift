@@ -8,6 +8,18 @@ final class Person: Document {
     @Field var tags: [String] = []
     @Field("mail") var email: String?
     @Field var scores: [String: Double] = [:]
+
+    /// Computed from two fields: not a field itself.
+    var summary: String { "\(name) (\(age))" }
+}
+
+/// A generic document class: its key paths are new objects on every access.
+final class Box<T: FieldValue>: Document {
+    // nx-27017 accepts only identifier-like collection names (MongoDB takes "Box<Int>").
+    override class var collectionName: String { "boxes" }
+    @Field var first: Int = 0
+    @Field var second: String = ""
+    @Field var payload: T?
 }
 
 enum Role: String, FieldValue {

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import Tendril
+@testable import TendrilDriver
+
+/// Defects found in review, each with the sequence that showed it.
+@Suite("Document regressions")
+struct RegressionTests {
+    @Test("reads after a save that moved later fields return their own values")
+    func readsAfterSaveUseCurrentBytes() async throws {
+        try await TestServer.withDatabase { database, _ in
+            try await database.collection("Person").insertOne(["name": "Al", "age": .int64(36), "tags": ["x"]])
+            let person = try #require(try await Person.objects.using(database).first())
+            person.name = "Alexander the Great, of Macedon"
+            try await person.save(in: database)
+            #expect(person.age == 36 && person.tags == ["x"] && person.name.hasPrefix("Alexander"))
+            try await person.upsert(in: database)
+            let stored = try #require(try await database.collection("Person").findOne([:]))
+            #expect(stored["age"]?.intValue == 36 && stored["tags"] == ["x"])
+        }
+    }
+
+    @Test("fields of a generic document class are never confused")
+    func genericDocumentClass() async throws {
+        try await TestServer.withDatabase { database, _ in
+            for round in 0..<3 {
+                let box = Box<Int>()
+                box.first = round
+                box.second = "s\(round)"
+                box.payload = round * 10
+                try await box.insert(into: database)
+            }
+            let stored = try await database.collection("boxes").find([:], options: FindOptions(sort: ["first": 1])).toArray()
+            #expect(stored.map { $0["second"] } == ["s0", "s1", "s2"])
+            #expect(stored.map { $0["first"]?.intValue } == [0, 1, 2])
+            let loaded = try await Box<Int>.objects.using(database).sort(\.$first).all()
+            #expect(loaded.map(\.payload) == [0, 10, 20] && loaded.map(\.second) == ["s0", "s1", "s2"])
+        }
+    }
+
+    @Test("reading an embedded document keeps its undeclared keys and stored types on save")
+    func embeddedUndeclaredKeysSurvive() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            try await database.collection("Company").insertOne([
+                "name": "Acme", "headquarters": ["city": "X", "country": "UK", "location": ["latitude": 1.0, "longitude": 2.0]],
+            ])
+            let company = try #require(try await Company.objects.using(database).first())
+            _ = company.headquarters.city
+            recorder.reset()
+            try await company.save(in: database)
+            #expect(recorder.startedEvents.isEmpty, "a read changes nothing")
+            company.headquarters.city = "Y"
+            try await company.save(in: database)
+            let update = recorder.commands(named: "update").first?["updates"]?.arrayValue?.first?.documentValue
+            #expect(update?["u"] == .document(["$set": ["headquarters.city": "Y"]]))
+            let stored = try await database.collection("Company").findOne([:])
+            #expect(stored?["headquarters"]?.documentValue?["country"] == "UK")
+        }
+    }
+
+    @Test("a key path through another property names no field: queries throw instead of guessing")
+    func nestedKeyPathsThrow() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let companies = Company.objects.using(database)
+            recorder.reset()
+            for attempt in 0..<3 {
+                let error = try await #require(throws: DocumentError.self) {
+                    switch attempt {
+                    case 0: _ = try await companies.filter(\.headquarters.$city == "London").first()
+                    case 1: _ = try await companies.sort(\.headquarters.$city).all()
+                    default: try await companies.update(.set(\.headquarters.$city, "x"))
+                    }
+                }
+                #expect(error.kind == .notAField)
+            }
+            #expect(recorder.startedEvents.isEmpty)
+        }
+    }
+
+    @Test("a partial document: nil unsets an unloaded field; complete() keeps pending changes; computed properties are not fields")
+    func partialEdgeCases() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let ada = Person()
+            ada.name = "Ada"
+            ada.age = 36
+            ada.email = "ada@example.com"
+            try await ada.insert(into: database)
+            let partial = try #require(try await Person.objects.using(database).only(\.$name).all().first)
+            #expect(throws: DocumentError.self) { _ = try partial.summary }
+            partial.set(\.email, to: nil)
+            try await partial.save(in: database)
+            #expect(try await database.collection("Person").findOne([:])?["mail"] == nil)
+
+            let second = try #require(try await Person.objects.using(database).only(\.$name).all().first)
+            second.set(\.name, to: "Ada L.")
+            let whole = try await second.complete(from: database)
+            #expect(whole.age == 36 && whole.name == "Ada L.")
+            try await whole.save(in: database)
+            #expect(try await database.collection("Person").findOne([:])?["name"] == "Ada L.")
+        }
+    }
+
+    @Test("a bulk save that finds a document deleted meanwhile throws notFound")
+    func bulkSaveOfDeletedDocument() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let first = Person()
+            let second = Person()
+            try await Person.insert([first, second], into: database)
+            try await database.collection("Person").deleteOne(["_id": .objectID(try #require(second.id))])
+            first.age = 1
+            second.age = 2
+            let error = try await #require(throws: DocumentError.self) { try await Person.save([first, second], in: database) }
+            #expect(error.kind == .notFound)
+        }
+    }
+}
