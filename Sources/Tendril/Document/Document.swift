@@ -55,6 +55,12 @@ open class Document: FieldContainer {
         return document
     }
 
+    /// The first unusable key of an embedded document class reachable from `schema` (as a path
+    /// from the document), checked once per class.
+    static func invalidEmbeddedKey(in schema: Schema) -> String? {
+        schema.invalidEmbeddedKey
+    }
+
     func error(_ kind: DocumentError.Kind, field: String? = nil) -> DocumentError {
         DocumentError(kind, collection: Self.collectionName, documentID: id.map(BSONValue.objectID), field: field)
     }
@@ -129,6 +135,7 @@ open class Document: FieldContainer {
     /// that break their field's rules.
     final func validateForSave() throws {
         if let key = schema.invalidKeys.first { throw error(.invalidFieldKey, field: key) }
+        if let key = Self.invalidEmbeddedKey(in: schema) { throw error(.invalidFieldKey, field: key) }
         for (slot, field) in schema.fields.enumerated() {
             // A field a projection did not load is not being saved.
             guard fieldStorage.loadedSlots?[slot] ?? true || fieldStorage.current[slot] != nil else { continue }

@@ -45,4 +45,7 @@ open class EmbeddedDocument: FieldContainer, FieldValue {
 
     /// Embedded documents are objects: a read must return the same one every time.
     public static var keepsIdentity: Bool { true }
+
+    /// This class.
+    public static var embeddedDocumentType: EmbeddedDocument.Type? { self }
 }

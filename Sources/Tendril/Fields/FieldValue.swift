@@ -23,11 +23,14 @@ public protocol FieldValue: SendableMetatype {
     /// True when a decoded value must stay the same object on every read, so that changes made
     /// inside it are saved (embedded documents, and containers of them).
     static var keepsIdentity: Bool { get }
+    /// The embedded document class this type stores, directly or in an optional or container.
+    static var embeddedDocumentType: EmbeddedDocument.Type? { get }
 }
 
 extension FieldValue {
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { nil }
     public static var keepsIdentity: Bool { false }
+    public static var embeddedDocumentType: EmbeddedDocument.Type? { nil }
 }
 
 /// BSON type bytes the scalar checks name.
@@ -172,6 +175,7 @@ extension Optional: FieldValue where Wrapped: FieldValue {
         typeByte == StoredType.null ? true : Wrapped.acceptsStoredType(typeByte)
     }
     public static var keepsIdentity: Bool { Wrapped.keepsIdentity }
+    public static var embeddedDocumentType: EmbeddedDocument.Type? { Wrapped.embeddedDocumentType }
 }
 
 extension Array: FieldValue where Element: FieldValue {
@@ -190,6 +194,7 @@ extension Array: FieldValue where Element: FieldValue {
     }
     public static var expectedBSONType: String { "array of \(Element.expectedBSONType)" }
     public static var keepsIdentity: Bool { Element.keepsIdentity }
+    public static var embeddedDocumentType: EmbeddedDocument.Type? { Element.embeddedDocumentType }
 }
 
 extension Dictionary: FieldValue where Key == String, Value: FieldValue {
@@ -210,6 +215,7 @@ extension Dictionary: FieldValue where Key == String, Value: FieldValue {
     }
     public static var expectedBSONType: String { "object of \(Value.expectedBSONType)" }
     public static var keepsIdentity: Bool { Value.keepsIdentity }
+    public static var embeddedDocumentType: EmbeddedDocument.Type? { Value.embeddedDocumentType }
 }
 
 extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {

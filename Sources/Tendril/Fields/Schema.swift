@@ -26,7 +26,32 @@ final class Schema: @unchecked Sendable {
     let childrenChecks: [(any StoredChildrenCheck.Type)?]
     /// The keys and type checks in C's form, for the one-pass load.
     let fieldTable: BSONFieldTable
-    /// Field keys that cannot be stored (empty, or containing `.`, `$` or NUL).
+
+    /// The first unusable key inside the embedded document classes this class stores, as a
+    /// dotted path (`address.bad.key`), or nil. Computed on first use (it needs their schemas)
+    /// and cached under `lock`.
+    var invalidEmbeddedKey: String? {
+        if let cached = locked({ cachedInvalidEmbeddedKey }) { return cached }
+        var visited: Set<ObjectIdentifier> = [ObjectIdentifier(type)]
+        let found = Self.firstInvalidEmbeddedKey(in: self, visited: &visited)
+        locked { cachedInvalidEmbeddedKey = .some(found) }
+        return found
+    }
+    private var cachedInvalidEmbeddedKey: String??
+
+    /// Walks the embedded classes once each, so a class that contains itself ends.
+    private static func firstInvalidEmbeddedKey(in schema: Schema, visited: inout Set<ObjectIdentifier>) -> String? {
+        for field in schema.fields {
+            guard let embedded = field.valueType.embeddedDocumentType,
+                  visited.insert(ObjectIdentifier(embedded)).inserted else { continue }
+            let nested = Schema.of(embedded)
+            if let key = nested.invalidKeys.first { return "\(field.key).\(key)" }
+            if let key = firstInvalidEmbeddedKey(in: nested, visited: &visited) { return "\(field.key).\(key)" }
+        }
+        return nil
+    }
+    /// Field keys that cannot be stored: empty, `_id`, starting with `$`, containing `.` or NUL,
+    /// or used by two fields.
     let invalidKeys: [String]
     // Guarded by `lock`.
     private let lock = NSLock()
@@ -85,8 +110,11 @@ final class Schema: @unchecked Sendable {
         self.childrenChecks = fields.map { $0.valueType as? any StoredChildrenCheck.Type }
         let valueTypes = self.valueTypes
         self.fieldTable = BSONFieldTable(keys: fields.map(\.key)) { slot, type in valueTypes[slot].acceptsStoredType(type) }
+        var seen = Set<String>()
         self.invalidKeys = fields.map(\.key).filter { key in
-            key.isEmpty || key.contains(".") || key.hasPrefix("$") || key.utf8.contains(0) || key == "_id"
+            // Two fields under one key would overwrite each other.
+            let duplicate = !seen.insert(key).inserted
+            return duplicate || key.isEmpty || key.contains(".") || key.hasPrefix("$") || key.utf8.contains(0) || key == "_id"
         }
     }
 

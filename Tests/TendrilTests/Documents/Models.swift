@@ -93,3 +93,26 @@ final class Member: Document {
          IndexModel(keys: ["email": 1], sparse: true)]
     }
 }
+
+final class BadInner: EmbeddedDocument {
+    @Field("a.b") var dotted: Int = 0
+}
+
+final class HoldsBadInner: Document {
+    @Field var inner = BadInner()
+}
+
+final class TwoFieldsOneKey: Document {
+    @Field("k") var first: Int = 0
+    @Field("k") var second: Int = 0
+}
+
+/// An embedded class that contains itself.
+final class TreeNode: EmbeddedDocument {
+    @Field var label: String = ""
+    @Field var children: [TreeNode] = []
+}
+
+final class Tree: Document {
+    @Field var root = TreeNode()
+}

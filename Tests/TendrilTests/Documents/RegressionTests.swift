@@ -113,4 +113,24 @@ struct RegressionTests {
             #expect(error.kind == .notFound)
         }
     }
+
+    @Test("unusable keys, also inside embedded classes or used twice, are refused before sending")
+    func invalidKeys() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            recorder.reset()
+            let inner = try await #require(throws: DocumentError.self) { try await HoldsBadInner().insert(into: database) }
+            #expect(inner.kind == .invalidFieldKey && inner.field == "inner.a.b")
+            let twice = try await #require(throws: DocumentError.self) { try await TwoFieldsOneKey().insert(into: database) }
+            #expect(twice.kind == .invalidFieldKey && twice.field == "k")
+            #expect(recorder.startedEvents.isEmpty)
+            // A recursive embedded class is walked once and saves normally.
+            let tree = Tree()
+            let child = TreeNode()
+            child.label = "leaf"
+            tree.root.children = [child]
+            try await tree.insert(into: database)
+            let loaded = try #require(try await Tree.objects.using(database).first())
+            #expect(loaded.root.children.map(\.label) == ["leaf"])
+        }
+    }
 }
