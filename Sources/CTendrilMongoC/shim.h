@@ -153,6 +153,8 @@ typedef struct {
     const uint32_t *key_lengths;
     const uint32_t *accept_masks;  // bit (type & 31): a value of that type is valid as is
     const uint32_t *check_masks;   // bit (type & 31): the value must be decoded to know
+    const uint32_t *element_accept_masks;  // for arrays/documents of scalars: valid element types
+    const uint32_t *element_check_masks;   // element types that must be decoded to know
     int32_t field_count;
 } tendril_field_table_t;
 
@@ -197,7 +199,25 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
         guess = field + 1;
         offsets[field] = (int32_t)iter.off;
         if (table->check_masks[field] & bit) {
-            needs_check[field] = 1;
+            // An array or document of scalars is checked here, element by element, by type byte.
+            bson_iter_t child;
+            if ((type == BSON_TYPE_ARRAY || type == BSON_TYPE_DOCUMENT) && table->element_accept_masks[field] != 0 &&
+                bson_iter_recurse(&iter, &child)) {
+                while (bson_iter_next(&child)) {
+                    uint32_t child_bit = 1u << ((uint32_t)bson_iter_type(&child) & 31u);
+                    if (table->element_accept_masks[field] & child_bit) {
+                        continue;
+                    }
+                    if (table->element_check_masks[field] & child_bit) {
+                        needs_check[field] = 1;
+                        break;
+                    }
+                    *problem_offset = iter.off;
+                    return field;
+                }
+            } else {
+                needs_check[field] = 1;
+            }
         } else if (!(table->accept_masks[field] & bit)) {
             *problem_offset = iter.off;
             return field;

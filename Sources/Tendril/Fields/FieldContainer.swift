@@ -91,7 +91,12 @@ struct FieldStorage {
         // an absent field (a new instance, or a document from before the field existed)
         // reads as the declared default.
         let value: Value
-        if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
+        if let stored, let locations, slot < locations.count {
+            // The fast path: decode the one element in place.
+            let offset = locations[slot]
+            value = offset < 0 ? defaultValue()
+                : Value.decodeStored(in: stored, elementOffset: Int(offset), keyLength: schema.keyBytes[slot].count) ?? defaultValue()
+        } else if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
             value = decoded
         } else {
             value = defaultValue()

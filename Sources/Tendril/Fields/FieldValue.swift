@@ -25,12 +25,19 @@ public protocol FieldValue: SendableMetatype {
     static var keepsIdentity: Bool { get }
     /// The embedded document class this type stores, directly or in an optional or container.
     static var embeddedDocumentType: EmbeddedDocument.Type? { get }
+    /// Decodes the value of the element at `elementOffset` in a loaded document (its key has
+    /// `keyLength` bytes). The default goes through ``decode(_:)``; common scalars read their
+    /// bytes directly, which keeps field reads cheap.
+    static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Self?
 }
 
 extension FieldValue {
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { nil }
     public static var keepsIdentity: Bool { false }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { nil }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Self? {
+        decode(document.value(atElementOffset: elementOffset, keyLength: keyLength))
+    }
 }
 
 /// BSON type bytes the scalar checks name.
@@ -45,6 +52,9 @@ extension String: FieldValue {
     public static func decode(_ value: BSONValue) -> String? { value.stringValue }
     public static var expectedBSONType: String { "string" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.string }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> String? {
+        document.string(atElementOffset: elementOffset, keyLength: keyLength)
+    }
 }
 
 extension Int: FieldValue {
@@ -52,6 +62,9 @@ extension Int: FieldValue {
     public static func decode(_ value: BSONValue) -> Int? { value.intValue }
     public static var expectedBSONType: String { "long" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Int? {
+        document.integer(atElementOffset: elementOffset, keyLength: keyLength).flatMap { Int(exactly: $0) }
+    }
 }
 
 extension Int32: FieldValue {
@@ -68,6 +81,9 @@ extension Int32: FieldValue {
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? {
         typeByte == StoredType.int32 ? true : (typeByte == StoredType.int64 ? nil : false)
     }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Int32? {
+        document.integer(atElementOffset: elementOffset, keyLength: keyLength).flatMap { Int32(exactly: $0) }
+    }
 }
 
 extension Int64: FieldValue {
@@ -81,6 +97,9 @@ extension Int64: FieldValue {
     }
     public static var expectedBSONType: String { "long" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Int64? {
+        document.integer(atElementOffset: elementOffset, keyLength: keyLength)
+    }
 }
 
 extension Double: FieldValue {
@@ -95,6 +114,9 @@ extension Double: FieldValue {
     }
     public static var expectedBSONType: String { "double" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.double || typeByte == StoredType.int32 }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Double? {
+        document.double(atElementOffset: elementOffset, keyLength: keyLength)
+    }
 }
 
 extension Bool: FieldValue {
@@ -102,6 +124,9 @@ extension Bool: FieldValue {
     public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
     public static var expectedBSONType: String { "bool" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.bool }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Bool? {
+        document.bool(atElementOffset: elementOffset, keyLength: keyLength)
+    }
 }
 
 extension Date: FieldValue {
@@ -110,6 +135,9 @@ extension Date: FieldValue {
     public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
     public static var expectedBSONType: String { "date" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.datetime }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Date? {
+        document.datetime(atElementOffset: elementOffset, keyLength: keyLength)?.date
+    }
 }
 
 extension ObjectID: FieldValue {
@@ -117,6 +145,9 @@ extension ObjectID: FieldValue {
     public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
     public static var expectedBSONType: String { "objectId" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.objectID }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> ObjectID? {
+        document.objectID(atElementOffset: elementOffset, keyLength: keyLength)
+    }
 }
 
 extension Decimal128: FieldValue {
@@ -176,6 +207,10 @@ extension Optional: FieldValue where Wrapped: FieldValue {
     }
     public static var keepsIdentity: Bool { Wrapped.keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Wrapped.embeddedDocumentType }
+    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Wrapped?? {
+        if document.typeByte(atElementOffset: elementOffset) == StoredType.null { return .some(nil) }
+        return Wrapped.decodeStored(in: document, elementOffset: elementOffset, keyLength: keyLength).map { .some($0) }
+    }
 }
 
 extension Array: FieldValue where Element: FieldValue {
@@ -230,6 +265,8 @@ extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
 protocol StoredChildrenCheck {
     /// True or false when the elements' type bytes tell; nil when they must be decoded.
     static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool?
+    /// The elements' type, whose `acceptsStoredType` judges each element.
+    static var elementValueType: any FieldValue.Type { get }
 }
 
 extension StoredChildrenCheck {
@@ -243,12 +280,14 @@ extension StoredChildrenCheck {
 }
 
 extension Array: StoredChildrenCheck where Element: FieldValue {
+    static var elementValueType: any FieldValue.Type { Element.self }
     static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool? {
         allAccepted(types, by: Element.self)
     }
 }
 
 extension Dictionary: StoredChildrenCheck where Key == String, Value: FieldValue {
+    static var elementValueType: any FieldValue.Type { Value.self }
     static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool? {
         allAccepted(types, by: Value.self)
     }

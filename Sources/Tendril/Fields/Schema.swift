@@ -109,7 +109,13 @@ final class Schema: @unchecked Sendable {
         self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
         self.childrenChecks = fields.map { $0.valueType as? any StoredChildrenCheck.Type }
         let valueTypes = self.valueTypes
-        self.fieldTable = BSONFieldTable(keys: fields.map(\.key)) { slot, type in valueTypes[slot].acceptsStoredType(type) }
+        let childrenChecks = self.childrenChecks
+        self.fieldTable = BSONFieldTable(
+            keys: fields.map(\.key),
+            accepts: { slot, type in valueTypes[slot].acceptsStoredType(type) },
+            acceptsElement: { slot in
+                childrenChecks[slot].map { container in { container.elementValueType.acceptsStoredType($0) } }
+            })
         var seen = Set<String>()
         self.invalidKeys = fields.map(\.key).filter { key in
             // Two fields under one key would overwrite each other.

@@ -30,7 +30,8 @@ extension BSONDocument {
             guard offset >= 4, offset < bytes.count - 1 else { return .null }
             let type = bytes[offset]
             var valueStart = offset + 1
-            if let knownKeyLength, valueStart + knownKeyLength < bytes.count, bytes[valueStart + knownKeyLength] == 0 {
+            if let knownKeyLength, knownKeyLength >= 0, valueStart + knownKeyLength < bytes.count,
+               Self.keyEnds(UnsafeRawPointer(storage.data), at: offset, length: knownKeyLength) {
                 valueStart += knownKeyLength   // the caller knows the key: no scan for its NUL
             } else {
                 while valueStart < bytes.count, bytes[valueStart] != 0 { valueStart += 1 }
@@ -60,6 +61,95 @@ extension BSONDocument {
                 else { return .null }
                 return BSONValue(decodingAt: handle.iter)
             }
+        }
+    }
+}
+
+// Typed readers for the ODM's hot path: they read one scalar straight from the bytes of the
+// element at `offset` (whose key is `keyLength` bytes), with every bound checked, and return
+// nil for another type or an offset that does not fit.
+extension BSONDocument {
+    @inline(__always)
+    private func withScalar<R>(_ offset: Int, _ keyLength: Int, size: Int, _ read: (UInt8, UnsafeRawPointer) -> R?) -> R? {
+        withExtendedLifetime(storage) {
+            let length = storage.length
+            let valueStart = offset + keyLength + 2
+            guard offset >= 4, keyLength >= 0, valueStart + size <= length - 1 else { return nil }
+            let data = UnsafeRawPointer(storage.data)
+            guard Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
+            return read(data.load(fromByteOffset: offset, as: UInt8.self), data + valueStart)
+        }
+    }
+
+    /// True when the key starting after the type byte at `offset` is exactly `length` bytes:
+    /// its terminating NUL is the first one.
+    @inline(__always)
+    private static func keyEnds(_ data: UnsafeRawPointer, at offset: Int, length: Int) -> Bool {
+        for index in (offset + 1)..<(offset + 1 + length) where data.load(fromByteOffset: index, as: UInt8.self) == 0 {
+            return false
+        }
+        return data.load(fromByteOffset: offset + 1 + length, as: UInt8.self) == 0
+    }
+
+    /// The BSON type byte of the element at `offset`, or nil when it does not fit.
+    package func typeByte(atElementOffset offset: Int) -> UInt8? {
+        withExtendedLifetime(storage) {
+            offset >= 4 && offset < storage.length - 1 ? UnsafeRawPointer(storage.data).load(fromByteOffset: offset, as: UInt8.self) : nil
+        }
+    }
+
+    /// A string element's text.
+    package func string(atElementOffset offset: Int, keyLength: Int) -> String? {
+        withExtendedLifetime(storage) {
+            withScalar(offset, keyLength, size: 4) { type, value -> String? in
+                guard type == 0x02 else { return nil }
+                let count = Int(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
+                let valueStart = offset + keyLength + 2
+                guard count >= 1, valueStart + 4 + count <= storage.length - 1 else { return nil }
+                return String(decoding: UnsafeRawBufferPointer(start: value + 4, count: count - 1), as: UTF8.self)
+            }
+        }
+    }
+
+    /// An int32 or int64 element's value.
+    package func integer(atElementOffset offset: Int, keyLength: Int) -> Int64? {
+        withScalar(offset, keyLength, size: 4) { type, value in
+            switch type {
+            case 0x10: Int64(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
+            case 0x12 where offset + keyLength + 2 + 8 <= storage.length - 1: Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+            default: nil
+            }
+        }
+    }
+
+    /// A double element's value (or an int32's, converted exactly).
+    package func double(atElementOffset offset: Int, keyLength: Int) -> Double? {
+        withScalar(offset, keyLength, size: 4) { type, value in
+            switch type {
+            case 0x01 where offset + keyLength + 2 + 8 <= storage.length - 1:
+                Double(bitPattern: UInt64(littleEndian: value.loadUnaligned(as: UInt64.self)))
+            case 0x10: Double(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
+            default: nil
+            }
+        }
+    }
+
+    /// A boolean element's value.
+    package func bool(atElementOffset offset: Int, keyLength: Int) -> Bool? {
+        withScalar(offset, keyLength, size: 1) { type, value in type == 0x08 ? value.load(as: UInt8.self) != 0 : nil }
+    }
+
+    /// A datetime element's milliseconds since the epoch.
+    package func datetime(atElementOffset offset: Int, keyLength: Int) -> BSONDateTime? {
+        withScalar(offset, keyLength, size: 8) { type, value in
+            type == 0x09 ? BSONDateTime(millisecondsSinceEpoch: Int64(littleEndian: value.loadUnaligned(as: Int64.self))) : nil
+        }
+    }
+
+    /// An ObjectId element's value.
+    package func objectID(atElementOffset offset: Int, keyLength: Int) -> ObjectID? {
+        withScalar(offset, keyLength, size: 12) { type, value in
+            type == 0x07 ? ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: value, count: 12), at: 0) : nil
         }
     }
 }

@@ -11,6 +11,8 @@ package final class BSONFieldTable: @unchecked Sendable {
     private let lengths: UnsafeMutableBufferPointer<UInt32>
     private let acceptMasks: UnsafeMutableBufferPointer<UInt32>
     private let checkMasks: UnsafeMutableBufferPointer<UInt32>
+    private let elementAcceptMasks: UnsafeMutableBufferPointer<UInt32>
+    private let elementCheckMasks: UnsafeMutableBufferPointer<UInt32>
     var table: tendril_field_table_t
     /// The number of fields.
     package let count: Int
@@ -19,7 +21,9 @@ package final class BSONFieldTable: @unchecked Sendable {
     ///   - keys: the stored keys, in slot order.
     ///   - accepts: for a field and a type byte, true (valid as is), false (a type mismatch) or
     ///     nil (decode to know).
-    package init(keys fieldKeys: [String], accepts: (Int, UInt8) -> Bool?) {
+    ///   - acceptsElement: the same for the elements of an array or document field whose elements
+    ///     can be judged by type byte; nil for other fields.
+    package init(keys fieldKeys: [String], accepts: (Int, UInt8) -> Bool?, acceptsElement: (Int) -> ((UInt8) -> Bool?)?) {
         count = fieldKeys.count
         let blob = fieldKeys.flatMap { Array($0.utf8) }
         keys = .allocate(capacity: max(blob.count, 1))
@@ -28,28 +32,38 @@ package final class BSONFieldTable: @unchecked Sendable {
         lengths = .allocate(capacity: max(count, 1))
         acceptMasks = .allocate(capacity: max(count, 1))
         checkMasks = .allocate(capacity: max(count, 1))
+        elementAcceptMasks = .allocate(capacity: max(count, 1))
+        elementCheckMasks = .allocate(capacity: max(count, 1))
         var start: UInt32 = 0
-        let typeBytes: [UInt8] = Array(0x01...0x13) + [0x7F, 0xFF]
-        for (slot, key) in fieldKeys.enumerated() {
-            starts[slot] = start
-            lengths[slot] = UInt32(key.utf8.count)
-            start += UInt32(key.utf8.count)
+        func masks(_ accepts: (UInt8) -> Bool?) -> (accept: UInt32, check: UInt32) {
             var accept: UInt32 = 0
             var check: UInt32 = 0
-            for type in typeBytes {
-                switch accepts(slot, type) {
+            for type in Array(UInt8(0x01)...0x13) + [0x7F, 0xFF] {
+                switch accepts(type) {
                 case true?: accept |= 1 << UInt32(type & 31)
                 case nil: check |= 1 << UInt32(type & 31)
                 case false?: break
                 }
             }
-            acceptMasks[slot] = accept
-            checkMasks[slot] = check
+            return (accept, check)
+        }
+        for (slot, key) in fieldKeys.enumerated() {
+            starts[slot] = start
+            lengths[slot] = UInt32(key.utf8.count)
+            start += UInt32(key.utf8.count)
+            (acceptMasks[slot], checkMasks[slot]) = masks { accepts(slot, $0) }
+            if let element = acceptsElement(slot) {
+                (elementAcceptMasks[slot], elementCheckMasks[slot]) = masks(element)
+            } else {
+                (elementAcceptMasks[slot], elementCheckMasks[slot]) = (0, 0)
+            }
         }
         table = tendril_field_table_t(
             keys: UnsafePointer(keys.baseAddress), key_starts: UnsafePointer(starts.baseAddress),
             key_lengths: UnsafePointer(lengths.baseAddress), accept_masks: UnsafePointer(acceptMasks.baseAddress),
-            check_masks: UnsafePointer(checkMasks.baseAddress), field_count: Int32(count))
+            check_masks: UnsafePointer(checkMasks.baseAddress),
+            element_accept_masks: UnsafePointer(elementAcceptMasks.baseAddress),
+            element_check_masks: UnsafePointer(elementCheckMasks.baseAddress), field_count: Int32(count))
     }
 
     deinit {
@@ -58,6 +72,8 @@ package final class BSONFieldTable: @unchecked Sendable {
         lengths.deallocate()
         acceptMasks.deallocate()
         checkMasks.deallocate()
+        elementAcceptMasks.deallocate()
+        elementCheckMasks.deallocate()
     }
 }
 

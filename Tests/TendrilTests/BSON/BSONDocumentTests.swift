@@ -87,6 +87,25 @@ struct BSONDocumentTests {
         #expect(throws: Never.self) { try BSONDocument(bytes: terminated) }
     }
 
+    @Test("typed readers at an element offset check type, key length and every bound")
+    func typedReadersAreBounded() {
+        // {"a": 1, "bb": "xyz", "c": 2.5}: elements start at offsets 4, 11 and 23.
+        let document: BSONDocument = ["a": .int32(1), "bb": "xyz", "c": 2.5]
+        #expect(document.integer(atElementOffset: 4, keyLength: 1) == 1)
+        #expect(document.string(atElementOffset: 11, keyLength: 2) == "xyz")
+        #expect(document.double(atElementOffset: 23, keyLength: 1) == 2.5)
+        #expect(document.value(atElementOffset: 11, keyLength: 2) == "xyz")
+        #expect(document.string(atElementOffset: 4, keyLength: 1) == nil, "wrong type")
+        #expect(document.integer(atElementOffset: 4, keyLength: 3) == nil, "wrong key length")
+        for offset in [-1, 0, 3, document.byteCount - 1, document.byteCount, 10_000] {
+            #expect(document.integer(atElementOffset: offset, keyLength: 1) == nil)
+            #expect(document.string(atElementOffset: offset, keyLength: 1) == nil)
+            #expect(document.objectID(atElementOffset: offset, keyLength: 1) == nil)
+            #expect(document.typeByte(atElementOffset: offset) == nil)
+            #expect(document.value(atElementOffset: offset, keyLength: 1) == .null)
+        }
+    }
+
     @Test("strings with embedded NUL bytes and non-ASCII text round-trip")
     func textRoundTrip() throws {
         let document: BSONDocument = ["s": "a\0b — ☃", "code": .javascript("x\0y"), "sym": .symbol("é")]
