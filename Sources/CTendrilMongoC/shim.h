@@ -125,27 +125,6 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
     return TENDRIL_BSON_VALID;
 }
 
-// Writes the type byte of each child of the array or document element whose type byte is at
-// `offset` (key of `key_length` bytes); returns the child count (which may exceed `capacity`),
-// or -1 when the element is not a container.
-static inline int32_t tendril_bson_child_types(const uint8_t *data, uint32_t length, uint32_t offset,
-                                               uint32_t key_length, uint8_t *out, int32_t capacity) {
-    bson_iter_t iter;
-    bson_iter_t child;
-    int32_t count = 0;
-    if (!bson_iter_init_from_data_at_offset(&iter, data, length, offset, key_length) ||
-        !(BSON_ITER_HOLDS_ARRAY(&iter) || BSON_ITER_HOLDS_DOCUMENT(&iter)) || !bson_iter_recurse(&iter, &child)) {
-        return -1;
-    }
-    while (bson_iter_next(&child)) {
-        if (count < capacity) {
-            out[count] = (uint8_t)bson_iter_type(&child);
-        }
-        count++;
-    }
-    return count;
-}
-
 // A document class's fields as C sees them, for tendril_bson_match_fields.
 typedef struct {
     const uint8_t *keys;           // every field's key, concatenated

@@ -25,7 +25,7 @@ struct ChangeSet {
             let field = schema.fields[slot]
             let new = storage.currentValue(slot, field: field)
             let old = stored[field.key]
-            if new.isNull && field.omitsNull {
+            if new.isNull {  // nil optionals are unset, never stored as null
                 // A field a projection left out may be stored even though `stored` lacks it.
                 if old != nil || storage.loadedSlots?[slot] == false {
                     try unsets.append(field.key, "")

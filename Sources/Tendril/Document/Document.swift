@@ -55,12 +55,6 @@ open class Document: FieldContainer {
         return document
     }
 
-    /// The first unusable key of an embedded document class reachable from `schema` (as a path
-    /// from the document), checked once per class.
-    static func invalidEmbeddedKey(in schema: Schema) -> String? {
-        schema.invalidEmbeddedKey
-    }
-
     func error(_ kind: DocumentError.Kind, field: String? = nil) -> DocumentError {
         DocumentError(kind, collection: Self.collectionName, documentID: id.map(BSONValue.objectID), field: field)
     }
@@ -98,18 +92,17 @@ open class Document: FieldContainer {
             for slot in 0..<count where needsCheck[slot] != 0 {
                 let offset = Int(locations[slot])
                 let keyLength = schema.keyBytes[slot].count
-                let valueType = schema.valueTypes[slot]
-                let accepted = schema.childrenChecks[slot].flatMap { container in
-                    stored.withChildTypes(ofElementAt: offset, keyLength: keyLength) { container.acceptsStoredChildren($0) } ?? nil
-                } ?? (valueType.decode(stored.value(atElementOffset: offset, keyLength: keyLength)) != nil)
-                if !accepted { return .wrongType(slot: slot, offset: offset) }
+                // The C walk already judged whatever type bytes can tell (elements included).
+                if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: keyLength)) == nil {
+                    return .wrongType(slot: slot, offset: offset)
+                }
             }
             return result
         }
         var storedID: BSONValue?
         switch match {
         case .matched(let idOffset):
-            storedID = idOffset >= 0 ? stored.value(atElementOffset: idOffset, keyLength: 3) : nil
+            storedID = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3).map(BSONValue.objectID) : nil
         case .idNotObjectID(let offset):
             let found = stored.value(atElementOffset: offset, keyLength: 3)
             throw DocumentError(.typeMismatch(expected: "objectId", found: found.typeName),
@@ -135,7 +128,7 @@ open class Document: FieldContainer {
     /// that break their field's rules.
     final func validateForSave() throws {
         if let key = schema.invalidKeys.first { throw error(.invalidFieldKey, field: key) }
-        if let key = Self.invalidEmbeddedKey(in: schema) { throw error(.invalidFieldKey, field: key) }
+        if let key = schema.invalidEmbeddedKey { throw error(.invalidFieldKey, field: key) }
         for (slot, field) in schema.fields.enumerated() {
             // A field a projection did not load is not being saved.
             guard fieldStorage.loadedSlots?[slot] ?? true || fieldStorage.current[slot] != nil else { continue }

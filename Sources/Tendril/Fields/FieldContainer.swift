@@ -29,7 +29,7 @@ open class FieldContainer {
             for slot in fieldStorage.current.keys.sorted() {
                 let field = schema.fields[slot]
                 let value = fieldStorage.currentValue(slot, field: field)
-                if value.isNull && field.omitsNull {
+                if value.isNull {  // nil is absent, never a stored null
                     document.removeValue(forKey: field.key)
                 } else if stored[field.key] != value {
                     // Keys were validated when the schema was built; values are plain BSON.
@@ -41,7 +41,7 @@ open class FieldContainer {
         var document = BSONDocument()
         for (slot, field) in schema.fields.enumerated() {
             let value = fieldStorage.currentValue(slot, field: field)
-            if !(value.isNull && field.omitsNull) {
+            if !value.isNull {
                 try? document.append(field.key, value)
             }
         }
@@ -61,8 +61,6 @@ struct FieldInfo: @unchecked Sendable {
     /// The wrapper as declared, for its validation rules.
     let declaration: any AnyField
 
-    /// Optional fields that are nil are left out of inserted documents rather than stored as null.
-    var omitsNull: Bool { true }
 }
 
 /// The per-instance storage behind the `@Field`s.

@@ -261,34 +261,16 @@ extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
     public static var expectedBSONType: String { "\(RawValue.expectedBSONType) naming a \(Self.self)" }
 }
 
-/// Containers whose elements can be type-checked from their type bytes alone.
-protocol StoredChildrenCheck {
-    /// True or false when the elements' type bytes tell; nil when they must be decoded.
-    static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool?
+/// Arrays and dictionaries, whose elements the load-time C walk checks by type byte.
+protocol ElementTypedField {
     /// The elements' type, whose `acceptsStoredType` judges each element.
     static var elementValueType: any FieldValue.Type { get }
 }
 
-extension StoredChildrenCheck {
-    static func allAccepted(_ types: UnsafeBufferPointer<UInt8>, by element: any FieldValue.Type) -> Bool? {
-        for type in types {
-            guard let accepted = element.acceptsStoredType(type) else { return nil }
-            if !accepted { return false }
-        }
-        return true
-    }
-}
-
-extension Array: StoredChildrenCheck where Element: FieldValue {
+extension Array: ElementTypedField where Element: FieldValue {
     static var elementValueType: any FieldValue.Type { Element.self }
-    static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool? {
-        allAccepted(types, by: Element.self)
-    }
 }
 
-extension Dictionary: StoredChildrenCheck where Key == String, Value: FieldValue {
+extension Dictionary: ElementTypedField where Key == String, Value: FieldValue {
     static var elementValueType: any FieldValue.Type { Value.self }
-    static func acceptsStoredChildren(_ types: UnsafeBufferPointer<UInt8>) -> Bool? {
-        allAccepted(types, by: Value.self)
-    }
 }

@@ -21,9 +21,7 @@ final class Schema: @unchecked Sendable {
     let valueTypes: [any FieldValue.Type]
     /// The `.required` fields, by slot.
     let requiredFields: [(Int, FieldInfo)]
-    /// For arrays and dictionaries of scalars, the check of their elements' type bytes
-    /// (resolved once here: a conformance cast per load would cost more than the check).
-    let childrenChecks: [(any StoredChildrenCheck.Type)?]
+
     /// The keys and type checks in C's form, for the one-pass load.
     let fieldTable: BSONFieldTable
 
@@ -107,14 +105,12 @@ final class Schema: @unchecked Sendable {
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)
         self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
-        self.childrenChecks = fields.map { $0.valueType as? any StoredChildrenCheck.Type }
         let valueTypes = self.valueTypes
-        let childrenChecks = self.childrenChecks
         self.fieldTable = BSONFieldTable(
             keys: fields.map(\.key),
             accepts: { slot, type in valueTypes[slot].acceptsStoredType(type) },
             acceptsElement: { slot in
-                childrenChecks[slot].map { container in { container.elementValueType.acceptsStoredType($0) } }
+                (valueTypes[slot] as? any ElementTypedField.Type).map { container in { container.elementValueType.acceptsStoredType($0) } }
             })
         var seen = Set<String>()
         self.invalidKeys = fields.map(\.key).filter { key in

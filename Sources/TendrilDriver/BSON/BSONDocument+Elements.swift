@@ -1,24 +1,6 @@
 internal import CTendrilMongoC
 
 extension BSONDocument {
-    /// Calls `body` with the type bytes of the children of the array or document element at
-    /// `offset` (key of `keyLength` bytes), decoding nothing; nil when it is not a container.
-    package func withChildTypes<R>(ofElementAt offset: Int, keyLength: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
-        withExtendedLifetime(storage) {
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer -> R? in
-                let count = Int(tendril_bson_child_types(storage.data, UInt32(storage.length), UInt32(offset),
-                                                         UInt32(keyLength), buffer.baseAddress, 64))
-                guard count >= 0 else { return nil }
-                if count <= 64 { return body(UnsafeBufferPointer(rebasing: buffer[..<count])) }
-                var large = [UInt8](repeating: 0, count: count)
-                _ = large.withUnsafeMutableBufferPointer {
-                    tendril_bson_child_types(storage.data, UInt32(storage.length), UInt32(offset), UInt32(keyLength), $0.baseAddress, Int32(count))
-                }
-                return large.withUnsafeBufferPointer(body)
-            }
-        }
-    }
-
     /// Decodes the value of the element whose type byte is at `offset` (from
     /// ``withElementLocations(_:)``). Common scalars are read straight from the validated bytes;
     /// everything else goes through libbson's iterator.

@@ -27,17 +27,9 @@ package final class BlockingExecutor: @unchecked Sendable {
     // Guarded by `condition`.
     private var jobs: [@Sendable () -> Void] = []
     private var idleThreads = 0
-    private var threadCount = 0
 
     init(idleLifetime: TimeInterval) {
         self.idleLifetime = idleLifetime
-    }
-
-    /// The number of threads alive now (for tests).
-    var liveThreadCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return threadCount
     }
 
     /// Runs `body` on an executor thread and returns its result to the awaiting task.
@@ -57,7 +49,6 @@ package final class BlockingExecutor: @unchecked Sendable {
         // Idle threads that were signalled but have not woken yet still count as idle, so
         // compare with the queue: every queued job must have a thread on its way.
         let needsThread = jobs.count > idleThreads
-        if needsThread { threadCount += 1 }
         condition.signal()
         condition.unlock()
         if needsThread {
@@ -74,7 +65,6 @@ package final class BlockingExecutor: @unchecked Sendable {
                 let signalled = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
                 idleThreads -= 1
                 if !signalled && jobs.isEmpty {
-                    threadCount -= 1
                     condition.unlock()
                     return
                 }
