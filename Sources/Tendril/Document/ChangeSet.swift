@@ -23,7 +23,7 @@ struct ChangeSet {
         updatedStored = stored
         for slot in storage.current.keys.sorted() {
             let field = schema.fields[slot]
-            let new = storage.currentValue(slot, field: field)
+            let new = storage.currentValue(slot, schema: schema)
             let old = stored[field.key]
             if new.isNull {  // nil optionals are unset, never stored as null
                 // A field a projection left out may be stored even though `stored` lacks it.

@@ -97,7 +97,7 @@ extension Document {
     /// Keeps every value readable once the stored bytes are gone; a later save inserts anew.
     final func didDelete() {
         for (slot, field) in schema.fields.enumerated() where fieldStorage.current[slot] == nil {
-            if let value = field.valueType.decode(fieldStorage.currentValue(slot, field: field)) {
+            if let value = field.valueType.decode(fieldStorage.currentValue(slot, schema: schema)) {
                 fieldStorage.current[slot] = value
             }
         }

@@ -132,7 +132,7 @@ open class Document: FieldContainer {
         for (slot, field) in schema.fields.enumerated() {
             // A field a projection did not load is not being saved.
             guard fieldStorage.loadedSlots?[slot] ?? true || fieldStorage.current[slot] != nil else { continue }
-            let value = fieldStorage.currentValue(slot, field: field)
+            let value = fieldStorage.currentValue(slot, schema: schema)
             if field.isRequired && value.isNull { throw error(.missingRequiredField, field: field.key) }
             let typed: Any? = fieldStorage.current[slot] ?? field.valueType.decode(value)
             if let typed, let rule = field.declaration.violation(of: typed) {

@@ -28,7 +28,7 @@ open class FieldContainer {
             document.removeValue(forKey: "_id")   // a Document's id is written separately
             for slot in fieldStorage.current.keys.sorted() {
                 let field = schema.fields[slot]
-                let value = fieldStorage.currentValue(slot, field: field)
+                let value = fieldStorage.currentValue(slot, schema: schema)
                 if value.isNull {  // nil is absent, never a stored null
                     document.removeValue(forKey: field.key)
                 } else if stored[field.key] != value {
@@ -40,7 +40,7 @@ open class FieldContainer {
         }
         var document = BSONDocument()
         for (slot, field) in schema.fields.enumerated() {
-            let value = fieldStorage.currentValue(slot, field: field)
+            let value = fieldStorage.currentValue(slot, schema: schema)
             if !value.isNull {
                 try? document.append(field.key, value)
             }
@@ -95,7 +95,7 @@ struct FieldStorage {
             value = offset < 0 ? defaultValue()
                 : Value.decodeStored(in: stored, elementOffset: Int(offset), keyLength: schema.keyBytes[slot].count) ?? defaultValue()
         } else if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
-            value = decoded
+            value = decoded   // after a save: the bytes were replaced, so look the key up
         } else {
             value = defaultValue()
         }
@@ -137,13 +137,9 @@ struct FieldStorage {
     }
 
     /// The field's current value as BSON: written or read value, else stored, else default.
-    func currentValue(_ slot: Int, field: FieldInfo) -> BSONValue {
+    func currentValue(_ slot: Int, schema: Schema) -> BSONValue {
         if let entry = current[slot], let value = entry as? any FieldValue { return value.bsonValue }
-        guard let stored else { return field.encodedDefault }
-        if let locations, slot < locations.count {
-            let offset = locations[slot]
-            return offset < 0 ? field.encodedDefault : stored.value(atElementOffset: Int(offset))
-        }
-        return stored[field.key] ?? field.encodedDefault
+        return storedValue(slot, schema: schema) ?? schema.fields[slot].encodedDefault
     }
+
 }

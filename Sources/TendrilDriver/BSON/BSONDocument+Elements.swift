@@ -1,48 +1,45 @@
 internal import CTendrilMongoC
 
 extension BSONDocument {
-    /// Decodes the value of the element whose type byte is at `offset` (from
-    /// ``withElementLocations(_:)``). Common scalars are read straight from the validated bytes;
-    /// everything else goes through libbson's iterator.
+    /// Decodes the value of the element whose type byte is at `offset` (an offset from
+    /// ``matchFields(_:offsets:needsCheck:)``; `keyLength` when known saves a scan for the key's
+    /// end). Common scalars go through the typed readers below; everything else through libbson's
+    /// iterator. An offset that does not fit reads as `.null`, never out of bounds.
     package func value(atElementOffset offset: Int, keyLength knownKeyLength: Int? = nil) -> BSONValue {
-        withExtendedLifetime(storage) {
-            let bytes = storage.bytes
-            // Offsets come from a walk of these same validated bytes; the checks below still
-            // make a wrong offset an absent value, never a read out of bounds.
-            guard offset >= 4, offset < bytes.count - 1 else { return .null }
-            let type = bytes[offset]
-            var valueStart = offset + 1
-            if let knownKeyLength, knownKeyLength >= 0, valueStart + knownKeyLength < bytes.count,
-               Self.keyEnds(UnsafeRawPointer(storage.data), at: offset, length: knownKeyLength) {
-                valueStart += knownKeyLength   // the caller knows the key: no scan for its NUL
-            } else {
-                while valueStart < bytes.count, bytes[valueStart] != 0 { valueStart += 1 }
-            }
-            valueStart += 1
-            let end = bytes.count - 1   // the document's terminating NUL
-            func fits(_ size: Int) -> Bool { valueStart >= 0 && size >= 0 && valueStart + size <= end }
-            let raw = UnsafeRawBufferPointer(bytes)
-            switch type {
-            case 0x01 where fits(8): return .double(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: valueStart, as: UInt64.self))))
-            case 0x02 where fits(4):
-                let length = Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: valueStart, as: Int32.self)))
-                guard length >= 1, fits(4 + length) else { return .null }
-                let text = UnsafeBufferPointer(rebasing: bytes[(valueStart + 4)..<(valueStart + 4 + length - 1)])
-                return .string(String(decoding: text, as: UTF8.self))
-            case 0x07 where fits(12): return .objectID(ObjectID(unsafeBytes: raw, at: valueStart))
-            case 0x08 where fits(1): return .bool(bytes[valueStart] != 0)
-            case 0x09 where fits(8): return .datetime(BSONDateTime(millisecondsSinceEpoch: Int64(littleEndian: raw.loadUnaligned(fromByteOffset: valueStart, as: Int64.self))))
-            case 0x0A: return .null
-            case 0x10 where fits(4): return .int32(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: valueStart, as: Int32.self)))
-            case 0x12 where fits(8): return .int64(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: valueStart, as: Int64.self)))
-            case 0x01, 0x02, 0x07, 0x08, 0x09, 0x10, 0x12:
-                return .null
-            default:
+        guard let type = typeByte(atElementOffset: offset), let keyLength = keyLength(at: offset, known: knownKeyLength) else {
+            return .null
+        }
+        switch type {
+        case 0x01: return double(atElementOffset: offset, keyLength: keyLength).map(BSONValue.double) ?? .null
+        case 0x02: return string(atElementOffset: offset, keyLength: keyLength).map(BSONValue.string) ?? .null
+        case 0x07: return objectID(atElementOffset: offset, keyLength: keyLength).map(BSONValue.objectID) ?? .null
+        case 0x08: return bool(atElementOffset: offset, keyLength: keyLength).map(BSONValue.bool) ?? .null
+        case 0x09: return datetime(atElementOffset: offset, keyLength: keyLength).map(BSONValue.datetime) ?? .null
+        case 0x0A: return .null
+        case 0x10: return integer(atElementOffset: offset, keyLength: keyLength).map { .int32(Int32(truncatingIfNeeded: $0)) } ?? .null
+        case 0x12: return integer(atElementOffset: offset, keyLength: keyLength).map(BSONValue.int64) ?? .null
+        default:
+            return withExtendedLifetime(storage) {
                 guard let handle = BSONIteratorHandle(storage),
-                      bson_iter_init_from_data_at_offset(handle.iter, storage.data, storage.length, UInt32(offset), UInt32(valueStart - offset - 2))
+                      bson_iter_init_from_data_at_offset(handle.iter, storage.data, storage.length, UInt32(offset), UInt32(keyLength))
                 else { return .null }
                 return BSONValue(decodingAt: handle.iter)
             }
+        }
+    }
+
+    /// The length of the key of the element at `offset`: `known` when it is right, else found by
+    /// scanning for the key's end within the document.
+    private func keyLength(at offset: Int, known: Int?) -> Int? {
+        withExtendedLifetime(storage) {
+            let data = UnsafeRawPointer(storage.data)
+            let end = storage.length - 1
+            if let known, known >= 0, offset + 1 + known < end, Self.keyEnds(data, at: offset, length: known) {
+                return known
+            }
+            var index = offset + 1
+            while index < end, data.load(fromByteOffset: index, as: UInt8.self) != 0 { index += 1 }
+            return index < end ? index - offset - 1 : nil
         }
     }
 }
