@@ -22,12 +22,7 @@ extension QueryableDocument {
         let collection = try collection(in: database)
         try EventHooks.emit(.beforeInsert, for: self, documents)
         let prepared = try documents.map { try $0.insertionDocument() }
-        do {
-            try await collection.insertMany(prepared.map(\.1), ordered: ordered)
-        } catch let serverError as MongoError where serverError.isDuplicateKey {
-            throw DocumentError(.duplicateKey, collection: collectionName, documentID: nil,
-                                field: serverError.duplicateKeyPattern?.keys.first, serverError: serverError)
-        }
+        try await reportingDuplicateKeys(id: nil) { try await collection.insertMany(prepared.map(\.1), ordered: ordered) }
         for (document, (id, stored)) in zip(documents, prepared) { document.didInsert(id: id, document: stored) }
         try EventHooks.emit(.afterInsert, for: self, documents)
     }
@@ -58,13 +53,7 @@ extension QueryableDocument {
             operations.append(.updateOne(filter: ["_id": .objectID(id)], update: try changes.updateDocument()))
         }
         guard !operations.isEmpty else { return }
-        let result: BulkWriteResult
-        do {
-            result = try await collection.bulkWrite(operations)
-        } catch let serverError as MongoError where serverError.isDuplicateKey {
-            throw DocumentError(.duplicateKey, collection: collectionName, documentID: nil,
-                                field: serverError.duplicateKeyPattern?.keys.first, serverError: serverError)
-        }
+        let result = try await reportingDuplicateKeys(id: nil) { try await collection.bulkWrite(operations) }
         // A document deleted meanwhile matches nothing: as for a single save, that is an error,
         // and no document is marked saved.
         guard result.matchedCount == updates.count else {

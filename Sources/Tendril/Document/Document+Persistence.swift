@@ -16,7 +16,7 @@ extension Document {
         let collection = try Self.collection(in: database)
         try EventHooks.emit(.beforeInsert, for: Self.self, [self])
         let (id, document) = try insertionDocument()
-        try await reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
+        try await Self.reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
         didInsert(id: id, document: document)
         try EventHooks.emit(.afterInsert, for: Self.self, [self])
     }
@@ -25,9 +25,7 @@ extension Document {
     final func insertionDocument() throws -> (ObjectID, BSONDocument) {
         try validateForSave()
         let id = self.id ?? ObjectID()
-        var document: BSONDocument = ["_id": .objectID(id)]
-        for (key, value) in encodedFields() { try document.append(key, value) }
-        return (id, document)
+        return (id, try document(withID: id))
     }
 
     final func didInsert(id: ObjectID, document: BSONDocument) {
@@ -55,7 +53,7 @@ extension Document {
         let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage)
         guard !changes.isEmpty else { return }
         let update = try changes.updateDocument()
-        let result = try await reportingDuplicateKeys(id: id) { try await collection.updateOne(["_id": .objectID(id)], update) }
+        let result = try await Self.reportingDuplicateKeys(id: id) { try await collection.updateOne(["_id": .objectID(id)], update) }
         guard result.matchedCount == 1 else { throw error(.notFound) }
         fieldStorage.replaceStored(changes.updatedStored)
         try EventHooks.emit(.afterUpdate, for: Self.self, [self])
@@ -67,17 +65,18 @@ extension Document {
     public final func upsert(in database: MongoDatabase? = nil) async throws {
         let collection = try Self.collection(in: database)
         let (id, document) = try insertionDocument()
-        try await reportingDuplicateKeys(id: id) { try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true) }
+        try await Self.reportingDuplicateKeys(id: id) { try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true) }
         didInsert(id: id, document: document)
     }
 
-    /// Turns a unique-index violation into a ``DocumentError`` naming the document and field.
+    /// Runs `write`, turning a unique-index violation into a ``DocumentError`` naming the
+    /// collection, the document (when there is one) and the field (when the server says).
     @discardableResult
-    private func reportingDuplicateKeys<T>(id: ObjectID, _ write: () async throws -> T) async throws -> T {
+    static func reportingDuplicateKeys<T>(id: ObjectID?, _ write: () async throws -> T) async throws -> T {
         do {
             return try await write()
         } catch let serverError as MongoError where serverError.isDuplicateKey {
-            throw DocumentError(.duplicateKey, collection: Self.collectionName, documentID: .objectID(id),
+            throw DocumentError(.duplicateKey, collection: collectionName, documentID: id.map(BSONValue.objectID),
                                 field: serverError.duplicateKeyPattern?.keys.first, serverError: serverError)
         }
     }

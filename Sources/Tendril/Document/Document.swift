@@ -49,9 +49,15 @@ open class Document: FieldContainer {
 
     /// The document as it would be inserted now: `_id` (if any) then every field.
     public final var bsonDocument: BSONDocument {
+        // Keys were checked when the schema was built and values are plain BSON: appends succeed.
+        (try? document(withID: id)) ?? encodedFields()
+    }
+
+    /// `_id` first (when there is one), then every field.
+    final func document(withID id: ObjectID?) throws -> BSONDocument {
         var document = BSONDocument()
-        if let id { try? document.append("_id", .objectID(id)) }
-        for (key, value) in encodedFields() { try? document.append(key, value) }
+        if let id { try document.append("_id", .objectID(id)) }
+        for (key, value) in encodedFields() { try document.append(key, value) }
         return document
     }
 

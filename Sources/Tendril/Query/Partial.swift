@@ -112,32 +112,25 @@ extension PartialQuery: AsyncSequence {
 
     /// Streams the partial documents.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let query: PartialQuery
-        var cursor: MongoCursor.AsyncIterator?
+        var documents: StoredDocuments<Model>
+        let loadedSlots: [Bool]
 
         /// The next partial document; throws as ``Query/AsyncIterator/next()``.
         public mutating func next() async throws -> Partial<Model>? {
-            if cursor == nil {
-                var options = query.query.findOptions
-                if !query.projection.isEmpty || query.loadedSlots.contains(false) {
-                    options.projection = query.projection.isEmpty ? ["_id": 1] : query.projection
-                }
-                cursor = try await query.query.collection().find(query.query.filterDocument, options: options).makeAsyncIterator()
-            }
-            guard let stored = try await cursor?.next() else { return nil }
-            return Partial(try Model.hydrate(stored, loadedSlots: query.loadedSlots))
+            guard let stored = try await documents.next() else { return nil }
+            return Partial(try Model.hydrate(stored, loadedSlots: loadedSlots))
         }
     }
 
     /// An iterator that opens its own cursor.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(query: self)
+        // An empty projection that still leaves fields out (every field excluded) asks for `_id`.
+        let sent: BSONDocument? = projection.isEmpty ? (loadedSlots.contains(false) ? ["_id": 1] : nil) : projection
+        return AsyncIterator(documents: StoredDocuments(query, projection: sent), loadedSlots: loadedSlots)
     }
 
     /// Every match, in an array.
     public func all() async throws -> [Partial<Model>] {
-        var documents: [Partial<Model>] = []
-        for try await document in self { documents.append(document) }
-        return documents
+        try await collected()
     }
 }

@@ -21,9 +21,7 @@ extension Query {
     /// > Note: Holds all of them at once; iterate the query to stream instead.
     /// - Throws: as ``first()``.
     public func all() async throws -> [Model] {
-        var documents: [Model] = []
-        for try await document in self { documents.append(document) }
-        return documents
+        try await collected()
     }
 
     /// How many documents match (ignoring sort; honouring skip and limit).
@@ -126,29 +124,19 @@ extension Query: AsyncSequence {
     /// Streams the matches: opens the cursor on the first `next()`, then fetches batches as
     /// they are consumed.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let query: Query
-        var cursor: MongoCursor.AsyncIterator?
-        var finished = false
+        var documents: StoredDocuments<Model>
 
         /// The next document; throws ``MongoError``, or ``DocumentError`` if a stored document
         /// does not fit `Model` (the documents before it were delivered).
         public mutating func next() async throws -> Model? {
-            if finished { return nil }
-            if cursor == nil {
-                let collection = try query.collection()
-                cursor = try await collection.find(query.filterDocument, options: query.findOptions).makeAsyncIterator()
-            }
-            guard let stored = try await cursor?.next() else {
-                finished = true
-                return nil
-            }
+            guard let stored = try await documents.next() else { return nil }
             return try Model.hydrate(stored)
         }
     }
 
     /// An iterator that opens its own cursor.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(query: self)
+        AsyncIterator(documents: StoredDocuments(self))
     }
 }
 

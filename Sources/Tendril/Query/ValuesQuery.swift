@@ -83,29 +83,22 @@ extension ValuesQuery: AsyncSequence {
     /// Streams the values.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let values: ValuesQuery
-        var cursor: MongoCursor.AsyncIterator?
+        var documents: StoredDocuments<Model>
 
         /// The next value or tuple; throws ``MongoError`` or ``DocumentError``.
         public mutating func next() async throws -> Element? {
-            if cursor == nil {
-                var options = values.query.findOptions
-                options.projection = values.projection
-                cursor = try await values.query.collection().find(values.query.filterDocument, options: options).makeAsyncIterator()
-            }
-            guard let stored = try await cursor?.next() else { return nil }
+            guard let stored = try await documents.next() else { return nil }
             return try values.makeElement(FieldReader(stored: stored, fields: values.fields, collection: Model.collectionName))
         }
     }
 
     /// An iterator that opens its own cursor.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(values: self)
+        AsyncIterator(values: self, documents: StoredDocuments(query, projection: projection))
     }
 
     /// Every value or tuple, in an array.
     public func all() async throws -> [Element] {
-        var result: [Element] = []
-        for try await element in self { result.append(element) }
-        return result
+        try await collected()
     }
 }
