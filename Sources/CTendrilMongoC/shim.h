@@ -135,6 +135,7 @@ typedef struct {
     const uint32_t *element_accept_masks;  // for arrays/documents of scalars: valid element types
     const uint32_t *element_check_masks;   // element types that must be decoded to know
     int32_t field_count;
+    int32_t checks_id;             // a top-level document: `_id` must be an ObjectId
 } tendril_field_table_t;
 
 // Matches every top-level element of a valid document to a field by key (trying the field
@@ -156,7 +157,7 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
         uint32_t type = (uint32_t)bson_iter_type(&iter);
         uint32_t bit = 1u << (type & 31u);
         int32_t field = -1;
-        if (key_length == 3 && memcmp(key, "_id", 3) == 0) {
+        if (table->checks_id && key_length == 3 && memcmp(key, "_id", 3) == 0) {
             if (type != BSON_TYPE_OID) {
                 *problem_offset = iter.off;
                 return -2;

@@ -84,51 +84,24 @@ open class Document: FieldContainer {
     /// Replaces the stored state with `stored` after checking it; reads then come from it.
     /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
     final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
-        let schema = self.schema
-        let count = schema.fields.count
-        let locations = FieldLocations.make(count: count)
-        // One C walk matches keys and checks type bytes, decoding nothing; only values whose
-        // type byte cannot tell (containers, enums, embedded documents) are looked at closer.
-        let match = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { needsCheck -> BSONFieldMatch in
-            needsCheck.initialize(repeating: 0)
-            let result = locations.withUnsafeMutableBuffer { offsets in
-                stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck)
-            }
-            guard case .matched = result else { return result }
-            for slot in 0..<count where needsCheck[slot] != 0 {
-                let offset = Int(locations[slot])
-                let keyLength = schema.keyBytes[slot].count
-                // The C walk already judged whatever type bytes can tell (elements included).
-                if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: keyLength)) == nil {
-                    return .wrongType(slot: slot, offset: offset)
-                }
-            }
-            return result
-        }
-        var storedID: BSONValue?
-        switch match {
-        case .matched(let idOffset):
-            storedID = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3).map(BSONValue.objectID) : nil
-        case .idNotObjectID(let offset):
+        switch loadFields(stored, loadedSlots: loadedSlots) {
+        case .success(let idOffset):
+            id = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3) : nil
+        case .failure(.idNotObjectID(let offset)):
             let found = stored.value(atElementOffset: offset, keyLength: 3)
             throw DocumentError(.typeMismatch(expected: "objectId", found: found.typeName),
                                 collection: Self.collectionName, documentID: found, field: "_id")
-        case .wrongType(let slot, let offset):
+        case .failure(.wrongType(let slot, let offset)):
             let field = schema.fields[slot]
             let found = stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)
             throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: found.typeName),
                                 collection: Self.collectionName, documentID: stored["_id"], field: field.key)
+        case .failure(.missingRequired(let slot)):
+            throw DocumentError(.missingRequiredField, collection: Self.collectionName,
+                                documentID: stored["_id"], field: schema.fields[slot].key)
         }
-        for (slot, field) in schema.requiredFields {
-            guard loadedSlots?[slot] ?? true else { continue }
-            let offset = locations[slot]
-            if offset < 0 || stored.value(atElementOffset: Int(offset), keyLength: schema.keyBytes[slot].count).isNull {
-                throw DocumentError(.missingRequiredField, collection: Self.collectionName, documentID: storedID, field: field.key)
-            }
-        }
-        id = storedID?.objectIDValue
-        fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots, locations: locations)
     }
+
 
     /// Checks what a save would refuse: invalid keys, required fields that are nil, and values
     /// that break their field's rules.

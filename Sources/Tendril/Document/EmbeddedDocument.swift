@@ -26,17 +26,8 @@ open class EmbeddedDocument: FieldContainer, FieldValue {
     public static func decode(_ value: BSONValue) -> Self? {
         guard let document = value.documentValue else { return nil }
         let embedded = Self()
-        let schema = embedded.schema
-        var present = [Bool](repeating: false, count: schema.fields.count)
-        for (key, element) in document {
-            guard let slot = schema.slotByKey[key] else { continue }
-            guard schema.fields[slot].valueType.decode(element) != nil else { return nil }
-            present[slot] = !element.isNull
-        }
-        for (slot, field) in schema.fields.enumerated() where field.isRequired && !present[slot] {
-            return nil
-        }
-        embedded.fieldStorage = FieldStorage(stored: document, current: [:])
+        // The same one-walk check as a top-level document's (where `_id` is an ordinary key).
+        guard case .success = embedded.loadFields(document, loadedSlots: nil) else { return nil }
         return embedded
     }
 

@@ -18,6 +18,55 @@ open class FieldContainer {
     /// `super.init()` first.
     public required init() {}
 
+    /// Why ``loadFields(_:loadedSlots:)`` refused a stored document.
+    enum LoadProblem: Error {
+        /// `_id` is not an ObjectId (its element is at `offset`).
+        case idNotObjectID(offset: Int)
+        /// The field at `slot` holds a value of another type (its element is at `offset`).
+        case wrongType(slot: Int, offset: Int)
+        /// A `.required` field is absent or null.
+        case missingRequired(slot: Int)
+    }
+
+    /// Makes `stored` this instance's stored state after checking it in one C walk that matches
+    /// keys and checks type bytes, decoding nothing; only values whose type byte cannot tell
+    /// (enums, ranges, embedded documents) are decoded to check them. `loadedSlots` marks the
+    /// fields a projection fetched (nil: all of them). On a problem, nothing changes.
+    /// - Returns: the offset of `_id`'s element (-1 when absent), or the problem.
+    final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?) -> Result<Int, LoadProblem> {
+        let schema = self.schema
+        let count = schema.fields.count
+        let locations = FieldLocations.make(count: count)
+        let match = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { needsCheck -> BSONFieldMatch in
+            needsCheck.initialize(repeating: 0)
+            let result = locations.withUnsafeMutableBuffer { offsets in
+                stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck)
+            }
+            guard case .matched = result else { return result }
+            for slot in 0..<count where needsCheck[slot] != 0 {
+                let offset = Int(locations[slot])
+                if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)) == nil {
+                    return .wrongType(slot: slot, offset: offset)
+                }
+            }
+            return result
+        }
+        let idOffset: Int
+        switch match {
+        case .matched(let offset): idOffset = offset
+        case .idNotObjectID(let offset): return .failure(.idNotObjectID(offset: offset))
+        case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))
+        }
+        for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
+            let offset = locations[slot]
+            if offset < 0 || stored.typeByte(atElementOffset: Int(offset)) == 0x0A {
+                return .failure(.missingRequired(slot: slot))
+            }
+        }
+        fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots, locations: locations)
+        return .success(idOffset)
+    }
+
     /// The fields as BSON. A new instance encodes every field in declaration order (defaults for
     /// those never set). A loaded one starts from its stored bytes and replaces only the fields
     /// read or written since, so keys the class does not declare, and the exact stored

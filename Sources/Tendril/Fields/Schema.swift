@@ -12,7 +12,6 @@ final class Schema: @unchecked Sendable {
     let type: FieldContainer.Type
     /// The fields in declaration order (superclass fields first); a field's slot is its index.
     let fields: [FieldInfo]
-    let slotByKey: [String: Int]
     /// Each field's stored key, apart from `fields` so lookups copy no `FieldInfo`.
     let keys: [String]
     /// Each field's key as UTF-8, to match stored keys without creating strings.
@@ -100,14 +99,13 @@ final class Schema: @unchecked Sendable {
     private init(type: FieldContainer.Type, fields: [FieldInfo]) {
         self.type = type
         self.fields = fields
-        self.slotByKey = Dictionary(fields.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
         self.keyBytes = fields.map { Array($0.key.utf8) }
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)
         self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
         let valueTypes = self.valueTypes
         self.fieldTable = BSONFieldTable(
-            keys: fields.map(\.key),
+            keys: fields.map(\.key), checksID: type is Document.Type,
             accepts: { slot, type in valueTypes[slot].acceptsStoredType(type) },
             acceptsElement: { slot in
                 (valueTypes[slot] as? any ElementTypedField.Type).map { container in { container.elementValueType.acceptsStoredType($0) } }

@@ -23,7 +23,9 @@ package final class BSONFieldTable: @unchecked Sendable {
     ///     nil (decode to know).
     ///   - acceptsElement: the same for the elements of an array or document field whose elements
     ///     can be judged by type byte; nil for other fields.
-    package init(keys fieldKeys: [String], accepts: (Int, UInt8) -> Bool?, acceptsElement: (Int) -> ((UInt8) -> Bool?)?) {
+    ///   - checksID: true for a top-level document, whose `_id` must be an ObjectId; false for an
+    ///     embedded one, where `_id` is an ordinary key.
+    package init(keys fieldKeys: [String], checksID: Bool, accepts: (Int, UInt8) -> Bool?, acceptsElement: (Int) -> ((UInt8) -> Bool?)?) {
         count = fieldKeys.count
         let blob = fieldKeys.flatMap { Array($0.utf8) }
         keys = .allocate(capacity: max(blob.count, 1))
@@ -63,7 +65,8 @@ package final class BSONFieldTable: @unchecked Sendable {
             key_lengths: UnsafePointer(lengths.baseAddress), accept_masks: UnsafePointer(acceptMasks.baseAddress),
             check_masks: UnsafePointer(checkMasks.baseAddress),
             element_accept_masks: UnsafePointer(elementAcceptMasks.baseAddress),
-            element_check_masks: UnsafePointer(elementCheckMasks.baseAddress), field_count: Int32(count))
+            element_check_masks: UnsafePointer(elementCheckMasks.baseAddress), field_count: Int32(count),
+            checks_id: checksID ? 1 : 0)
     }
 
     deinit {
