@@ -23,7 +23,10 @@ extension QueryableDocument {
         try EventHooks.emit(.beforeInsert, for: self, documents)
         let prepared = try documents.map { try $0.insertionDocument() }
         try await reportingDuplicateKeys(id: nil) { try await collection.insertMany(prepared.map(\.1), ordered: ordered) }
-        for (document, (id, stored)) in zip(documents, prepared) { document.didInsert(id: id, document: stored) }
+        for (document, (id, stored)) in zip(documents, prepared) {
+            document.didInsert(id: id, document: stored)
+            document.adoptDatabase(database)
+        }
         try EventHooks.emit(.afterInsert, for: self, documents)
     }
 

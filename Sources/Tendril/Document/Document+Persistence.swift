@@ -18,6 +18,7 @@ extension Document {
         let (id, document) = try insertionDocument()
         try await Self.reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
         didInsert(id: id, document: document)
+        adoptDatabase(database)
         try EventHooks.emit(.afterInsert, for: Self.self, [self])
     }
 
@@ -56,6 +57,7 @@ extension Document {
         let result = try await Self.reportingDuplicateKeys(id: id) { try await collection.updateOne(["_id": .objectID(id)], update) }
         guard result.matchedCount == 1 else { throw error(.notFound) }
         fieldStorage.replaceStored(changes.updatedStored)
+        adoptDatabase(database)
         try EventHooks.emit(.afterUpdate, for: Self.self, [self])
     }
 
@@ -103,7 +105,8 @@ extension Document {
         fieldStorage.replaceStored(nil)
     }
 
-    /// Fetches the document again, dropping unsaved changes.
+    /// Fetches the document again, dropping unsaved changes, and empties its reference cache:
+    /// references resolve anew on next access (nothing is fetched for them now).
     /// - Throws: ``DocumentError`` `.notInserted`, `.notFound` (deleted meanwhile), or a type
     ///   error if the stored document no longer matches the class; the object is then unchanged.
     public final func reload(from database: MongoDatabase? = nil) async throws {
@@ -111,6 +114,8 @@ extension Document {
         let collection = try Self.collection(in: database)
         guard let stored = try await collection.findOne(["_id": .objectID(id)]) else { throw error(.notFound) }
         try load(stored)   // every field, so a partial document becomes whole
+        clearReferenceCache()
+        adoptDatabase(database)
     }
 }
 

@@ -25,6 +25,46 @@ open class Document: FieldContainer {
     /// The `_id`: nil until the document is inserted (or assigned before inserting).
     public final var id: ObjectID?
 
+    /// Where this document's references resolve and under which policy, when a query or the
+    /// document that resolved it set them.
+    final var referenceSettings: ReferenceSettings?
+    private final var createdReferenceCache: ReferenceCache?
+
+    /// The cache of the documents this document's references resolved to, created on first use
+    /// with the query's policy, else the class's ``referenceCachePolicy``.
+    ///
+    /// ```swift
+    /// person.referenceCache.policy = .lru(capacity: 16)
+    /// print(person.referenceCache.statistics.residentCount)
+    /// ```
+    public final var referenceCache: ReferenceCache {
+        if let createdReferenceCache { return createdReferenceCache }
+        let cache = ReferenceCache(policy: referenceSettings?.policy ?? Self.referenceCachePolicy, settings: referenceSettings)
+        createdReferenceCache = cache
+        return cache
+    }
+
+    /// The reference cache policy of this class's documents, unless a query sets another; by
+    /// default ``CachePolicy/default`` (``CachePolicy/strong`` unless changed).
+    ///
+    /// ```swift
+    /// override class var referenceCachePolicy: CachePolicy { .lru(capacity: 32) }
+    /// ```
+    open class var referenceCachePolicy: CachePolicy { .default }
+
+    /// Remembers `database` (given to a call) as where references resolve, unless a query
+    /// already chose one.
+    final func adoptDatabase(_ database: MongoDatabase?) {
+        guard let database, referenceSettings?.database == nil else { return }
+        referenceSettings = ReferenceSettings(database: database, policy: referenceSettings?.policy)
+        createdReferenceCache?.settings = referenceSettings
+    }
+
+    /// Empties the reference cache, if it was ever created.
+    final func clearReferenceCache() {
+        createdReferenceCache?.clear()
+    }
+
     /// The collection's name; by default the class's name.
     open class var collectionName: String { String(describing: self) }
 
@@ -75,9 +115,11 @@ open class Document: FieldContainer {
 
     /// Creates a document from stored BSON, checking every declared field's type and presence.
     /// - Throws: ``DocumentError`` `.typeMismatch` or `.missingRequiredField`, naming the field.
-    static func hydrate(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws -> Self {
+    /// `settings` (a query's database and cache policy) pass on to its references.
+    static func hydrate(_ stored: BSONDocument, loadedSlots: [Bool]? = nil, settings: ReferenceSettings? = nil) throws -> Self {
         let document = Self()
         try document.load(stored, loadedSlots: loadedSlots)
+        document.referenceSettings = settings
         return document
     }
 

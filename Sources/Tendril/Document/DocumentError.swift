@@ -34,6 +34,14 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
         /// A unique index already holds this value (`field` is the index's first key when the
         /// server says; nx-27017 does not).
         case duplicateKey
+        /// A reference names a document that no longer exists: `collection` and `documentID`
+        /// are the missing document's, `field` the referencing field.
+        case danglingReference
+        /// An index outside a reference list.
+        case indexOutOfRange(index: Int, count: Int)
+        /// A delete rule refused the delete: documents of `collection` still reference it
+        /// through `field`.
+        case deleteDenied(referencedBy: String)
     }
 
     /// What is wrong.
@@ -82,6 +90,12 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
             return "\(subject): \(field) breaks its rule: \(rule)"
         case .duplicateKey:
             return "\(subject): \(field) duplicates a value a unique index already holds"
+        case .danglingReference:
+            return "\(subject): the document referenced by \(field) no longer exists"
+        case .indexOutOfRange(let index, let count):
+            return "\(subject): index \(index) is outside \(field), which holds \(count) references"
+        case .deleteDenied(let referencingCollection):
+            return "\(subject): cannot be deleted while \(referencingCollection) documents reference it through \(field)"
         }
     }
 }

@@ -109,6 +109,8 @@ struct FieldInfo: @unchecked Sendable {
     let encodedDefault: BSONValue
     /// The wrapper as declared, for its validation rules.
     let declaration: any AnyField
+    /// For a reference field: its target class, shape and delete rule.
+    let reference: ReferenceInfo?
 
 }
 

@@ -139,7 +139,8 @@ final class Schema: @unchecked Sendable {
     private static func declaredFields(of instance: FieldContainer) -> [FieldInfo] {
         fieldChildren(of: instance).map { name, field in
             FieldInfo(name: name, key: field.customKey ?? name, isRequired: field.isRequired,
-                      valueType: field.valueType, encodedDefault: field.encodedDefault, declaration: field)
+                      valueType: field.valueType, encodedDefault: field.encodedDefault, declaration: field,
+                      reference: (field as? any AnyReferenceField)?.referenceInfo)
         }
     }
 
@@ -186,7 +187,14 @@ final class Schema: @unchecked Sendable {
         let instance = prototypeInstance()
         // Every use of the shared prototype holds this lock (slot(forProperty:) takes it itself).
         let slot: Int?
-        if Swift.type(of: keyPath).valueType is any AnyField.Type {
+        if Swift.type(of: keyPath).valueType is any AnyReferenceHandle.Type {
+            // `\.$friends` of a reference: the handle knows its slot, if its parent is this
+            // class's instance (and not a document reached through another property).
+            prototypeReadLock.lock()
+            let handle = instance[keyPath: keyPath] as? any AnyReferenceHandle
+            slot = handle.flatMap { $0.parent === instance ? $0.slot : nil }
+            prototypeReadLock.unlock()
+        } else if Swift.type(of: keyPath).valueType is any AnyField.Type {
             // `\.$name` must be one of this class's own wrappers: `\.address.$city` leads to
             // another class's wrapper and names no field here.
             prototypeReadLock.lock()

@@ -118,7 +118,7 @@ extension PartialQuery: AsyncSequence {
         /// The next partial document; throws as ``Query/AsyncIterator/next()``.
         public mutating func next() async throws -> Partial<Model>? {
             guard let stored = try await documents.next() else { return nil }
-            return Partial(try Model.hydrate(stored, loadedSlots: loadedSlots))
+            return Partial(try Model.hydrate(stored, loadedSlots: loadedSlots, settings: documents.settings))
         }
     }
 

@@ -8,7 +8,7 @@ extension Query {
         options.extra = ["singleBatch": true]   // one reply, and the server closes the cursor
         let cursor = try await collection().find(filterDocument, options: options)
         guard let stored = try await cursor.nextDocument() else { return nil }
-        return try Model.hydrate(stored)
+        return try Model.hydrate(stored, settings: referenceSettings)
     }
 
     /// The document with `id` among the matches, or nil.
@@ -130,7 +130,7 @@ extension Query: AsyncSequence {
         /// does not fit `Model` (the documents before it were delivered).
         public mutating func next() async throws -> Model? {
             guard let stored = try await documents.next() else { return nil }
-            return try Model.hydrate(stored)
+            return try Model.hydrate(stored, settings: documents.settings)
         }
     }
 

@@ -23,6 +23,8 @@ public struct Query<Model: Document>: Sendable {
     var limitCount: Int?
     var batch: Int?
     var database: MongoDatabase?
+    /// The reference cache policy of the documents it loads (nil: their class's).
+    var policy: CachePolicy?
     /// Key paths that named no field; running the query throws for the first.
     var problems: [String] = []
 
@@ -68,6 +70,21 @@ public struct Query<Model: Document>: Sendable {
 
     /// Runs against `database` instead of the class's.
     public func using(_ database: MongoDatabase) -> Query { with { $0.database = database } }
+
+    /// Gives each document it loads a reference cache with `policy` (passed on to the
+    /// documents their references resolve to).
+    ///
+    /// ```swift
+    /// for try await person in Person.objects.cachePolicy(.lru(capacity: 32)) { ... }
+    /// ```
+    public func cachePolicy(_ policy: CachePolicy) -> Query { with { $0.policy = policy } }
+
+    /// Gives each document it loads a reference cache that keeps nothing: the same as
+    /// `cachePolicy(.none)`.
+    public func noCache() -> Query { cachePolicy(.none) }
+
+    /// The database and policy its documents' references use, or nil when the query sets none.
+    var referenceSettings: ReferenceSettings? { .make(database: database, policy: policy) }
 
     /// A copy with `change` applied: every builder returns a new query.
     private func with(_ change: (inout Query) -> Void) -> Query {

@@ -6,11 +6,14 @@ import TendrilDriver
 struct StoredDocuments<Model: Document> {
     let query: Query<Model>
     let projection: BSONDocument?
+    /// The query's database and cache policy, shared by every document it creates.
+    let settings: ReferenceSettings?
     private var cursor: MongoCursor.AsyncIterator?
 
     init(_ query: Query<Model>, projection: BSONDocument? = nil) {
         self.query = query
         self.projection = projection
+        self.settings = query.referenceSettings
     }
 
     /// The next stored document, or nil at the end.

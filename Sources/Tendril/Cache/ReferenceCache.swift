@@ -1,0 +1,248 @@
+import Foundation
+import TendrilDriver
+
+/// The documents a parent's references resolved to, kept as the parent's ``CachePolicy`` says.
+///
+/// Every ``Document`` has one, created on first use: `person.referenceCache`.
+/// ```swift
+/// let friends = try person.$friends.resolve()      // one $in query for the missing ones
+/// print(person.referenceCache.statistics)          // 200 resident (...), 0 hits, 200 misses...
+/// person.referenceCache.policy = .lru(capacity: 16)
+/// person.referenceCache.clear()
+/// ```
+/// > Note: The cache is thread-safe and `Sendable`: share it (not the parent) to resolve from
+/// several tasks. Concurrent resolutions of one id share one query. The documents it returns
+/// are shared by everyone who resolves them through this cache.
+public final class ReferenceCache: @unchecked Sendable {
+    /// The most ids sent in one `$in` query; longer lists are fetched in chunks of this size.
+    public static let maximumIDsPerQuery = 1000
+
+    /// A fetch in progress, which later resolvers of the same id wait for instead of querying.
+    private final class Flight {
+        /// nil while running; then the document (nil when dangling) or the fetch's error.
+        var outcome: Result<Document?, any Error>?
+    }
+
+    // Everything below is guarded by `condition`, whose waiters are resolvers of ids another
+    // thread is fetching.
+    private let condition = NSCondition()
+    private var storage: any ReferenceCacheStorage
+    private var currentPolicy: CachePolicy
+    private var dangling: Set<ReferenceKey> = []
+    private var flights: [ReferenceKey: Flight] = [:]
+    private var counters = ReferenceCacheStatistics()
+    /// Bumped by `clear()` and policy changes, so a fetch begun before them stores nothing.
+    private var generation = 0
+
+    /// Where targets are fetched from, and what documents fetched through this cache inherit.
+    private var currentSettings: ReferenceSettings?
+
+    init(policy: CachePolicy, settings: ReferenceSettings?) {
+        self.currentPolicy = policy
+        self.storage = policy.base.makeStorage()
+        self.currentSettings = settings
+    }
+
+    var settings: ReferenceSettings? {
+        get { locked { currentSettings } }
+        set { locked { currentSettings = newValue } }
+    }
+
+    private func locked<R>(_ body: () throws -> R) rethrows -> R {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+
+    /// The policy deciding what is kept. Setting it drops every kept document (the new policy
+    /// starts empty) but keeps the dangling memo and the counters.
+    public var policy: CachePolicy {
+        get { locked { currentPolicy } }
+        set {
+            locked {
+                currentPolicy = newValue
+                storage = newValue.base.makeStorage()
+                generation += 1
+            }
+        }
+    }
+
+    /// What the cache holds now and what it has done so far.
+    public var statistics: ReferenceCacheStatistics {
+        locked {
+            var statistics = counters
+            statistics.residentCount = storage.residentCount
+            statistics.residentBytes = storage.residentBytes
+            statistics.danglingCount = dangling.count
+            return statistics
+        }
+    }
+
+    /// Drops every kept document and forgets which ids were dangling; counters stay.
+    public func clear() {
+        locked {
+            storage.removeAll()
+            dangling.removeAll()
+            generation += 1
+        }
+    }
+
+    /// Drops the document of class `type` with `id`, and forgets whether that id was dangling.
+    public func evict<Target: Document>(_ type: Target.Type, id: ObjectID) {
+        evict(type, ids: [id])
+    }
+
+    func evict(_ type: Document.Type, ids: some Sequence<ObjectID>) {
+        locked {
+            for id in ids {
+                let key = ReferenceKey(type, id: id)
+                storage.remove(key)
+                dangling.remove(key)
+            }
+        }
+    }
+
+    /// Resolves `ids` (duplicates allowed) to documents of `Target`: kept ones from the cache,
+    /// ids another thread is fetching by waiting for it, and the rest with one `$in` query per
+    /// ``maximumIDsPerQuery`` ids.
+    /// - Parameters:
+    ///   - storing: whether fetched documents are offered to the policy (false: a per-access
+    ///     `noCache()`, which still serves what is kept).
+    ///   - projection: fetch only these fields (`loadedSlots` per ``Schema`` slot); the
+    ///     documents fetched are then partial.
+    /// - Returns: each distinct id's document, or nil for a dangling id.
+    /// - Throws: ``MongoError`` when a query fails, ``DocumentError`` when a fetched document
+    ///   does not fit `Target` (nothing fetched by that query is kept then).
+    func resolve<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool = true,
+                                   projection: ReferenceProjection? = nil) throws -> [ObjectID: Target?] {
+        var results: [ObjectID: Target?] = [:]
+        var toFetch: [ObjectID] = []
+        var awaited: [(ObjectID, Flight)] = []
+        var ownFlights: [ObjectID: Flight] = [:]
+        let startGeneration: Int = locked {
+            for id in ids where results[id] == nil && ownFlights[id] == nil && !awaited.contains(where: { $0.0 == id }) {
+                let key = ReferenceKey(type, id: id)
+                if dangling.contains(key) {
+                    counters.hits += 1
+                    results[id] = .some(nil)
+                    continue
+                }
+                switch storage.lookUp(key) {
+                case .hit(let document as Target) where projection != nil || document.fieldStorage.loadedSlots == nil:
+                    counters.hits += 1
+                    results[id] = .some(document)
+                    continue
+                case .expired:
+                    counters.evictions += 1
+                case .hit, .miss:
+                    break   // a partial document does not serve a whole resolution
+                }
+                counters.misses += 1
+                if let flight = flights[key] {
+                    awaited.append((id, flight))
+                } else {
+                    let flight = Flight()
+                    flights[key] = flight
+                    ownFlights[id] = flight
+                    toFetch.append(id)
+                }
+            }
+            return generation
+        }
+        if !toFetch.isEmpty {
+            try fetch(toFetch, as: type, storing: storing, projection: projection,
+                      startGeneration: startGeneration, flights: ownFlights, into: &results)
+        }
+        for (id, flight) in awaited {
+            let outcome = locked {
+                while flight.outcome == nil { condition.wait() }
+                return flight.outcome
+            }
+            switch outcome {
+            case .success(let document as Target)?: results[id] = .some(document)
+            case .success(nil)?: results[id] = .some(nil)
+            case .failure(let error)?: throw error
+            default: results[id] = .some(nil)
+            }
+        }
+        return results
+    }
+
+    /// Fetches `ids` in chunks, records each outcome in the flights and the results, and keeps
+    /// what the policy keeps (unless `clear()` ran meanwhile).
+    private func fetch<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool,
+                                         projection: ReferenceProjection?, startGeneration: Int,
+                                         flights ownFlights: [ObjectID: Flight],
+                                         into results: inout [ObjectID: Target?]) throws {
+        var fetched: [ObjectID: Target] = [:]
+        let settings = self.settings
+        do {
+            let collection = try Target.collection(in: settings?.database)
+            for chunk in stride(from: 0, to: ids.count, by: Self.maximumIDsPerQuery).map({ ids[$0..<min($0 + Self.maximumIDsPerQuery, ids.count)] }) {
+                locked { counters.queries += 1 }
+                let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]
+                let options = FindOptions(projection: projection?.document, batchSize: chunk.count)
+                let cursor = try collection.find(filter, options: options)
+                while let stored = try cursor.next() {
+                    let document = try Target.hydrate(stored, loadedSlots: projection?.loadedSlots)
+                    document.referenceSettings = settings
+                    if let id = document.id { fetched[id] = document }
+                }
+            }
+        } catch {
+            finish(ownFlights.map { ($0.key, $0.value, Result<Document?, any Error>.failure(error)) }, type: type)
+            throw error
+        }
+        locked {
+            for id in ids {
+                let key = ReferenceKey(type, id: id)
+                if let document = fetched[id] {
+                    if storing && generation == startGeneration {
+                        let cost = document.fieldStorage.stored?.byteCount ?? 0
+                        counters.evictions += storage.store(document, for: key, cost: cost).count
+                    }
+                } else if generation == startGeneration {
+                    dangling.insert(key)
+                }
+            }
+        }
+        for id in ids { results[id] = .some(fetched[id]) }
+        finish(ownFlights.map { ($0.key, $0.value, .success(fetched[$0.key])) }, type: type)
+    }
+
+    /// Publishes outcomes to the threads waiting for these flights.
+    private func finish(_ outcomes: [(ObjectID, Flight, Result<Document?, any Error>)], type: Document.Type) {
+        locked {
+            for (id, flight, outcome) in outcomes {
+                flight.outcome = outcome
+                flights[ReferenceKey(type, id: id)] = nil
+            }
+            condition.broadcast()
+        }
+    }
+
+    /// Offers documents fetched elsewhere (a query-level prefetch) to the policy; ids without a
+    /// document are remembered as dangling.
+    func seed<Target: Document>(_ documents: [ObjectID: Target], missing: [ObjectID], as type: Target.Type) {
+        locked {
+            for (id, document) in documents {
+                let cost = document.fieldStorage.stored?.byteCount ?? 0
+                counters.evictions += storage.store(document, for: ReferenceKey(type, id: id), cost: cost).count
+            }
+            for id in missing { dangling.insert(ReferenceKey(type, id: id)) }
+        }
+    }
+
+    /// Counts queries sent on this cache's behalf by a prefetch.
+    func countQueries(_ count: Int) {
+        locked { counters.queries += count }
+    }
+}
+
+/// Fields to fetch of referenced documents (a projected dereference).
+struct ReferenceProjection: Sendable {
+    /// The projection sent.
+    let document: BSONDocument
+    /// Which of the target class's slots it loads.
+    let loadedSlots: [Bool]
+}

@@ -1,0 +1,136 @@
+import TendrilDriver
+
+/// Decides which resolved documents a parent's ``ReferenceCache`` keeps: the built-in policies
+/// (``CachePolicy/strong``, ``CachePolicy/none``, ``CachePolicy/lru(capacity:)``,
+/// ``CachePolicy/lru(maxBytes:)``, ``CachePolicy/weak``) implement it, and so can an application.
+///
+/// A policy is a value shared by many parents; each parent's cache asks it for a storage of
+/// its own with ``makeStorage()``. The contract of that storage is
+/// ``ReferenceCacheStorage``'s.
+///
+/// ```swift
+/// /// Keeps each document for a fixed time after it was fetched.
+/// struct TimeToLivePolicy: ReferenceCachePolicy {
+///     let seconds: Double
+///     var description: String { "ttl(\(seconds)s)" }
+///     func makeStorage() -> any ReferenceCacheStorage { TimeToLiveStorage(seconds: seconds) }
+/// }
+/// person.referenceCache.policy = CachePolicy(TimeToLivePolicy(seconds: 60))
+/// ```
+public protocol ReferenceCachePolicy: Sendable, CustomStringConvertible {
+    /// A new, empty storage for one parent's cache.
+    func makeStorage() -> any ReferenceCacheStorage
+}
+
+/// The documents one parent's cache keeps, as its policy decides.
+///
+/// The contract:
+/// - The cache calls these methods with its lock held: never from two threads at once, so an
+///   implementation needs no locking, and must not call back into the cache.
+/// - ``store(_:for:cost:)`` offers every document the cache fetched (when the access stores);
+///   the storage keeps it or not and returns the keys of the entries it dropped to make room,
+///   the offered key included when it keeps nothing; the cache counts those as evictions.
+/// - ``lookUp(_:)`` answers ``ReferenceCacheLookup/hit(_:)`` only with the very document stored
+///   under that key; it may update recency. An entry dropped on lookup (expired) is reported
+///   as ``ReferenceCacheLookup/expired`` and counted as an eviction.
+/// - ``residentCount`` and ``residentBytes`` describe what is reachable from the storage now
+///   (the sum of the costs of kept documents): they are what `statistics` reports.
+public protocol ReferenceCacheStorage: AnyObject {
+    /// The document kept under `key`, if any.
+    func lookUp(_ key: ReferenceKey) -> ReferenceCacheLookup
+    /// Offers a document just fetched, with its cost (its BSON size in bytes).
+    /// - Returns: the keys of the entries dropped, the offered one included if it is not kept.
+    func store(_ document: Document, for key: ReferenceKey, cost: Int) -> [ReferenceKey]
+    /// Drops the entry under `key`; returns whether one was kept.
+    @discardableResult
+    func remove(_ key: ReferenceKey) -> Bool
+    /// Drops every entry.
+    func removeAll()
+    /// How many documents are kept.
+    var residentCount: Int { get }
+    /// The sum of the costs of the kept documents.
+    var residentBytes: Int { get }
+}
+
+/// What a ``ReferenceCacheStorage`` holds under a key.
+public enum ReferenceCacheLookup {
+    /// The document stored under the key.
+    case hit(Document)
+    /// Nothing is kept under the key.
+    case miss
+    /// An entry was kept but the storage has just dropped it (it expired, say).
+    case expired
+}
+
+/// The key of a resolved document in a cache: its collection and its `_id`.
+public struct ReferenceKey: Hashable, Sendable, CustomStringConvertible {
+    /// The collection of the referenced document.
+    public let collection: String
+    /// The referenced document's `_id`.
+    public let id: ObjectID
+    /// The class a document was created as: two classes mapped to one collection get two entries.
+    let type: ObjectIdentifier
+
+    init(_ type: Document.Type, id: ObjectID) {
+        self.collection = type.collectionName
+        self.id = id
+        self.type = ObjectIdentifier(type)
+    }
+
+    public var description: String { "\(collection)/\(id)" }
+}
+
+/// A cache policy, as set globally, per class, per query or per parent.
+///
+/// ```swift
+/// CachePolicy.default = .lru(capacity: 64)                       // the whole program
+/// final class Person: Document {
+///     override class var referenceCachePolicy: CachePolicy { .weak }  // one class
+/// }
+/// Person.objects.cachePolicy(.lru(capacity: 32))                  // one query's documents
+/// person.referenceCache.policy = .none                            // one parent
+/// for try await friend in person.$friends.noCache() { ... }      // one access
+/// ```
+public struct CachePolicy: Sendable, CustomStringConvertible {
+    /// The policy behind this value.
+    public let base: any ReferenceCachePolicy
+
+    /// Wraps a policy of the application's.
+    public init(_ policy: some ReferenceCachePolicy) {
+        self.base = policy
+    }
+
+    /// Keeps every resolved document until the parent dies, is reloaded or cleared: re-access
+    /// never queries, and the parent grows with each distinct document it resolves.
+    /// MongoEngine's behaviour, and the default.
+    public static let strong = CachePolicy(StrongCachePolicy())
+
+    /// Keeps nothing: every access fetches, and the parent never grows.
+    public static let none = CachePolicy(NoCachePolicy())
+
+    /// Keeps weak references only: a resolved document is served from the cache exactly as long
+    /// as something else holds it, so the parent never keeps a document alive.
+    public static let weak = CachePolicy(WeakCachePolicy())
+
+    /// Keeps the `capacity` most recently used documents, evicting the least recently used.
+    public static func lru(capacity: Int) -> CachePolicy {
+        CachePolicy(LRUCachePolicy(capacity: capacity, maxBytes: nil))
+    }
+
+    /// Keeps the most recently used documents whose BSON sizes add up to at most `maxBytes`
+    /// (exactly: a document larger than the whole budget is not kept at all).
+    public static func lru(maxBytes: Int) -> CachePolicy {
+        CachePolicy(LRUCachePolicy(capacity: nil, maxBytes: maxBytes))
+    }
+
+    /// The policy of parents whose class and query set none; ``strong`` unless changed.
+    /// > Note: Set it at start-up; parents whose cache already exists keep their policy.
+    public static var `default`: CachePolicy {
+        get { programDefault.withLock { $0 } }
+        set { programDefault.withLock { $0 = newValue } }
+    }
+    private static let programDefault = Locked(CachePolicy.strong)
+
+    /// The policy's name: `strong`, `none`, `weak`, `lru(16)`, `lru(4096 bytes)`, or a custom one's.
+    public var description: String { base.description }
+}

@@ -1,0 +1,30 @@
+/// What a parent's reference cache holds now and what it has done since the parent was created.
+///
+/// ```swift
+/// let stats = person.referenceCache.statistics
+/// logger.info("person holds \(stats.residentCount) documents, \(stats.residentBytes) bytes")
+/// ```
+public struct ReferenceCacheStatistics: Sendable, Equatable, CustomStringConvertible {
+    /// Documents the cache keeps now (for `weak`, those still alive).
+    public var residentCount = 0
+    /// The BSON size of those documents, in bytes.
+    public var residentBytes = 0
+    /// Lookups served from the cache.
+    public var hits = 0
+    /// Lookups the cache could not serve (each fetched, or waited for a fetch already running).
+    public var misses = 0
+    /// Documents dropped by the policy to respect its bounds (or because they expired).
+    public var evictions = 0
+    /// Queries sent to fetch referenced documents (one per `$in` batch).
+    public var queries = 0
+    /// Ids known to be dangling (their documents were deleted), remembered until `clear()` or
+    /// the parent's `reload()`.
+    public var danglingCount = 0
+
+    public init() {}
+
+    public var description: String {
+        "\(residentCount) resident (\(residentBytes) bytes), \(hits) hits, \(misses) misses, "
+            + "\(evictions) evictions, \(queries) queries, \(danglingCount) dangling"
+    }
+}

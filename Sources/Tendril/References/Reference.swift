@@ -1,0 +1,137 @@
+import TendrilDriver
+
+/// A reference to one document of `Target`, stored as its ObjectId.
+///
+/// ```swift
+/// final class Person: Document {
+///     @Field var name = ""
+///     @Reference<Person> var bestFriend          // stored as "bestFriend": ObjectId or absent
+/// }
+/// person.bestFriend = ada.id                      // the property is the stored id
+/// try person.$bestFriend.set(ada)                 // or set from a saved document
+/// let friend = try person.$bestFriend.resolve()   // Person?, through person's cache
+/// let same = try await person.$bestFriend.value   // the same, from async code
+/// ```
+/// The property itself is the stored `ObjectID?`, which reading never fails; resolving is done on
+/// the projected handle (``ReferenceHandle``), where it can throw. An unset reference resolves
+/// to nil; a dangling one (its document deleted) throws ``DocumentError/Kind/danglingReference``.
+@propertyWrapper
+public struct Reference<Target: Document> {
+    let serial: UInt64
+    /// The stored key when it differs from the property name.
+    public let customKey: String?
+    /// The field's options (`.required`: it must be set when saved and when loaded).
+    public let options: FieldOptions
+    /// What deleting the referenced document does to this one.
+    public let deleteRule: DeleteRule
+
+    /// Declares the reference: `@Reference<Person>("bf", onDelete: .nullify) var bestFriend`.
+    public init(_ key: String? = nil, _ options: FieldOptions = [], onDelete deleteRule: DeleteRule = .nothing) {
+        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
+        self.customKey = key
+        self.options = options
+        self.deleteRule = deleteRule
+    }
+
+    @available(*, unavailable, message: "@Reference is only available on properties of Document subclasses")
+    public var wrappedValue: ObjectID? { get { fatalError("unavailable") } set { fatalError("unavailable") } }
+
+    @available(*, unavailable, message: "@Reference is only available on properties of Document subclasses")
+    public var projectedValue: ReferenceHandle<Target> { fatalError("unavailable") }
+
+    /// The stored id.
+    public static subscript<Owner: Document>(
+        _enclosingInstance owner: Owner,
+        wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, ObjectID?>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, Reference<Target>>
+    ) -> ObjectID? {
+        get {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            if owner.recordsReads { owner.tracedSlots.append(slot) }
+            return owner.referenceIDs(at: slot, default: nil)
+        }
+        set {
+            owner.fieldStorage.write(newValue, to: owner.schema.slot(for: storageKeyPath, in: owner))
+        }
+    }
+
+    /// The handle that resolves the reference: `person.$bestFriend`.
+    public static subscript<Owner: Document>(
+        _enclosingInstance owner: Owner,
+        projected projectedKeyPath: KeyPath<Owner, ReferenceHandle<Target>>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, Reference<Target>>
+    ) -> ReferenceHandle<Target> {
+        ReferenceHandle(parent: owner, slot: owner.schema.slot(for: storageKeyPath, in: owner))
+    }
+}
+
+extension Reference: AnyReferenceField {
+    var isRequired: Bool { options.contains(.required) }
+    var valueType: any FieldValue.Type { ObjectID?.self }
+    var encodedDefault: BSONValue { .null }
+    func violation(of value: Any) -> String? { nil }
+    var referenceInfo: ReferenceInfo { ReferenceInfo(target: Target.self, shape: .single, deleteRule: deleteRule) }
+}
+
+/// Resolves one ``Reference`` field of one parent document: `person.$bestFriend`.
+///
+/// ```swift
+/// if let friend = try person.$bestFriend.resolve() { print(friend.name) }
+/// ```
+/// > Note: A handle holds its parent; use it and let it go. It is not `Sendable`: to resolve
+/// from several tasks, share `person.referenceCache` instead.
+public struct ReferenceHandle<Target: Document>: AnyReferenceHandle {
+    let parent: Document
+    let slot: Int
+    var storesResolved = true
+
+    /// The stored id (nil when unset).
+    public var id: ObjectID? { parent.referenceIDs(at: slot, default: ObjectID?.none) }
+
+    /// The referenced document, from the parent's cache or fetched (blocking the calling thread).
+    /// - Returns: nil when the reference is unset.
+    /// - Throws: ``DocumentError`` `.danglingReference` (naming the collection and id) when the
+    ///   document no longer exists, or a type error; ``MongoError`` when the fetch fails.
+    public func resolve() throws -> Target? {
+        guard let id else { return nil }
+        return try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved, field: parent.fieldKey(at: slot))
+    }
+
+    /// The referenced document, like ``resolve()``, fetched on Tendril's threads.
+    public var value: Target? {
+        get async throws {
+            guard let id else { return nil }
+            let (cache, storing, field) = (parent.referenceCache, storesResolved, parent.fieldKey(at: slot))
+            return try await BlockingExecutor.shared.run {
+                UncheckedTransfer(try cache.resolveOne(id, as: Target.self, storing: storing, field: field))
+            }.value
+        }
+    }
+
+    /// Points the reference at `target` (nil unsets it).
+    /// - Throws: ``DocumentError`` `.notInserted` when `target` has no id yet.
+    public func set(_ target: Target?) throws {
+        let id = try target.map(Document.referencedID(of:))
+        parent.fieldStorage.write(id, to: slot)
+    }
+
+    /// This handle, resolving without keeping what it fetches (documents already kept are
+    /// still served): `try person.$bestFriend.noCache().resolve()`.
+    public func noCache() -> ReferenceHandle {
+        var handle = self
+        handle.storesResolved = false
+        return handle
+    }
+
+    /// Drops the referenced document from the parent's cache.
+    public func evict() {
+        if let id { parent.referenceCache.evict(Target.self, ids: [id]) }
+    }
+}
+
+/// Moves a non-`Sendable` result from a Tendril thread to the task awaiting it, which is
+/// suspended meanwhile: the value is never used from two threads at once.
+struct UncheckedTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,146 @@
+import TendrilDriver
+
+/// References to documents of `Target` by string key, stored as an embedded document of
+/// ObjectIds.
+///
+/// ```swift
+/// final class Team: Document {
+///     @ReferenceDictionary<Person> var roles        // {"lead": ObjectId, "qa": ObjectId}
+/// }
+/// try team.$roles.set(ada, forKey: "lead")
+/// let lead = try team.$roles.resolve("lead")        // Person?
+/// let everyone = try team.$roles.resolve()          // [String: Person], one $in query
+/// ```
+@propertyWrapper
+public struct ReferenceDictionary<Target: Document> {
+    let serial: UInt64
+    /// The stored key when it differs from the property name.
+    public let customKey: String?
+    /// What deleting a referenced document does to this dictionary.
+    public let deleteRule: DeleteRule
+
+    /// Declares the dictionary: `@ReferenceDictionary<Person>(onDelete: .nullify) var roles`.
+    public init(_ key: String? = nil, onDelete deleteRule: DeleteRule = .nothing) {
+        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
+        self.customKey = key
+        self.deleteRule = deleteRule
+    }
+
+    @available(*, unavailable, message: "@ReferenceDictionary is only available on properties of Document subclasses")
+    public var wrappedValue: [String: ObjectID] { get { fatalError("unavailable") } set { fatalError("unavailable") } }
+
+    @available(*, unavailable, message: "@ReferenceDictionary is only available on properties of Document subclasses")
+    public var projectedValue: ReferenceDictionaryHandle<Target> { fatalError("unavailable") }
+
+    /// The stored ids by key.
+    public static subscript<Owner: Document>(
+        _enclosingInstance owner: Owner,
+        wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, [String: ObjectID]>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceDictionary<Target>>
+    ) -> [String: ObjectID] {
+        get {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            if owner.recordsReads { owner.tracedSlots.append(slot) }
+            return owner.referenceIDs(at: slot, default: [:])
+        }
+        set {
+            owner.fieldStorage.write(newValue, to: owner.schema.slot(for: storageKeyPath, in: owner))
+        }
+        _modify {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            var ids: [String: ObjectID] = owner.referenceIDs(at: slot, default: [:])
+            yield &ids
+            owner.fieldStorage.write(ids, to: slot)
+        }
+    }
+
+    /// The handle that resolves the dictionary: `team.$roles`.
+    public static subscript<Owner: Document>(
+        _enclosingInstance owner: Owner,
+        projected projectedKeyPath: KeyPath<Owner, ReferenceDictionaryHandle<Target>>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceDictionary<Target>>
+    ) -> ReferenceDictionaryHandle<Target> {
+        ReferenceDictionaryHandle(parent: owner, slot: owner.schema.slot(for: storageKeyPath, in: owner))
+    }
+}
+
+extension ReferenceDictionary: AnyReferenceField {
+    var options: FieldOptions { [] }
+    var isRequired: Bool { false }
+    var valueType: any FieldValue.Type { [String: ObjectID].self }
+    var encodedDefault: BSONValue { .document([:]) }
+    func violation(of value: Any) -> String? { nil }
+    var referenceInfo: ReferenceInfo { ReferenceInfo(target: Target.self, shape: .dictionary, deleteRule: deleteRule) }
+}
+
+/// Resolves one ``ReferenceDictionary`` field of one parent document: `team.$roles`.
+/// > Note: A handle holds its parent; it is not `Sendable`.
+public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
+    let parent: Document
+    let slot: Int
+    var storesResolved = true
+
+    /// The stored ids by key.
+    public var ids: [String: ObjectID] { parent.referenceIDs(at: slot, default: [:]) }
+
+    private var field: String { parent.fieldKey(at: slot) }
+
+    /// Every referenced document by key; the missing ones fetched together. Blocks the thread.
+    /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
+    public func resolve() throws -> [String: Target] {
+        let ids = self.ids
+        let keys = ids.keys.sorted()
+        let documents = try parent.referenceCache.resolveAll(keys.compactMap { ids[$0] }, as: Target.self,
+                                                             storing: storesResolved, field: field)
+        return Dictionary(uniqueKeysWithValues: zip(keys, documents))
+    }
+
+    /// Every referenced document by key, like ``resolve()``, fetched on Tendril's threads.
+    public var values: [String: Target] {
+        get async throws {
+            let ids = self.ids
+            let keys = ids.keys.sorted()
+            let (cache, storing, field) = (parent.referenceCache, storesResolved, field)
+            let documents = try await BlockingExecutor.shared.run {
+                UncheckedTransfer(try cache.resolveAll(keys.compactMap { ids[$0] }, as: Target.self, storing: storing, field: field))
+            }.value
+            return Dictionary(uniqueKeysWithValues: zip(keys, documents))
+        }
+    }
+
+    /// The document under `key`, or nil when the dictionary has no such key.
+    /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
+    public func resolve(_ key: String) throws -> Target? {
+        guard let id = ids[key] else { return nil }
+        return try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved, field: field)
+    }
+
+    /// The document under `key`, like ``resolve(_:)``, fetched on Tendril's threads.
+    public func value(forKey key: String) async throws -> Target? {
+        guard let id = ids[key] else { return nil }
+        let (cache, storing, field) = (parent.referenceCache, storesResolved, field)
+        return try await BlockingExecutor.shared.run {
+            UncheckedTransfer(try cache.resolveOne(id, as: Target.self, storing: storing, field: field))
+        }.value
+    }
+
+    /// Points `key` at `target` (nil removes the key).
+    /// - Throws: ``DocumentError`` `.notInserted` when `target` has no id yet.
+    public func set(_ target: Target?, forKey key: String) throws {
+        var ids = self.ids
+        ids[key] = try target.map(Document.referencedID(of:))
+        parent.fieldStorage.write(ids, to: slot)
+    }
+
+    /// This handle, resolving without keeping what it fetches.
+    public func noCache() -> ReferenceDictionaryHandle {
+        var handle = self
+        handle.storesResolved = false
+        return handle
+    }
+
+    /// Drops the dictionary's documents from the parent's cache.
+    public func evict() {
+        parent.referenceCache.evict(Target.self, ids: ids.values)
+    }
+}

@@ -1,0 +1,44 @@
+import TendrilDriver
+
+/// The shape of a reference field's stored ids.
+enum ReferenceShape: Sendable {
+    case single, list, dictionary
+}
+
+/// What the schema and the delete rules know of a reference field's declaration.
+struct ReferenceInfo: @unchecked Sendable {
+    let target: Document.Type
+    let shape: ReferenceShape
+    let deleteRule: DeleteRule
+}
+
+/// What every reference wrapper tells the schema besides being a field.
+protocol AnyReferenceField: AnyField {
+    var referenceInfo: ReferenceInfo { get }
+}
+
+/// What every reference handle (`$friend`, `$friends`, `$roles`) tells the schema: which field
+/// of which document it is, so `\.$friends` can name the field in queries and prefetches.
+protocol AnyReferenceHandle {
+    var parent: Document { get }
+    var slot: Int { get }
+}
+
+extension Document {
+    /// The ids stored in reference field `slot`, as `Value` (`ObjectID?`, `[ObjectID]`, ...).
+    final func referenceIDs<Value: FieldValue>(at slot: Int, default defaultValue: Value) -> Value {
+        fieldStorage.read(slot, schema: schema, default: defaultValue)
+    }
+
+    /// The stored key of field `slot`, for error messages.
+    final func fieldKey(at slot: Int) -> String { schema.keys[slot] }
+
+    /// `target`'s id, which a reference stores.
+    /// - Throws: ``DocumentError`` `.notInserted` when it has none yet: save it first.
+    static func referencedID(of target: Document) throws -> ObjectID {
+        guard let id = target.id else {
+            throw DocumentError(.notInserted, collection: type(of: target).collectionName, documentID: nil)
+        }
+        return id
+    }
+}

@@ -1,0 +1,195 @@
+import TendrilDriver
+
+/// A list of references to documents of `Target`, stored as an array of ObjectIds.
+///
+/// ```swift
+/// final class Person: Document {
+///     @ReferenceList<Person> var friends            // stored as "friends": [ObjectId]
+/// }
+/// person.friends.append(ada.id!)                    // the property is the stored ids
+/// try person.$friends.append(grace)                 // or add a saved document
+/// let all = try person.$friends.resolve()           // [Person]: one $in query for the missing
+/// for try await friend in person.$friends { ... }   // one by one, each through the cache
+/// ```
+/// Order and duplicates are kept. Resolving throws ``DocumentError/Kind/danglingReference``
+/// for an id whose document was deleted.
+@propertyWrapper
+public struct ReferenceList<Target: Document> {
+    let serial: UInt64
+    /// The stored key when it differs from the property name.
+    public let customKey: String?
+    /// What deleting a referenced document does to this list.
+    public let deleteRule: DeleteRule
+
+    /// Declares the list: `@ReferenceList<Person>(onDelete: .pull) var friends`.
+    public init(_ key: String? = nil, onDelete deleteRule: DeleteRule = .nothing) {
+        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
+        self.customKey = key
+        self.deleteRule = deleteRule
+    }
+
+    @available(*, unavailable, message: "@ReferenceList is only available on properties of Document subclasses")
+    public var wrappedValue: [ObjectID] { get { fatalError("unavailable") } set { fatalError("unavailable") } }
+
+    @available(*, unavailable, message: "@ReferenceList is only available on properties of Document subclasses")
+    public var projectedValue: ReferenceListHandle<Target> { fatalError("unavailable") }
+
+    /// The stored ids.
+    public static subscript<Owner: Document>(
+        _enclosingInstance owner: Owner,
+        wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, [ObjectID]>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceList<Target>>
+    ) -> [ObjectID] {
+        get {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            if owner.recordsReads { owner.tracedSlots.append(slot) }
+            return owner.referenceIDs(at: slot, default: [])
+        }
+        set {
+            owner.fieldStorage.write(newValue, to: owner.schema.slot(for: storageKeyPath, in: owner))
+        }
+        // Without _modify, `person.friends.append(id)` would copy the array on every call.
+        _modify {
+            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+            var ids: [ObjectID] = owner.referenceIDs(at: slot, default: [])
+            yield &ids
+            owner.fieldStorage.write(ids, to: slot)
+        }
+    }
+
+    /// The handle that resolves the list: `person.$friends`.
+    public static subscript<Owner: Document>(
+        _enclosingInstance owner: Owner,
+        projected projectedKeyPath: KeyPath<Owner, ReferenceListHandle<Target>>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceList<Target>>
+    ) -> ReferenceListHandle<Target> {
+        ReferenceListHandle(parent: owner, slot: owner.schema.slot(for: storageKeyPath, in: owner))
+    }
+}
+
+extension ReferenceList: AnyReferenceField {
+    var options: FieldOptions { [] }
+    var isRequired: Bool { false }
+    var valueType: any FieldValue.Type { [ObjectID].self }
+    var encodedDefault: BSONValue { .array([]) }
+    func violation(of value: Any) -> String? { nil }
+    var referenceInfo: ReferenceInfo { ReferenceInfo(target: Target.self, shape: .list, deleteRule: deleteRule) }
+}
+
+/// Resolves one ``ReferenceList`` field of one parent document: `person.$friends`.
+///
+/// ```swift
+/// let friends = try person.$friends.resolve()           // batched: one query for the missing
+/// let first = try person.$friends.resolve(at: 0)        // one
+/// for try await friend in person.$friends.noCache() {}  // one by one, keeping nothing
+/// ```
+/// > Note: A handle holds its parent; it is not `Sendable` (share `person.referenceCache` to
+/// resolve from several tasks).
+public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
+    let parent: Document
+    let slot: Int
+    var storesResolved = true
+
+    /// The stored ids, in order.
+    public var ids: [ObjectID] { parent.referenceIDs(at: slot, default: []) }
+
+    /// How many references the list holds.
+    public var count: Int { ids.count }
+
+    private var field: String { parent.fieldKey(at: slot) }
+
+    /// Every referenced document, in order (duplicates included): kept ones from the parent's
+    /// cache, the others fetched with one `$in` query per ``ReferenceCache/maximumIDsPerQuery``
+    /// ids. Blocks the calling thread.
+    /// - Throws: ``DocumentError`` `.danglingReference` for the first id whose document no
+    ///   longer exists; ``MongoError`` when a fetch fails.
+    public func resolve() throws -> [Target] {
+        try parent.referenceCache.resolveAll(ids, as: Target.self, storing: storesResolved, field: field)
+    }
+
+    /// Every referenced document, like ``resolve()``, fetched on Tendril's threads.
+    public var values: [Target] {
+        get async throws {
+            let (cache, ids, storing, field) = (parent.referenceCache, ids, storesResolved, field)
+            return try await BlockingExecutor.shared.run {
+                UncheckedTransfer(try cache.resolveAll(ids, as: Target.self, storing: storing, field: field))
+            }.value
+        }
+    }
+
+    /// The document at `index` alone.
+    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
+    public func resolve(at index: Int) throws -> Target {
+        try parent.referenceCache.resolveOne(id(at: index), as: Target.self, storing: storesResolved, field: field)
+    }
+
+    /// The document at `index` alone, fetched on Tendril's threads.
+    public func value(at index: Int) async throws -> Target {
+        let (cache, id, storing, field) = (parent.referenceCache, try id(at: index), storesResolved, field)
+        return try await BlockingExecutor.shared.run {
+            UncheckedTransfer(try cache.resolveOne(id, as: Target.self, storing: storing, field: field))
+        }.value
+    }
+
+    private func id(at index: Int) throws -> ObjectID {
+        let ids = self.ids
+        guard ids.indices.contains(index) else {
+            throw DocumentError(.indexOutOfRange(index: index, count: ids.count), collection: type(of: parent).collectionName,
+                                documentID: parent.id.map(BSONValue.objectID), field: field)
+        }
+        return ids[index]
+    }
+
+    /// Appends a reference to `target`.
+    /// - Throws: ``DocumentError`` `.notInserted` when `target` has no id yet.
+    public func append(_ target: Target) throws {
+        let id = try Document.referencedID(of: target)
+        var ids = self.ids
+        ids.append(id)
+        parent.fieldStorage.write(ids, to: slot)
+    }
+
+    /// Replaces the list with references to `targets`.
+    /// - Throws: ``DocumentError`` `.notInserted` when one has no id yet (nothing changes then).
+    public func set(_ targets: [Target]) throws {
+        parent.fieldStorage.write(try targets.map(Document.referencedID(of:)), to: slot)
+    }
+
+    /// This handle, resolving without keeping what it fetches (documents already kept are
+    /// still served): `for try await friend in person.$friends.noCache() { ... }`.
+    public func noCache() -> ReferenceListHandle {
+        var handle = self
+        handle.storesResolved = false
+        return handle
+    }
+
+    /// Drops the list's documents from the parent's cache (and forgets dangling ids).
+    public func evict() {
+        parent.referenceCache.evict(Target.self, ids: ids)
+    }
+}
+
+extension ReferenceListHandle: AsyncSequence {
+    public typealias Element = Target
+
+    /// Resolves the references one by one as they are reached (each through the cache, each
+    /// miss one query), over the ids the list held when iteration began.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: ReferenceListHandle
+        let ids: [ObjectID]
+        var position = 0
+
+        public mutating func next() async throws -> Target? {
+            guard position < ids.count else { return nil }
+            let (cache, id, storing, field) = (handle.parent.referenceCache, ids[position], handle.storesResolved, handle.field)
+            position += 1
+            return try await BlockingExecutor.shared.run {
+                UncheckedTransfer(try cache.resolveOne(id, as: Target.self, storing: storing, field: field))
+            }.value
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(handle: self, ids: ids)
+    }
+}
