@@ -91,7 +91,8 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
         case .duplicateKey:
             return "\(subject): \(field) duplicates a value a unique index already holds"
         case .danglingReference:
-            return "\(subject): the document referenced by \(field) no longer exists"
+            let through = self.field.map { " by field \"\($0)\"" } ?? ""
+            return "\(subject): the document referenced\(through) no longer exists"
         case .indexOutOfRange(let index, let count):
             return "\(subject): index \(index) is outside \(field), which holds \(count) references"
         case .deleteDenied(let referencingCollection):

@@ -3,7 +3,7 @@ import TendrilDriver
 extension ReferenceCache {
     /// The document `id` refers to.
     /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists.
-    func resolveOne<Target: Document>(_ id: ObjectID, as type: Target.Type, storing: Bool, field: String) throws -> Target {
+    func resolveOne<Target: Document>(_ id: ObjectID, as type: Target.Type, storing: Bool, field: String?) throws -> Target {
         guard let document = try resolve([id], as: type, storing: storing)[id] ?? nil else {
             throw Self.dangling(type, id: id, field: field)
         }
@@ -12,7 +12,7 @@ extension ReferenceCache {
 
     /// The documents `ids` refer to, in order and with duplicates, missing ones fetched together.
     /// - Throws: ``DocumentError`` `.danglingReference` for the first id that no longer exists.
-    func resolveAll<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, field: String) throws -> [Target] {
+    func resolveAll<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, field: String?) throws -> [Target] {
         let found = try resolve(ids, as: type, storing: storing)
         return try ids.map { id in
             guard let document = found[id] ?? nil else { throw Self.dangling(type, id: id, field: field) }
@@ -20,7 +20,47 @@ extension ReferenceCache {
         }
     }
 
-    static func dangling(_ type: Document.Type, id: ObjectID, field: String) -> DocumentError {
+    static func dangling(_ type: Document.Type, id: ObjectID, field: String?) -> DocumentError {
         DocumentError(.danglingReference, collection: type.collectionName, documentID: .objectID(id), field: field)
+    }
+}
+
+extension ReferenceCache {
+    /// The document of `type` with `id`, from this cache or fetched (blocking the thread).
+    /// This is how several tasks resolve through one parent's cache: share the cache, which is
+    /// `Sendable`, not the parent.
+    ///
+    /// ```swift
+    /// let cache = person.referenceCache
+    /// let ids = person.friends
+    /// try await withThrowingTaskGroup(of: String.self) { group in
+    ///     for id in ids { group.addTask { try await cache.document(Person.self, id: id).name } }
+    ///     ...
+    /// }
+    /// ```
+    /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists; ``MongoError``.
+    public func resolve<Target: Document>(_ type: Target.Type, id: ObjectID) throws -> Target {
+        try resolveOne(id, as: type, storing: true, field: nil)
+    }
+
+    /// The document of `type` with `id`, like ``resolve(_:id:)``, fetched on Tendril's threads.
+    public func document<Target: Document>(_ type: Target.Type, id: ObjectID) async throws -> Target {
+        try await BlockingExecutor.shared.run {
+            UncheckedTransfer(try self.resolveOne(id, as: type, storing: true, field: nil))
+        }.value
+    }
+
+    /// The documents of `type` with `ids`, in order, the missing ones fetched together
+    /// (blocking the thread).
+    /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; ``MongoError``.
+    public func resolve<Target: Document>(_ type: Target.Type, ids: [ObjectID]) throws -> [Target] {
+        try resolveAll(ids, as: type, storing: true, field: nil)
+    }
+
+    /// The documents of `type` with `ids`, like ``resolve(_:ids:)``, fetched on Tendril's threads.
+    public func documents<Target: Document>(_ type: Target.Type, ids: [ObjectID]) async throws -> [Target] {
+        try await BlockingExecutor.shared.run {
+            UncheckedTransfer(try self.resolveAll(ids, as: type, storing: true, field: nil))
+        }.value
     }
 }
