@@ -108,13 +108,13 @@ public final class ReferenceCache: @unchecked Sendable {
     /// - Parameters:
     ///   - storing: whether fetched documents are offered to the policy (false: a per-access
     ///     `noCache()`, which still serves what is kept).
-    ///   - projection: fetch only these fields (`loadedSlots` per ``Schema`` slot); the
-    ///     documents fetched are then partial.
+    ///   - acceptsPartial: whether a kept partial document (from a projected prefetch) serves;
+    ///     otherwise it is fetched whole and replaced.
     /// - Returns: each distinct id's document, or nil for a dangling id.
     /// - Throws: ``MongoError`` when a query fails, ``DocumentError`` when a fetched document
     ///   does not fit `Target` (nothing fetched by that query is kept then).
     func resolve<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool = true,
-                                   projection: ReferenceProjection? = nil) throws -> [ObjectID: Target?] {
+                                   acceptsPartial: Bool = false) throws -> [ObjectID: Target?] {
         var results: [ObjectID: Target?] = [:]
         var toFetch: [ObjectID] = []
         var awaited: [(ObjectID, Flight)] = []
@@ -128,7 +128,7 @@ public final class ReferenceCache: @unchecked Sendable {
                     continue
                 }
                 switch storage.lookUp(key) {
-                case .hit(let document as Target) where projection != nil || document.fieldStorage.loadedSlots == nil:
+                case .hit(let document as Target) where acceptsPartial || document.fieldStorage.loadedSlots == nil:
                     counters.hits += 1
                     results[id] = .some(document)
                     continue
@@ -150,8 +150,7 @@ public final class ReferenceCache: @unchecked Sendable {
             return generation
         }
         if !toFetch.isEmpty {
-            try fetch(toFetch, as: type, storing: storing, projection: projection,
-                      startGeneration: startGeneration, flights: ownFlights, into: &results)
+            try fetch(toFetch, as: type, storing: storing, startGeneration: startGeneration, flights: ownFlights, into: &results)
         }
         for (id, flight) in awaited {
             let outcome = locked {
@@ -170,24 +169,13 @@ public final class ReferenceCache: @unchecked Sendable {
 
     /// Fetches `ids` in chunks, records each outcome in the flights and the results, and keeps
     /// what the policy keeps (unless `clear()` ran meanwhile).
-    private func fetch<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool,
-                                         projection: ReferenceProjection?, startGeneration: Int,
+    private func fetch<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, startGeneration: Int,
                                          flights ownFlights: [ObjectID: Flight],
                                          into results: inout [ObjectID: Target?]) throws {
-        var fetched: [ObjectID: Target] = [:]
-        let settings = self.settings
+        let fetched: [ObjectID: Target]
         do {
-            let collection = try Target.collection(in: settings?.database)
-            for chunk in stride(from: 0, to: ids.count, by: Self.maximumIDsPerQuery).map({ ids[$0..<min($0 + Self.maximumIDsPerQuery, ids.count)] }) {
+            fetched = try ReferenceFetch.documents(ids, as: type, projection: nil, settings: settings) {
                 locked { counters.queries += 1 }
-                let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]
-                let options = FindOptions(projection: projection?.document, batchSize: chunk.count)
-                let cursor = try collection.find(filter, options: options)
-                while let stored = try cursor.next() {
-                    let document = try Target.hydrate(stored, loadedSlots: projection?.loadedSlots)
-                    document.referenceSettings = settings
-                    if let id = document.id { fetched[id] = document }
-                }
             }
         } catch {
             finish(ownFlights.map { ($0.key, $0.value, Result<Document?, any Error>.failure(error)) }, type: type)
@@ -232,17 +220,4 @@ public final class ReferenceCache: @unchecked Sendable {
             for id in missing { dangling.insert(ReferenceKey(type, id: id)) }
         }
     }
-
-    /// Counts queries sent on this cache's behalf by a prefetch.
-    func countQueries(_ count: Int) {
-        locked { counters.queries += count }
-    }
-}
-
-/// Fields to fetch of referenced documents (a projected dereference).
-struct ReferenceProjection: Sendable {
-    /// The projection sent.
-    let document: BSONDocument
-    /// Which of the target class's slots it loads.
-    let loadedSlots: [Bool]
 }

@@ -8,7 +8,9 @@ extension Query {
         options.extra = ["singleBatch": true]   // one reply, and the server closes the cursor
         let cursor = try await collection().find(filterDocument, options: options)
         guard let stored = try await cursor.nextDocument() else { return nil }
-        return try Model.hydrate(stored, settings: referenceSettings)
+        let document = try Model.hydrate(stored, settings: referenceSettings)
+        try await prefetchPlan.run(on: [document])
+        return document
     }
 
     /// The document with `id` among the matches, or nil.
@@ -125,18 +127,34 @@ extension Query: AsyncSequence {
     /// they are consumed.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var documents: StoredDocuments<Model>
+        let plan: PrefetchPlan<Model>
+        let prefetchBatchSize: Int
+        /// With a prefetch plan: documents hydrated and prefetched, not yet yielded (reversed).
+        var ready: [Model] = []
 
         /// The next document; throws ``MongoError``, or ``DocumentError`` if a stored document
         /// does not fit `Model` (the documents before it were delivered).
         public mutating func next() async throws -> Model? {
-            guard let stored = try await documents.next() else { return nil }
-            return try Model.hydrate(stored, settings: documents.settings)
+            if plan.steps.isEmpty {
+                guard let stored = try await documents.next() else { return nil }
+                return try Model.hydrate(stored, settings: documents.settings)
+            }
+            if ready.isEmpty {
+                // Hydrate a batch, then resolve its references together: one query per field.
+                var batch: [Model] = []
+                while batch.count < prefetchBatchSize, let stored = try await documents.next() {
+                    batch.append(try Model.hydrate(stored, settings: documents.settings))
+                }
+                try await plan.run(on: batch)
+                ready = batch.reversed()
+            }
+            return ready.popLast()
         }
     }
 
     /// An iterator that opens its own cursor.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(documents: StoredDocuments(self))
+        AsyncIterator(documents: StoredDocuments(self), plan: prefetchPlan, prefetchBatchSize: prefetchBatchSize)
     }
 }
 

@@ -25,6 +25,8 @@ public struct Query<Model: Document>: Sendable {
     var database: MongoDatabase?
     /// The reference cache policy of the documents it loads (nil: their class's).
     var policy: CachePolicy?
+    /// Reference fields resolved per batch of documents.
+    var prefetchPlan = PrefetchPlan<Model>()
     /// Key paths that named no field; running the query throws for the first.
     var problems: [String] = []
 
@@ -100,7 +102,7 @@ public struct Query<Model: Document>: Sendable {
     /// The collection to run against, once the query is known to be valid.
     /// - Throws: ``DocumentError`` `.notAField` for a key path that named no field.
     func collection() throws -> MongoCollection {
-        if let problem = problems.first {
+        if let problem = problems.first ?? prefetchPlan.problems.first {
             throw DocumentError(.notAField, collection: Model.collectionName, documentID: nil, field: problem)
         }
         return try Model.collection(in: database)

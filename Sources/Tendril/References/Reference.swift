@@ -108,6 +108,15 @@ public struct ReferenceHandle<Target: Document>: AnyReferenceHandle {
         }
     }
 
+    /// The referenced document as prefetched with `only:` (a ``Partial`` that throws for the
+    /// fields it lacks); a whole document when one is kept, or fetched whole when none is.
+    /// - Throws: as ``resolve()``.
+    public func resolvePartial() throws -> Partial<Target>? {
+        guard let id else { return nil }
+        return Partial(try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved,
+                                                            field: parent.fieldKey(at: slot), acceptsPartial: true))
+    }
+
     /// Points the reference at `target` (nil unsets it).
     /// - Throws: ``DocumentError`` `.notInserted` when `target` has no id yet.
     public func set(_ target: Target?) throws {

@@ -117,6 +117,14 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
         }
     }
 
+    /// Every referenced document as prefetched with `only:` (``Partial`` documents that throw
+    /// for the fields they lack); whole documents where they are kept, the missing fetched whole.
+    /// - Throws: as ``resolve()``.
+    public func resolvePartial() throws -> [Partial<Target>] {
+        try parent.referenceCache.resolveAll(ids, as: Target.self, storing: storesResolved, field: field, acceptsPartial: true)
+            .map(Partial.init)
+    }
+
     /// The document at `index` alone.
     /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
     public func resolve(at index: Int) throws -> Target {

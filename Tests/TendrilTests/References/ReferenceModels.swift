@@ -112,3 +112,63 @@ extension Optional {
 struct TestFailure: Error {
     let message: String
 }
+
+// The N+1 scenario: meetings with a division, attendees and a room that references an event.
+final class Division: Document {
+    @Field var name = ""
+}
+
+final class Attendee: Document {
+    @Field var name = ""
+    @Field var email = ""
+}
+
+final class Event: Document {
+    @Field var name = ""
+}
+
+final class Room: Document {
+    @Field var name = ""
+    @Reference<Event> var event
+}
+
+final class Meeting: Document {
+    @Field var title = ""
+    @Reference<Division> var division
+    @ReferenceList<Attendee> var attendees
+    @Reference<Room> var room
+}
+
+enum MeetingFixture {
+    /// `count` meetings sharing 3 divisions, 4 rooms (each with its own event) and a pool of
+    /// 30 attendees, 10 per meeting.
+    static func seed(_ count: Int, in database: MongoDatabase) async throws {
+        let divisions = (0..<3).map { index in Division().with { $0.name = "division \(index)" } }
+        let events = (0..<4).map { index in Event().with { $0.name = "event \(index)" } }
+        let attendees = (0..<30).map { index in Attendee().with { $0.name = "attendee \(index)"; $0.email = "a\(index)@example.com" } }
+        try await Division.insert(divisions, into: database)
+        try await Event.insert(events, into: database)
+        try await Attendee.insert(attendees, into: database)
+        let rooms = try events.enumerated().map { index, event in
+            try Room().with { $0.name = "room \(index)"; try $0.$event.set(event) }
+        }
+        try await Room.insert(rooms, into: database)
+        let meetings = try (0..<count).map { index in
+            try Meeting().with { meeting in
+                meeting.title = "meeting \(index)"
+                try meeting.$division.set(divisions[index % 3])
+                try meeting.$attendees.set((0..<10).map { attendees[(index + $0 * 3) % 30] })
+                try meeting.$room.set(rooms[index % 4])
+            }
+        }
+        try await Meeting.insert(meetings, into: database)
+    }
+}
+
+extension Document {
+    /// The document after `configure` ran on it, for compact fixtures.
+    func with(_ configure: (Self) throws -> Void) rethrows -> Self {
+        try configure(self)
+        return self
+    }
+}

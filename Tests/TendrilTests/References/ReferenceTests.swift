@@ -120,7 +120,7 @@ struct ReferenceTests {
     func wrongStoredType() async throws {
         try await TestServer.withDatabase { database, _ in
             try await database.collection("Pal").insertOne(["name": "odd", "friends": ["not an id"]])
-            await #expect { try await Pal.objects.using(database).first() } throws: { error in
+            _ = await #expect { try await Pal.objects.using(database).first() } throws: { error in
                 guard let error = error as? DocumentError, case .typeMismatch(let expected, let found) = error.kind else { return false }
                 return error.field == "friends" && expected == "array of objectId" && found == "array"
             }

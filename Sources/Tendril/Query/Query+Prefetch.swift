@@ -1,0 +1,148 @@
+import TendrilDriver
+
+/// Reference fields to resolve for whole batches of documents at once: built by
+/// ``Query/prefetch(_:only:then:)-(KeyPath<Model,ReferenceHandle<T>>,_,_)`` and its overloads,
+/// and nested through their `then:` closures.
+///
+/// ```swift
+/// Meeting.objects
+///     .prefetch(\.$division)
+///     .prefetch(\.$attendees, only: [\.$name])           // partial attendees: only their names
+///     .prefetch(\.$room) { $0.prefetch(\.$event) }      // meeting → room → event
+/// ```
+public struct PrefetchPlan<Model: Document>: Sendable {
+    struct Step: Sendable {
+        /// Resolves the step's field for `parents` (all of `Model`), then its nested steps.
+        let run: @Sendable ([Document]) throws -> Void
+    }
+    var steps: [Step] = []
+    /// Key paths that named no reference field; the query throws for the first.
+    var problems: [String] = []
+
+    /// An empty plan, for nesting.
+    public init() {}
+
+    /// Also resolves the single reference `keyPath` of every document of a batch.
+    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceHandle<T>>, only fields: [PartialKeyPath<T>] = [],
+                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> PrefetchPlan {
+        adding(keyPath, fields, nested(PrefetchPlan<T>())) { parent, slot in
+            parent.referenceIDs(at: slot, default: ObjectID?.none).map { [$0] } ?? []
+        }
+    }
+
+    /// Also resolves the reference list `keyPath` of every document of a batch.
+    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceListHandle<T>>, only fields: [PartialKeyPath<T>] = [],
+                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> PrefetchPlan {
+        adding(keyPath, fields, nested(PrefetchPlan<T>())) { parent, slot in
+            parent.referenceIDs(at: slot, default: [ObjectID]())
+        }
+    }
+
+    /// Also resolves the reference dictionary `keyPath` of every document of a batch.
+    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceDictionaryHandle<T>>, only fields: [PartialKeyPath<T>] = [],
+                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> PrefetchPlan {
+        adding(keyPath, fields, nested(PrefetchPlan<T>())) { parent, slot in
+            Array(parent.referenceIDs(at: slot, default: [String: ObjectID]()).values)
+        }
+    }
+
+    private func adding<T: Document>(_ keyPath: AnyKeyPath, _ fields: [PartialKeyPath<T>], _ nested: PrefetchPlan<T>,
+                                     ids: @escaping @Sendable (Document, Int) -> [ObjectID]) -> PrefetchPlan {
+        var plan = self
+        plan.problems += nested.problems
+        guard let slot = Schema.of(Model.self).slot(forProjected: keyPath) else {
+            plan.problems.append(Model.describe(keyPath))
+            return plan
+        }
+        let projection = ReferenceProjection(only: fields, of: T.self)
+        let nestedSteps = nested.steps
+        plan.steps.append(Step { parents in
+            var wanted: [ObjectID] = []
+            var seen = Set<ObjectID>()
+            let idsByParent = parents.map { parent in
+                let parentIDs = ids(parent, slot)
+                for id in parentIDs where seen.insert(id).inserted { wanted.append(id) }
+                return parentIDs
+            }
+            guard !wanted.isEmpty else { return }
+            let fetched = try ReferenceFetch.documents(wanted, as: T.self, projection: projection,
+                                                       settings: parents.first?.referenceSettings) {}
+            for (parent, parentIDs) in zip(parents, idsByParent) where !parentIDs.isEmpty {
+                var found: [ObjectID: T] = [:]
+                var missing: [ObjectID] = []
+                for id in parentIDs {
+                    if let document = fetched[id] { found[id] = document } else { missing.append(id) }
+                }
+                parent.referenceCache.seed(found, missing: missing, as: T.self)
+            }
+            let targets = wanted.compactMap { fetched[$0] }
+            for step in nestedSteps { try step.run(targets) }
+        })
+        return plan
+    }
+
+    /// Runs every step over `parents`.
+    func run(_ parents: [Document]) throws {
+        for step in steps { try step.run(parents) }
+    }
+
+    /// Runs every step over `parents` on Tendril's threads (the fetches block).
+    func run(on parents: [Model]) async throws {
+        guard !steps.isEmpty, !parents.isEmpty else { return }
+        let transfer = UncheckedTransfer(parents as [Document])
+        try await BlockingExecutor.shared.run { [self] in try run(transfer.value) }
+    }
+}
+
+extension ReferenceProjection {
+    /// The projection loading `fields` of `type` (and `_id`), or nil when `fields` is empty.
+    init?(only fields: [AnyKeyPath], of type: Document.Type) {
+        guard !fields.isEmpty else { return nil }
+        let schema = Schema.of(type)
+        var loaded = [Bool](repeating: false, count: schema.fields.count)
+        for keyPath in fields { if let slot = schema.slot(forProjected: keyPath) { loaded[slot] = true } }
+        let keys = zip(schema.keys, loaded).filter(\.1).map(\.0)
+        self.init(document: keys.isEmpty ? ["_id": 1] : BSONDocument(elements: keys.map { ($0, .int32(1)) }), loadedSlots: loaded)
+    }
+}
+
+extension Query {
+    /// Resolves the single reference `keyPath` for each batch of documents the query yields,
+    /// with one `$in` query per batch (never one per document); `only:` fetches just those
+    /// fields of the referenced documents (they are then partial), `then:` prefetches their
+    /// own references in turn.
+    ///
+    /// ```swift
+    /// for try await meeting in Meeting.objects.prefetch(\.$room) { $0.prefetch(\.$event) } {
+    ///     print(try meeting.$room.resolve()?.$event.resolve()?.name)   // no query: prefetched
+    /// }
+    /// ```
+    /// A batch is ``batchSize(_:)`` documents (100 unless set). Prefetched documents go into each
+    /// document's reference cache, as its policy keeps them (a `.none` cache keeps none).
+    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceHandle<T>>, only fields: [PartialKeyPath<T>] = [],
+                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> Query {
+        withPrefetch(prefetchPlan.prefetch(keyPath, only: fields, then: nested))
+    }
+
+    /// Resolves the reference list `keyPath` for each batch of documents: see
+    /// ``prefetch(_:only:then:)-(KeyPath<Model,ReferenceHandle<T>>,_,_)``.
+    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceListHandle<T>>, only fields: [PartialKeyPath<T>] = [],
+                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> Query {
+        withPrefetch(prefetchPlan.prefetch(keyPath, only: fields, then: nested))
+    }
+
+    /// Resolves the reference dictionary `keyPath` for each batch of documents.
+    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceDictionaryHandle<T>>, only fields: [PartialKeyPath<T>] = [],
+                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> Query {
+        withPrefetch(prefetchPlan.prefetch(keyPath, only: fields, then: nested))
+    }
+
+    private func withPrefetch(_ plan: PrefetchPlan<Model>) -> Query {
+        var query = self
+        query.prefetchPlan = plan
+        return query
+    }
+
+    /// How many documents are hydrated before their references are prefetched together.
+    var prefetchBatchSize: Int { Swift.max(batch ?? 100, 1) }
+}

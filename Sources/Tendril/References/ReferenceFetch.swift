@@ -1,0 +1,34 @@
+import TendrilDriver
+
+/// The query behind every dereference: referenced documents by id, `$in` chunk by chunk.
+enum ReferenceFetch {
+    /// Fetches and creates the documents of `Target` with `ids` (distinct), one query per
+    /// ``ReferenceCache/maximumIDsPerQuery`` ids, each with a batch size covering its chunk.
+    /// Ids without a document are absent from the result. `didSendQuery` runs before each query.
+    /// - Throws: ``MongoError``; ``DocumentError`` when a fetched document does not fit `Target`.
+    static func documents<Target: Document>(_ ids: [ObjectID], as type: Target.Type, projection: ReferenceProjection?,
+                                            settings: ReferenceSettings?, didSendQuery: () -> Void) throws -> [ObjectID: Target] {
+        var fetched: [ObjectID: Target] = [:]
+        let collection = try Target.collection(in: settings?.database)
+        let limit = ReferenceCache.maximumIDsPerQuery
+        for start in stride(from: 0, to: ids.count, by: limit) {
+            let chunk = ids[start..<min(start + limit, ids.count)]
+            didSendQuery()
+            let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]
+            let cursor = try collection.find(filter, options: FindOptions(projection: projection?.document, batchSize: chunk.count))
+            while let stored = try cursor.next() {
+                let document = try Target.hydrate(stored, loadedSlots: projection?.loadedSlots, settings: settings)
+                if let id = document.id { fetched[id] = document }
+            }
+        }
+        return fetched
+    }
+}
+
+/// Fields to fetch of referenced documents (a projected dereference).
+struct ReferenceProjection: Sendable {
+    /// The projection sent.
+    let document: BSONDocument
+    /// Which of the target class's slots it loads.
+    let loadedSlots: [Bool]
+}
