@@ -68,9 +68,9 @@ extension QueryableDocument {
         try EventHooks.emit(.afterUpdate, for: self, updates.map(\.0))
     }
 
-    /// Deletes `documents` with one command (`_id` in the list).
+    /// Deletes `documents` with one command (`_id` in the list), applying delete rules.
     /// - Throws: ``DocumentError`` `.notInserted` if one was never stored (nothing is sent),
-    ///   ``MongoError``.
+    ///   `.deleteDenied` when a `deny` rule refuses (nothing is deleted), ``MongoError``.
     public static func delete(_ documents: [Self], from database: MongoDatabase? = nil) async throws {
         guard !documents.isEmpty else { return }
         let collection = try collection(in: database)
@@ -79,9 +79,11 @@ extension QueryableDocument {
             guard !document.isNew, let id = document.id else { throw document.error(.notInserted) }
             ids.append(.objectID(id))
         }
+        let plan = try await DeletionPlan(deleting: ids.compactMap(\.objectIDValue), of: self, in: database)
         try EventHooks.emit(.beforeDelete, for: self, documents)
         try await collection.deleteMany(["_id": ["$in": .array(ids)]])
         documents.forEach { $0.didDelete() }
+        try await plan.applyAfterDelete()
         try EventHooks.emit(.afterDelete, for: self, documents)
     }
 }

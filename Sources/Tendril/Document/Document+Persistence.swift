@@ -83,15 +83,18 @@ extension Document {
         }
     }
 
-    /// Deletes the stored document. The object keeps its values (and id); saving it again
-    /// inserts it anew.
-    /// - Throws: ``DocumentError`` `.notInserted` for a document never stored, ``MongoError``.
+    /// Deletes the stored document, applying the ``DeleteRule``s of the references to it. The
+    /// object keeps its values (and id); saving it again inserts it anew.
+    /// - Throws: ``DocumentError`` `.notInserted` for a document never stored, `.deleteDenied`
+    ///   when a `deny` rule refuses (nothing is deleted then), ``MongoError``.
     public final func delete(from database: MongoDatabase? = nil) async throws {
         guard !isNew, let id else { throw error(.notInserted) }
         let collection = try Self.collection(in: database)
+        let plan = try await DeletionPlan(deleting: [id], of: Self.self, in: database)
         try EventHooks.emit(.beforeDelete, for: Self.self, [self])
         try await collection.deleteOne(["_id": .objectID(id)])
         didDelete()
+        try await plan.applyAfterDelete()
         try EventHooks.emit(.afterDelete, for: Self.self, [self])
     }
 

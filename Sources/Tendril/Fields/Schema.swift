@@ -83,11 +83,13 @@ final class Schema: @unchecked Sendable {
         if let known = registry.withLock({ $0[identifier] }) { return known }
         // Built outside the lock: an init() that touches a field re-enters here.
         let built = Schema(type: type, fields: declaredFields(of: instance))
-        return registry.withLock { registry in
+        let schema = registry.withLock { registry in
             if let raced = registry[identifier] { return raced }
             registry[identifier] = built
             return built
         }
+        DeleteRules.record(schema)
+        return schema
     }
 
     /// The schema of `type`, creating a prototype instance if no instance exists yet.

@@ -54,10 +54,22 @@ extension Query {
 
     /// Deletes every match and returns how many were deleted. Skip, limit and sort are ignored:
     /// `filter(...).limit(1).delete()` deletes every match.
-    /// - Throws: ``MongoError``.
+    /// - Throws: ``DocumentError`` `.deleteDenied`, ``MongoError``.
+    /// When references to `Model` carry delete rules, the matching ids are read first and the
+    /// rules applied to them (a `deny` refuses the whole delete).
     @discardableResult
     public func delete() async throws -> Int {
-        try await collection().deleteMany(filterDocument).deletedCount
+        let collection = try collection()
+        guard !DeleteRules.rules(for: Model.self).isEmpty else {
+            return try await collection.deleteMany(filterDocument).deletedCount
+        }
+        let cursor = try await collection.find(filterDocument, options: FindOptions(projection: ["_id": 1]))
+        let ids = try await cursor.collected().compactMap { $0["_id"]?.objectIDValue }
+        guard !ids.isEmpty else { return 0 }
+        let plan = try await DeletionPlan(deleting: ids, of: Model.self, in: database)
+        let deleted = try await collection.deleteMany(["_id": ["$in": .array(ids.map(BSONValue.objectID))]]).deletedCount
+        try await plan.applyAfterDelete()
+        return deleted
     }
 
     /// Applies `updates` to every match in one command and returns how many changed (skip,

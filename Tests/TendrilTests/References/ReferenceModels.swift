@@ -172,3 +172,39 @@ extension Document {
         return self
     }
 }
+
+// Delete rules, one referenced class per rule so tests running at once do not interfere.
+final class Writer: Document {
+    @Field var name = ""
+}
+
+final class Essay: Document {
+    @Field var title = ""
+    @Reference<Writer>(onDelete: .nullify) var editor
+    @ReferenceList<Writer>(onDelete: .pull) var coauthors
+    @ReferenceDictionary<Writer>(onDelete: .nullify) var roles
+    @Reference<Writer> var mentioned        // no rule: left dangling
+}
+
+final class Publisher: Document {
+    @Field var name = ""
+}
+
+final class Book: Document {
+    @Field var title = ""
+    @Reference<Publisher>(onDelete: .cascade) var publisher
+}
+
+final class Review: Document {
+    @Field var text = ""
+    @Reference<Book>(onDelete: .cascade) var book
+}
+
+final class Signer: Document {
+    @Field var name = ""
+}
+
+final class Contract: Document {
+    @Field var title = ""
+    @Reference<Signer>(onDelete: .deny) var signer
+}
