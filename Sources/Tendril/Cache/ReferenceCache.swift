@@ -120,7 +120,8 @@ public final class ReferenceCache: @unchecked Sendable {
         var awaited: [(ObjectID, Flight)] = []
         var ownFlights: [ObjectID: Flight] = [:]
         let startGeneration: Int = locked {
-            for id in ids where results[id] == nil && ownFlights[id] == nil && !awaited.contains(where: { $0.0 == id }) {
+            var seen = Set<ObjectID>(minimumCapacity: ids.count)
+            for id in ids where seen.insert(id).inserted {
                 let key = ReferenceKey(type, id: id)
                 if dangling.contains(key) {
                     counters.hits += 1

@@ -64,17 +64,27 @@ public enum ReferenceCacheLookup {
 
 /// The key of a resolved document in a cache: its collection and its `_id`.
 public struct ReferenceKey: Hashable, Sendable, CustomStringConvertible {
-    /// The collection of the referenced document.
-    public let collection: String
+    /// The class the document was created as: two classes mapped to one collection get two
+    /// entries. (Kept as a metatype, not a collection name, so making a key costs no string.)
+    public let documentType: Document.Type
     /// The referenced document's `_id`.
     public let id: ObjectID
-    /// The class a document was created as: two classes mapped to one collection get two entries.
-    let type: ObjectIdentifier
 
     init(_ type: Document.Type, id: ObjectID) {
-        self.collection = type.collectionName
+        self.documentType = type
         self.id = id
-        self.type = ObjectIdentifier(type)
+    }
+
+    /// The collection of the referenced document.
+    public var collection: String { documentType.collectionName }
+
+    public static func == (lhs: ReferenceKey, rhs: ReferenceKey) -> Bool {
+        lhs.id == rhs.id && lhs.documentType == rhs.documentType
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(ObjectIdentifier(documentType))
     }
 
     public var description: String { "\(collection)/\(id)" }
