@@ -12,7 +12,9 @@ import TendrilDriver
 /// ```
 /// > Note: The cache is thread-safe and `Sendable`: share it (not the parent) to resolve from
 /// several tasks. Concurrent resolutions of one id share one query. The documents it returns
-/// are shared by everyone who resolves them through this cache.
+/// are shared by everyone who resolves them through this cache: their plain fields may be read
+/// and their references resolved from several tasks at once; change them, or read their
+/// embedded-document fields, from one task at a time.
 public final class ReferenceCache: @unchecked Sendable {
     /// The most ids sent in one `$in` query; longer lists are fetched in chunks of this size.
     public static let maximumIDsPerQuery = 1000
@@ -59,11 +61,16 @@ public final class ReferenceCache: @unchecked Sendable {
     public var policy: CachePolicy {
         get { locked { currentPolicy } }
         set {
-            locked {
-                currentPolicy = newValue
-                storage = newValue.base.makeStorage()
-                generation += 1
+            let dropped = locked {
+                defer {
+                    currentPolicy = newValue
+                    storage = newValue.base.makeStorage()
+                    generation += 1
+                }
+                return storage
             }
+            // Released after unlocking: freeing documents runs their deinits.
+            _ = consume dropped
         }
     }
 
@@ -80,11 +87,15 @@ public final class ReferenceCache: @unchecked Sendable {
 
     /// Drops every kept document and forgets which ids were dangling; counters stay.
     public func clear() {
-        locked {
-            storage.removeAll()
-            dangling.removeAll()
-            generation += 1
+        let dropped = locked {
+            defer {
+                storage = currentPolicy.base.makeStorage()
+                dangling.removeAll()
+                generation += 1
+            }
+            return storage
         }
+        _ = consume dropped   // released after unlocking, as in `policy`'s setter
     }
 
     /// Drops the document of class `type` with `id`, and forgets whether that id was dangling.
@@ -94,6 +105,7 @@ public final class ReferenceCache: @unchecked Sendable {
 
     func evict(_ type: Document.Type, ids: some Sequence<ObjectID>) {
         locked {
+            generation += 1   // a fetch already running must not store what is being evicted
             for id in ids {
                 let key = ReferenceKey(type, id: id)
                 storage.remove(key)
@@ -190,8 +202,8 @@ public final class ReferenceCache: @unchecked Sendable {
                         let cost = document.fieldStorage.stored?.byteCount ?? 0
                         counters.evictions += storage.store(document, for: key, cost: cost).count
                     }
-                } else if generation == startGeneration {
-                    dangling.insert(key)
+                } else if storing && generation == startGeneration && !(currentPolicy.base is NoCachePolicy) {
+                    dangling.insert(key)   // remembered like a kept document: not by `.none` or `noCache()`
                 }
             }
         }
@@ -218,7 +230,9 @@ public final class ReferenceCache: @unchecked Sendable {
                 let cost = document.fieldStorage.stored?.byteCount ?? 0
                 counters.evictions += storage.store(document, for: ReferenceKey(type, id: id), cost: cost).count
             }
-            for id in missing { dangling.insert(ReferenceKey(type, id: id)) }
+            if !(currentPolicy.base is NoCachePolicy) {
+                for id in missing { dangling.insert(ReferenceKey(type, id: id)) }
+            }
         }
     }
 }

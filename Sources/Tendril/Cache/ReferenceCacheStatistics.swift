@@ -13,12 +13,14 @@ public struct ReferenceCacheStatistics: Sendable, Equatable, CustomStringConvert
     public var hits = 0
     /// Lookups the cache could not serve (each fetched, or waited for a fetch already running).
     public var misses = 0
-    /// Documents dropped by the policy to respect its bounds (or because they expired).
+    /// Documents dropped by the policy to respect its bounds (an LRU refusing a document larger
+    /// than its whole budget counts one), or because they expired.
     public var evictions = 0
-    /// Queries sent to fetch referenced documents (one per `$in` batch).
+    /// Queries this cache sent to fetch referenced documents (one per `$in` chunk). A query's
+    /// `prefetch` sends its own queries for all its documents; they are not counted here.
     public var queries = 0
     /// Ids known to be dangling (their documents were deleted), remembered until `clear()` or
-    /// the parent's `reload()`.
+    /// the parent's `reload()` (not under `.none`, nor by a `noCache()` access).
     public var danglingCount = 0
 
     public init() {}

@@ -1,3 +1,4 @@
+import Foundation
 import TendrilDriver
 
 /// A MongoDB document mapped to a Swift class: subclass it and declare `@Field`s.
@@ -37,12 +38,18 @@ open class Document: FieldContainer {
     /// person.referenceCache.policy = .lru(capacity: 16)
     /// print(person.referenceCache.statistics.residentCount)
     /// ```
+    /// > Note: Safe to call from several threads on one document (a document shared by a
+    /// reference cache gets one cache all the same).
     public final var referenceCache: ReferenceCache {
+        // Documents a cache hands out are shared between tasks, so creation happens under a lock.
+        Self.referenceCacheCreation.lock()
+        defer { Self.referenceCacheCreation.unlock() }
         if let createdReferenceCache { return createdReferenceCache }
         let cache = ReferenceCache(policy: referenceSettings?.policy ?? Self.referenceCachePolicy, settings: referenceSettings)
         createdReferenceCache = cache
         return cache
     }
+    private static let referenceCacheCreation = NSLock()
 
     /// The reference cache policy of this class's documents, unless a query sets another; by
     /// default ``CachePolicy/default`` (``CachePolicy/strong`` unless changed).
@@ -57,12 +64,18 @@ open class Document: FieldContainer {
     final func adoptDatabase(_ database: MongoDatabase?) {
         guard let database, referenceSettings?.database == nil else { return }
         referenceSettings = ReferenceSettings(database: database, policy: referenceSettings?.policy)
-        createdReferenceCache?.settings = referenceSettings
+        Self.referenceCacheCreation.lock()
+        let cache = createdReferenceCache
+        Self.referenceCacheCreation.unlock()
+        cache?.settings = referenceSettings
     }
 
     /// Empties the reference cache, if it was ever created.
     final func clearReferenceCache() {
-        createdReferenceCache?.clear()
+        Self.referenceCacheCreation.lock()
+        let cache = createdReferenceCache
+        Self.referenceCacheCreation.unlock()
+        cache?.clear()
     }
 
     /// The collection's name; by default the class's name.

@@ -117,6 +117,10 @@ public struct Field<Value: FieldValue> {
         get {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
             if owner.recordsReads { owner.tracedSlots.append(slot) }
+            // Plain values are read without writing anything (see FieldStorage.peek).
+            if !Value.keepsIdentity {
+                return owner.fieldStorage.peek(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
+            }
             return owner.fieldStorage.read(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
         }
         set {

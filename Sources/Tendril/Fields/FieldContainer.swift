@@ -129,8 +129,20 @@ struct FieldStorage {
     /// read decodes one value without walking the document.
     var locations: FieldLocations?
 
+    /// The field's value; values that keep their identity (embedded documents) are cached in
+    /// `current`, so they are read with ``read(_:schema:default:)``.
     @usableFromInline
     mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
+        let value = peek(slot, schema: schema, default: defaultValue())
+        // Plain values need no cache: decoding again is cheap and changes go through the setter.
+        if Value.keepsIdentity && current[slot] == nil && (loadedSlots?[slot] ?? true) { current[slot] = value }
+        return value
+    }
+
+    /// The field's value without caching anything: a pure read, so documents shared by a
+    /// reference cache can have their plain fields read from several threads.
+    @usableFromInline
+    func peek<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
         // Unwrap the entry before casting: `nil as? Value` succeeds (as nil) when Value is optional.
         if !current.isEmpty, let entry = current[slot], let cached = entry as? Value { return cached }
         // A field a projection left out reads as its default but is not cached, so it is never
@@ -150,8 +162,6 @@ struct FieldStorage {
         } else {
             value = defaultValue()
         }
-        // Plain values need no cache: decoding again is cheap and changes go through the setter.
-        if Value.keepsIdentity { current[slot] = value }
         return value
     }
 

@@ -112,13 +112,11 @@ extension PartialQuery: AsyncSequence {
 
     /// Streams the partial documents.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var documents: StoredDocuments<Model>
-        let loadedSlots: [Bool]
+        var documents: HydratedDocuments<Model>
 
         /// The next partial document; throws as ``Query/AsyncIterator/next()``.
         public mutating func next() async throws -> Partial<Model>? {
-            guard let stored = try await documents.next() else { return nil }
-            return Partial(try Model.hydrate(stored, loadedSlots: loadedSlots, settings: documents.settings))
+            try await documents.next().map(Partial.init)
         }
     }
 
@@ -126,7 +124,7 @@ extension PartialQuery: AsyncSequence {
     public func makeAsyncIterator() -> AsyncIterator {
         // An empty projection that still leaves fields out (every field excluded) asks for `_id`.
         let sent: BSONDocument? = projection.isEmpty ? (loadedSlots.contains(false) ? ["_id": 1] : nil) : projection
-        return AsyncIterator(documents: StoredDocuments(query, projection: sent), loadedSlots: loadedSlots)
+        return AsyncIterator(documents: HydratedDocuments(StoredDocuments(query, projection: sent), loadedSlots: loadedSlots))
     }
 
     /// Every match, in an array.

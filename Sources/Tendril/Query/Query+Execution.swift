@@ -56,18 +56,19 @@ extension Query {
     /// `filter(...).limit(1).delete()` deletes every match.
     /// - Throws: ``DocumentError`` `.deleteDenied`, ``MongoError``.
     /// When references to `Model` carry delete rules, the matching ids are read first and the
-    /// rules applied to them (a `deny` refuses the whole delete).
+    /// rules applied to them (a `deny` refuses the whole delete). A document that starts to match
+    /// between that read and the delete is deleted without its rules being applied.
     @discardableResult
     public func delete() async throws -> Int {
         let collection = try collection()
         guard !DeleteRules.rules(for: Model.self).isEmpty else {
             return try await collection.deleteMany(filterDocument).deletedCount
         }
+        // Only ObjectIds can be referenced; other matches are deleted by the filter all the same.
         let cursor = try await collection.find(filterDocument, options: FindOptions(projection: ["_id": 1]))
         let ids = try await cursor.collected().compactMap { $0["_id"]?.objectIDValue }
-        guard !ids.isEmpty else { return 0 }
         let plan = try await DeletionPlan(deleting: ids, of: Model.self, in: database)
-        let deleted = try await collection.deleteMany(["_id": ["$in": .array(ids.map(BSONValue.objectID))]]).deletedCount
+        let deleted = try await collection.deleteMany(filterDocument).deletedCount
         try await plan.applyAfterDelete()
         return deleted
     }
@@ -138,35 +139,18 @@ extension Query: AsyncSequence {
     /// Streams the matches: opens the cursor on the first `next()`, then fetches batches as
     /// they are consumed.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var documents: StoredDocuments<Model>
-        let plan: PrefetchPlan<Model>
-        let prefetchBatchSize: Int
-        /// With a prefetch plan: documents hydrated and prefetched, not yet yielded (reversed).
-        var ready: [Model] = []
+        var documents: HydratedDocuments<Model>
 
         /// The next document; throws ``MongoError``, or ``DocumentError`` if a stored document
         /// does not fit `Model` (the documents before it were delivered).
         public mutating func next() async throws -> Model? {
-            if plan.steps.isEmpty {
-                guard let stored = try await documents.next() else { return nil }
-                return try Model.hydrate(stored, settings: documents.settings)
-            }
-            if ready.isEmpty {
-                // Hydrate a batch, then resolve its references together: one query per field.
-                var batch: [Model] = []
-                while batch.count < prefetchBatchSize, let stored = try await documents.next() {
-                    batch.append(try Model.hydrate(stored, settings: documents.settings))
-                }
-                try await plan.run(on: batch)
-                ready = batch.reversed()
-            }
-            return ready.popLast()
+            try await documents.next()
         }
     }
 
     /// An iterator that opens its own cursor.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(documents: StoredDocuments(self), plan: prefetchPlan, prefetchBatchSize: prefetchBatchSize)
+        AsyncIterator(documents: HydratedDocuments(StoredDocuments(self)))
     }
 }
 

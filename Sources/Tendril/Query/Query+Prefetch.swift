@@ -12,6 +12,8 @@ import TendrilDriver
 /// ```
 public struct PrefetchPlan<Model: Document>: Sendable {
     struct Step: Sendable {
+        /// The stored key of the reference field the step resolves.
+        let key: String
         /// Resolves the step's field for `parents` (all of `Model`), then its nested steps.
         let run: @Sendable ([Document]) throws -> Void
     }
@@ -54,9 +56,11 @@ public struct PrefetchPlan<Model: Document>: Sendable {
             plan.problems.append(Model.describe(keyPath))
             return plan
         }
-        let projection = ReferenceProjection(only: fields, of: T.self)
+        // A projected prefetch also loads the fields its nested prefetches read.
+        let (projection, unknown) = ReferenceProjection.make(only: fields, alsoKeys: nested.steps.map(\.key), of: T.self)
+        plan.problems += unknown.map { T.describe($0) }
         let nestedSteps = nested.steps
-        plan.steps.append(Step { parents in
+        plan.steps.append(Step(key: Schema.of(Model.self).keys[slot]) { parents in
             var wanted: [ObjectID] = []
             var seen = Set<ObjectID>()
             let idsByParent = parents.map { parent in
@@ -95,14 +99,21 @@ public struct PrefetchPlan<Model: Document>: Sendable {
 }
 
 extension ReferenceProjection {
-    /// The projection loading `fields` of `type` (and `_id`), or nil when `fields` is empty.
-    init?(only fields: [AnyKeyPath], of type: Document.Type) {
-        guard !fields.isEmpty else { return nil }
+    /// The projection loading `fields` of `type`, the fields stored under `alsoKeys`, and `_id`;
+    /// nil when `fields` is empty (whole documents). Also returns the key paths that named no
+    /// field of `type`.
+    static func make(only fields: [AnyKeyPath], alsoKeys: [String], of type: Document.Type) -> (ReferenceProjection?, [AnyKeyPath]) {
+        guard !fields.isEmpty else { return (nil, []) }
         let schema = Schema.of(type)
         var loaded = [Bool](repeating: false, count: schema.fields.count)
-        for keyPath in fields { if let slot = schema.slot(forProjected: keyPath) { loaded[slot] = true } }
+        var unknown: [AnyKeyPath] = []
+        for keyPath in fields {
+            if let slot = schema.slot(forProjected: keyPath) { loaded[slot] = true } else { unknown.append(keyPath) }
+        }
+        for key in alsoKeys { if let slot = schema.keys.firstIndex(of: key) { loaded[slot] = true } }
         let keys = zip(schema.keys, loaded).filter(\.1).map(\.0)
-        self.init(document: keys.isEmpty ? ["_id": 1] : BSONDocument(elements: keys.map { ($0, .int32(1)) }), loadedSlots: loaded)
+        let document: BSONDocument = keys.isEmpty ? ["_id": 1] : BSONDocument(elements: keys.map { ($0, .int32(1)) })
+        return (ReferenceProjection(document: document, loadedSlots: loaded), unknown)
     }
 }
 
@@ -118,7 +129,8 @@ extension Query {
     /// }
     /// ```
     /// A batch is ``batchSize(_:)`` documents (100 unless set). Prefetched documents go into each
-    /// document's reference cache, as its policy keeps them (a `.none` cache keeps none).
+    /// document's reference cache, as its policy keeps them: a `.none` cache keeps none, and a
+    /// `.weak` one only those something else holds, so prefetching suits the other policies.
     public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceHandle<T>>, only fields: [PartialKeyPath<T>] = [],
                                       then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> Query {
         withPrefetch(prefetchPlan.prefetch(keyPath, only: fields, then: nested))

@@ -77,22 +77,35 @@ struct DeletionPlan {
         try await matching(rule, ids).compactMap { $0["_id"]?.objectIDValue }
     }
 
-    /// The `_id`s (and, for dictionaries, the field) of the documents referring to `ids`.
+    /// The documents (`_id` and the field) referring to `ids`, queried in chunks of
+    /// ``ReferenceCache/maximumIDsPerQuery`` ids.
     private func matching(_ rule: DeleteRules.Rule, _ ids: [ObjectID]) async throws -> [BSONDocument] {
         let collection = try collection(of: rule.referencing)
-        let wanted = Set(ids)
+        let projection = BSONDocument(elements: [("_id", 1), (rule.key, 1)])
         switch rule.shape {
         case .single, .list:
-            let cursor = try await collection.find([rule.key: ["$in": .array(ids.map(BSONValue.objectID))]],
-                                                   options: FindOptions(projection: ["_id": 1]))
-            return try await cursor.collected()
+            var found: [BSONDocument] = []
+            for chunk in ids.chunked() {
+                let cursor = try await collection.find([rule.key: ["$in": .array(chunk.map(BSONValue.objectID))]],
+                                                       options: FindOptions(projection: projection))
+                found += try await cursor.collected()
+            }
+            return found
         case .dictionary:
             // No portable query matches a value under any key: read the dictionaries and check.
-            let cursor = try await collection.find([rule.key: ["$exists": true]],
-                                                   options: FindOptions(projection: BSONDocument(elements: [("_id", 1), (rule.key, 1)])))
-            return try await cursor.collected().filter { document in
-                document[rule.key]?.documentValue?.contains { _, value in value.objectIDValue.map(wanted.contains) ?? false } ?? false
-            }
+            let wanted = Set(ids)
+            let cursor = try await collection.find([rule.key: ["$exists": true]], options: FindOptions(projection: projection))
+            return try await cursor.collected().filter { !Self.referencedIDs(in: $0, rule).filter(wanted.contains).isEmpty }
+        }
+    }
+
+    /// The ids a matched document's field holds, whatever the field's shape.
+    private static func referencedIDs(in document: BSONDocument, _ rule: DeleteRules.Rule) -> [ObjectID] {
+        switch document[rule.key] {
+        case .objectID(let id)?: [id]
+        case .array(let values)?: values.compactMap(\.objectIDValue)
+        case .document(let entries)?: entries.compactMap { $0.value.objectIDValue }
+        default: []
         }
     }
 
@@ -101,10 +114,13 @@ struct DeletionPlan {
     private func checkDenials() async throws {
         for (type, ids) in targets {
             for rule in DeleteRules.rules(for: type) where rule.rule == .deny {
-                let referencing = try await matching(rule, ids).compactMap { $0["_id"]?.objectIDValue }
-                if referencing.contains(where: { !planned.contains(ReferenceKey(rule.referencing, id: $0)) }) {
+                let wanted = Set(ids)
+                for document in try await matching(rule, ids) {
+                    // A referencing document that is itself being deleted does not deny.
+                    if let id = document["_id"]?.objectIDValue, planned.contains(ReferenceKey(rule.referencing, id: id)) { continue }
+                    let referenced = Self.referencedIDs(in: document, rule).first(where: wanted.contains)
                     throw DocumentError(.deleteDenied(referencedBy: rule.referencing.collectionName), collection: type.collectionName,
-                                        documentID: ids.first.map(BSONValue.objectID), field: rule.key)
+                                        documentID: referenced.map(BSONValue.objectID), field: rule.key)
                 }
             }
         }
@@ -114,7 +130,9 @@ struct DeletionPlan {
     /// references left pointing at anything deleted.
     func applyAfterDelete() async throws {
         for (type, ids) in targets.dropFirst() {
-            try await collection(of: type).deleteMany(["_id": ["$in": .array(ids.map(BSONValue.objectID))]])
+            for chunk in ids.chunked() {
+                try await collection(of: type).deleteMany(["_id": ["$in": .array(chunk.map(BSONValue.objectID))]])
+            }
         }
         for (type, ids) in targets {
             for rule in DeleteRules.rules(for: type) where rule.rule == .nullify || rule.rule == .pull {
@@ -127,13 +145,18 @@ struct DeletionPlan {
     /// pull from a list, unset the dictionary's entries.
     private func detach(_ rule: DeleteRules.Rule, from ids: [ObjectID]) async throws {
         let collection = try collection(of: rule.referencing)
-        let idValues = BSONValue.array(ids.map(BSONValue.objectID))
         switch rule.shape {
         case .single:
-            try await collection.updateMany([rule.key: ["$in": idValues]], ["$unset": .document(BSONDocument(elements: [(rule.key, "")]))])
+            for chunk in ids.chunked() {
+                let idValues = BSONValue.array(chunk.map(BSONValue.objectID))
+                try await collection.updateMany([rule.key: ["$in": idValues]], ["$unset": .document(BSONDocument(elements: [(rule.key, "")]))])
+            }
         case .list:
-            try await collection.updateMany([rule.key: ["$in": idValues]],
-                                            ["$pullAll": .document(BSONDocument(elements: [(rule.key, idValues)]))])
+            for chunk in ids.chunked() {
+                let idValues = BSONValue.array(chunk.map(BSONValue.objectID))
+                try await collection.updateMany([rule.key: ["$in": idValues]],
+                                                ["$pullAll": .document(BSONDocument(elements: [(rule.key, idValues)]))])
+            }
         case .dictionary:
             let wanted = Set(ids)
             for document in try await matching(rule, ids) {
@@ -143,5 +166,13 @@ struct DeletionPlan {
                 try await collection.updateOne(["_id": id], ["$unset": .document(unset)])
             }
         }
+    }
+}
+
+extension Array where Element == ObjectID {
+    /// The ids in runs of at most ``ReferenceCache/maximumIDsPerQuery``, one per `$in` query.
+    func chunked() -> [ArraySlice<ObjectID>] {
+        let limit = ReferenceCache.maximumIDsPerQuery
+        return stride(from: 0, to: count, by: limit).map { self[$0..<Swift.min($0 + limit, count)] }
     }
 }

@@ -10,9 +10,7 @@ enum ReferenceFetch {
                                             settings: ReferenceSettings?, didSendQuery: () -> Void) throws -> [ObjectID: Target] {
         var fetched: [ObjectID: Target] = [:]
         let collection = try Target.collection(in: settings?.database)
-        let limit = ReferenceCache.maximumIDsPerQuery
-        for start in stride(from: 0, to: ids.count, by: limit) {
-            let chunk = ids[start..<min(start + limit, ids.count)]
+        for chunk in ids.chunked() {
             didSendQuery()
             let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]
             let cursor = try collection.find(filter, options: FindOptions(projection: projection?.document, batchSize: chunk.count))

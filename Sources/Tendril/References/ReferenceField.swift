@@ -27,7 +27,7 @@ protocol AnyReferenceHandle {
 extension Document {
     /// The ids stored in reference field `slot`, as `Value` (`ObjectID?`, `[ObjectID]`, ...).
     final func referenceIDs<Value: FieldValue>(at slot: Int, default defaultValue: Value) -> Value {
-        fieldStorage.read(slot, schema: schema, default: defaultValue)
+        fieldStorage.peek(slot, schema: schema, default: defaultValue)
     }
 
     /// The stored key of field `slot`, for error messages.

@@ -87,6 +87,47 @@ struct PrefetchTests {
         }
     }
 
+    @Test("a projected prefetch also loads the fields its nested prefetches need")
+    func projectedNestedPrefetch() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            try await MeetingFixture.seed(8, in: database)
+            recorder.reset()
+            let meetings = try await Meeting.objects.using(database)
+                .prefetch(\.$room, only: [\.$name]) { $0.prefetch(\.$event) }
+                .all()
+            #expect(recorder.count(of: "find") == 3)
+            #expect(recorder.commands(named: "find")[1]["projection"] == .document(["name": 1, "event": 1]))
+            recorder.reset()
+            let room = try meetings[5].$room.resolvePartial().unwrapped()
+            #expect(try room.name == "room 1")
+            #expect(try room.document.$event.resolve()?.name == "event 1")
+            #expect(recorder.count(of: "find") == 0)
+        }
+    }
+
+    @Test("an only: key path that names no field of the target makes the query throw")
+    func projectedPrefetchOfANonField() async throws {
+        try await TestServer.withDatabase { database, _ in
+            _ = await #expect { try await Meeting.objects.using(database).prefetch(\.$room, only: [\.floor]).first() } throws: { error in
+                (error as? DocumentError)?.kind == .notAField
+            }
+        }
+    }
+
+    @Test("a document that fails to load mid-batch: the documents before it are delivered, then the error")
+    func prefetchBatchWithABadDocument() async throws {
+        try await TestServer.withDatabase { database, _ in
+            try await MeetingFixture.seed(3, in: database)
+            try await database.collection("Meeting").insertOne(["title": 42])
+            var titles: [String] = []
+            var iterator = Meeting.objects.using(database).prefetch(\.$division).makeAsyncIterator()
+            await #expect(throws: DocumentError.self) {
+                while let meeting = try await iterator.next() { titles.append(meeting.title) }
+            }
+            #expect(titles == ["meeting 0", "meeting 1", "meeting 2"])
+        }
+    }
+
     @Test("dangling ids found by a prefetch are remembered by each parent")
     func prefetchRemembersDangling() async throws {
         try await TestServer.withDatabase { database, recorder in
@@ -101,6 +142,11 @@ struct PrefetchTests {
             #expect(recorder.count(of: "find") == 0)
         }
     }
+}
+
+extension Room {
+    /// A computed property reading no stored field.
+    var floor: Int { 0 }
 }
 
 extension Meeting {
