@@ -119,7 +119,7 @@ public struct Field<Value: FieldValue> {
             if owner.recordsReads { owner.tracedSlots.append(slot) }
             // Plain values are read without writing anything (see FieldStorage.peek).
             if !Value.keepsIdentity {
-                return owner.fieldStorage.peek(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
+                return owner.peekField(slot, default: owner[keyPath: storageKeyPath].defaultValue)
             }
             return owner.fieldStorage.read(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
         }

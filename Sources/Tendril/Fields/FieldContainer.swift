@@ -18,6 +18,14 @@ open class FieldContainer {
     /// `super.init()` first.
     public required init() {}
 
+    /// Field `slot`'s value, read without writing anything. A method of the class, not a call
+    /// on `fieldStorage` from the field's inlined getter: that would copy the storage struct
+    /// (four retains and releases) on every read.
+    @usableFromInline
+    final func peekField<Value: FieldValue>(_ slot: Int, default defaultValue: @autoclosure () -> Value) -> Value {
+        fieldStorage.peek(slot, schema: schema, default: defaultValue())
+    }
+
     /// Why ``loadFields(_:loadedSlots:)`` refused a stored document.
     enum LoadProblem: Error {
         /// `_id` is not an ObjectId (its element is at `offset`).
