@@ -218,6 +218,8 @@ public final class ReferenceCache: @unchecked Sendable {
                 flight.outcome = outcome
                 flights[ReferenceKey(type, id: id)] = nil
             }
+            // A table grown by one long list gives its memory back: a parent must not keep it.
+            if flights.isEmpty { flights = [:] }
             condition.broadcast()
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Keeps every document offered: ``CachePolicy/strong``.
 public struct StrongCachePolicy: ReferenceCachePolicy {
     public init() {}
@@ -56,42 +58,77 @@ public struct WeakCachePolicy: ReferenceCachePolicy {
     public var description: String { "weak" }
     public func makeStorage() -> any ReferenceCacheStorage { WeakStorage() }
 
-    final class WeakStorage: ReferenceCacheStorage {
+    /// Entries are removed when their document is freed (the document tells its observers from
+    /// its deinit), so released documents leave nothing behind, not even a tombstone.
+    final class WeakStorage: ReferenceCacheStorage, @unchecked Sendable {
         private struct Entry {
             weak var document: Document?
             let cost: Int
         }
+        // Guarded by `lock`, a leaf lock: a document's deinit, on any thread, removes its entry
+        // without taking the cache's lock.
+        private let lock = NSLock()
         private var entries: [ReferenceKey: Entry] = [:]
+        private var bytes = 0
+
+        private func locked<R>(_ body: () -> R) -> R {
+            lock.lock()
+            defer { lock.unlock() }
+            return body()
+        }
 
         func lookUp(_ key: ReferenceKey) -> ReferenceCacheLookup {
-            guard let entry = entries[key] else { return .miss }
-            guard let document = entry.document else {
-                entries[key] = nil   // released by everyone else: nothing to serve
-                return .miss
-            }
-            return .hit(document)
+            locked { entries[key]?.document }.map { .hit($0) } ?? .miss
         }
 
         func store(_ document: Document, for key: ReferenceKey, cost: Int) -> [ReferenceKey] {
-            pruneReleased()
-            entries[key] = Entry(document: document, cost: cost)
+            locked {
+                bytes += cost - (entries[key]?.cost ?? 0)
+                entries[key] = Entry(document: document, cost: cost)
+            }
+            document.observeDeinit(DeinitObserver(storage: self, key: key))
             return []
         }
 
         func remove(_ key: ReferenceKey) -> Bool {
-            entries.removeValue(forKey: key)?.document != nil
+            locked {
+                guard let entry = entries.removeValue(forKey: key) else { return false }
+                bytes -= entry.cost
+                return entry.document != nil
+            }
         }
 
-        func removeAll() { entries.removeAll() }
-
-        var residentCount: Int { entries.values.count { $0.document != nil } }
-        var residentBytes: Int { entries.values.reduce(0) { $0 + ($1.document == nil ? 0 : $1.cost) } }
-
-        /// Drops entries whose documents are gone, so the table stays as small as what is held.
-        private func pruneReleased() {
-            if entries.count >= 32 && entries.count.isMultiple(of: 32) {
-                entries = entries.filter { $0.value.document != nil }
+        func removeAll() {
+            locked {
+                entries.removeAll()
+                bytes = 0
             }
+        }
+
+        var residentCount: Int { locked { entries.count } }
+        var residentBytes: Int { locked { bytes } }
+
+        /// Removes `key`'s entry if its document is gone (a newer document under the same key
+        /// stays).
+        func documentDidDeinit(_ key: ReferenceKey) {
+            locked {
+                guard let entry = entries[key], entry.document == nil else { return }
+                entries[key] = nil
+                bytes -= entry.cost
+                // A table emptied by releases gives its memory back.
+                if entries.isEmpty { entries = [:] }
+            }
+        }
+
+        /// What a document tells when it is freed: the weak storages that listed it.
+        final class DeinitObserver: DocumentDeinitObserver {
+            weak var storage: WeakStorage?
+            let key: ReferenceKey
+            init(storage: WeakStorage, key: ReferenceKey) {
+                self.storage = storage
+                self.key = key
+            }
+            func documentDidDeinit() { storage?.documentDidDeinit(key) }
         }
     }
 }

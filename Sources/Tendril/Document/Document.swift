@@ -1,6 +1,11 @@
 import Foundation
 import TendrilDriver
 
+/// Told when a document is freed (how a weak cache drops its entry at once).
+protocol DocumentDeinitObserver: AnyObject {
+    func documentDidDeinit()
+}
+
 /// A MongoDB document mapped to a Swift class: subclass it and declare `@Field`s.
 ///
 /// ```swift
@@ -50,6 +55,23 @@ open class Document: FieldContainer {
         return cache
     }
     private static let referenceCacheCreation = NSLock()
+
+    /// Told when this document is freed: the weak caches that list it (nil for most documents).
+    /// Guarded by `referenceCacheCreation`: two caches may list one shared document at once.
+    private final var deinitObservers: [any DocumentDeinitObserver]?
+
+    final func observeDeinit(_ observer: any DocumentDeinitObserver) {
+        Self.referenceCacheCreation.lock()
+        deinitObservers = (deinitObservers ?? []) + [observer]
+        Self.referenceCacheCreation.unlock()
+    }
+
+    deinit {
+        // Nothing else can reach a document being freed: no lock needed to read this.
+        if let deinitObservers {
+            for observer in deinitObservers { observer.documentDidDeinit() }
+        }
+    }
 
     /// The reference cache policy of this class's documents, unless a query sets another; by
     /// default ``CachePolicy/default`` (``CachePolicy/strong`` unless changed).
