@@ -54,7 +54,7 @@ public struct BSONDocument: Sendable {
         let data = bson_get_data(bson)
         guard let data else { throw BSONError(.malformedBytes, "libmongoc returned no document data") }
         try BSONDocument.validate(data, length: length)
-        storage = BSONStorage(owning: bson_copy(bson))
+        storage = BSONStorage(compactCopyOf: bson) ?? BSONStorage(owning: bson_copy(bson))
     }
 
     package init(elements: [(String, BSONValue)]) {
@@ -135,7 +135,7 @@ public struct BSONDocument: Sendable {
     ///   value's own ``encodingError``; `.documentTooLarge` past 2 GiB. The document is
     ///   unchanged when it throws.
     public mutating func append(_ key: String, _ value: BSONValue) throws {
-        if !isKnownUniquelyReferenced(&storage) {
+        if !isKnownUniquelyReferenced(&storage) || storage.isReadOnly {
             storage = storage.copy()
         }
         try BSONValue.append(value, forKey: key, to: storage.bson)

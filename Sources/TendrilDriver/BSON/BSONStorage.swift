@@ -7,10 +7,21 @@ internal import CTendrilMongoC
 /// is immutable and may be read from any thread.
 final class BSONStorage: @unchecked Sendable {
     let bson: OpaquePointer
+    /// A compact read-only copy (`tendril_bson_new_compact_copy`): appending needs a copy first.
+    let isReadOnly: Bool
 
     /// Takes ownership of a heap `bson_t` (from `bson_new`, `bson_copy`, `bson_new_from_data`...).
     init(owning bson: OpaquePointer) {
         self.bson = bson
+        self.isReadOnly = false
+    }
+
+    /// A read-only copy of `source` in one allocation, for documents that are read, not built
+    /// (cursor results); nil when libbson refuses the bytes.
+    init?(compactCopyOf source: OpaquePointer) {
+        guard let copy = tendril_bson_new_compact_copy(source) else { return nil }
+        self.bson = copy
+        self.isReadOnly = true
     }
 
     convenience init() {
@@ -33,7 +44,11 @@ final class BSONStorage: @unchecked Sendable {
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: data, count: length) }
 
     deinit {
-        bson_destroy(bson)
+        if isReadOnly {
+            tendril_bson_free_struct(bson)   // one block; bson_destroy frees nothing of a static bson_t
+        } else {
+            bson_destroy(bson)
+        }
     }
 }
 
