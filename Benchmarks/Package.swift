@@ -9,17 +9,22 @@ let package = Package(
     ],
     dependencies: [
         .package(name: "Tendril", path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", exact: "1.6.1"),
     ],
     targets: [
         // libbson straight from C, for the floor every hydration figure is compared with.
         .systemLibrary(name: "CLibBSON", pkgConfig: "libbson-1.0", providers: [.apt(["libbson-dev"])]),
         .target(name: "BSONFloor", dependencies: ["CLibBSON"]),
+        // glibc's live-heap figure (mallinfo2), which Swift's Glibc module does not export.
+        .target(name: "HeapStats"),
         .executableTarget(
             name: "tendril-bench",
             dependencies: [
                 .product(name: "Tendril", package: "Tendril"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "BSONFloor",
+                "HeapStats",
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]
         ),

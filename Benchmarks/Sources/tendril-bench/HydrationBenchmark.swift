@@ -23,7 +23,7 @@ final class BenchPerson: Document {
 /// Expectation (issue 3): hydration plus reading two fields costs at most 3x the raw walk.
 /// Timings are the best of `repetitions` runs (CPU-bound, in memory); allocations are counted
 /// on a separate run by ordo-one's malloc-interposer, which must be preloaded
-/// (`Benchmarks/run-hydration.sh` does that).
+/// (`bash Benchmarks/run.sh hydration` does that).
 struct HydrationBenchmark {
     let count: Int
     let repetitions = 5

@@ -1,51 +1,114 @@
+import ArgumentParser
 import Foundation
 import MallocInterposerSwift
+import Tendril
 
-/// `tendril-bench hydration [--count N] [--quick] [--csv FILE]`
+/// `tendril-bench`: the benchmarks behind every speed and memory claim Tendril makes.
 @main
-struct TendrilBench {
-    static func main() {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        guard let command = arguments.first, command == "hydration" else {
-            print("usage: tendril-bench hydration [--count N] [--quick] [--csv FILE]")
-            exit(2)
-        }
-        arguments.removeFirst()
-        var count = 100_000
-        var csvPath: String?
-        while let argument = arguments.first {
-            arguments.removeFirst()
-            switch argument {
-            case "--quick": count = 20_000
-            case "--count": count = arguments.first.flatMap(Int.init) ?? count; if !arguments.isEmpty { arguments.removeFirst() }
-            case "--csv": csvPath = arguments.first; if !arguments.isEmpty { arguments.removeFirst() }
-            default: print("unknown argument \(argument)"); exit(2)
+struct TendrilBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tendril-bench",
+        abstract: "Tendril's benchmarks: parent growth, hydration and query counts.",
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Hydration.self]
+    )
+}
+
+/// Options every server benchmark takes.
+struct CommonOptions: ParsableArguments {
+    @Flag(help: "Run the reduced version (under two minutes).")
+    var quick = false
+
+    @Option(help: "Write the results as CSV to this file.")
+    var csv: String?
+}
+
+extension TendrilBench {
+    struct Growth: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "How much a parent grows as its references are resolved, per cache policy.")
+
+        @OptionGroup var options: CommonOptions
+
+        @Option(help: "Draw retained bytes against N (log-log, one line per policy) into this SVG file.")
+        var plot: String?
+
+        func run() async throws {
+            BenchEnvironment.ensureServerAndAllocatorSettings()
+            let sizes = options.quick ? [10, 200] : [1, 10, 50, 200, 1000]
+            print("Parent growth: a person with N friends (200-character bios), each friend resolved once")
+            print("and its name read, keeping only the parent. N = \(sizes.map(String.init).joined(separator: ", ")).")
+            let rows = try await BenchEnvironment.withDatabase { database, recorder in
+                try await GrowthBenchmark(sizes: sizes).run(in: database, recorder: recorder)
+            }
+            var report = Report(columns: GrowthBenchmark.columns)
+            for row in rows { report.append(row.cells) }
+            print(report.table)
+            print("""
+                retained_bytes: live heap (glibc mallinfo2, tcache off) after the first pass minus right after \
+                loading the parent.
+                """)
+            try report.writeCSV(to: options.csv)
+            if let plot {
+                let svg = GrowthPlot(rows: rows, pattern: "one_by_one").svg()
+                try svg.write(toFile: plot, atomically: true, encoding: .utf8)
+                print("Plot written to \(plot)")
             }
         }
-        MallocInterposerSwift.initialize()
-        do {
+    }
+
+    struct HydrateFromServer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hydrate", abstract: "Documents per CPU-second loading documents from the server.")
+
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            BenchEnvironment.ensureServerAndAllocatorSettings()
+            throw ValidationFailure("not yet available")
+        }
+    }
+
+    struct Queries: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The N+1 experiment: queries sent by lazy, batched and prefetched resolution.")
+
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            BenchEnvironment.ensureServerAndAllocatorSettings()
+            throw ValidationFailure("not yet available")
+        }
+    }
+
+    struct Hydration: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hydration from in-memory BSON against a raw libbson walk (no server).")
+
+        @Flag(help: "20,000 documents instead of 100,000.")
+        var quick = false
+
+        @Option(help: "How many documents.")
+        var count: Int?
+
+        @Option(help: "Write the results as CSV to this file.")
+        var csv: String?
+
+        func run() throws {
+            let count = self.count ?? (quick ? 20_000 : 100_000)
+            MallocInterposerSwift.initialize()
             print("Hydrating \(count) documents of a 10-field model from in-memory BSON (best of 5)...")
             let rows = try HydrationBenchmark(count: count).run()
             let floor = rows[0].nanosecondsPerDocument
-            let header = "mode                        ns/doc    docs/s  ratio  allocs/doc"
-            print(header)
-            print(String(repeating: "-", count: header.count))
-            var csv = "mode,docs,ns_per_doc,docs_per_second,ratio_to_raw,allocations_per_doc\n"
+            var report = Report(columns: ["mode", "docs", "ns_per_doc", "docs_per_second", "ratio_to_raw", "allocations_per_doc"])
             for row in rows {
-                let perSecond = 1e9 / row.nanosecondsPerDocument
-                let ratio = row.nanosecondsPerDocument / floor
-                let allocations = row.allocationsPerDocument.map { String(format: "%.1f", $0) } ?? "n/a"
-                let mode = row.mode.padding(toLength: 26, withPad: " ", startingAt: 0)
-                print(mode + String(format: " %8.0f %9.0f %6.2f  ", row.nanosecondsPerDocument, perSecond, ratio) + allocations)
-                csv += "\(row.mode),\(count),\(row.nanosecondsPerDocument),\(perSecond),\(ratio),\(row.allocationsPerDocument.map { "\($0)" } ?? "")\n"
+                report.append([row.mode, "\(count)", row.nanosecondsPerDocument.formatted(0), (1e9 / row.nanosecondsPerDocument).formatted(0),
+                               (row.nanosecondsPerDocument / floor).formatted(2), row.allocationsPerDocument.map { $0.formatted(1) } ?? ""])
             }
+            print(report.table)
             if !HydrationBenchmark.countsAllocations {
-                print("(allocation counts need the interposer preloaded: run Benchmarks/run-hydration.sh)")
+                print("(allocation counts need the interposer preloaded: run bash Benchmarks/run.sh hydration)")
             }
-            if let csvPath { try csv.write(toFile: csvPath, atomically: true, encoding: .utf8) }
-        } catch {
-            print("tendril-bench failed: \(error)")
-            exit(1)
+            try report.writeCSV(to: csv)
         }
     }
 }

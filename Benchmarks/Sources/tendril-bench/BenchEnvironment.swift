@@ -1,0 +1,77 @@
+import Foundation
+import Tendril
+
+/// What every server benchmark needs before it starts: a server (the local test server unless
+/// `MONGODB_URI` names one), glibc's per-thread cache off (it hides frees from `mallinfo2`),
+/// and a fresh database it drops afterwards.
+enum BenchEnvironment {
+    /// The repository's root: this file is `Benchmarks/Sources/tendril-bench/BenchEnvironment.swift`.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let tunables = "glibc.malloc.tcache_count=0"
+
+    /// Runs this process again under `scripts/with-test-server.sh` (which starts nx-27017 on a
+    /// free port, exports `MONGODB_URI` and stops the server by PID afterwards) and with
+    /// `GLIBC_TUNABLES` set, unless both are in place already. Returns only when they are.
+    static func ensureServerAndAllocatorSettings() {
+        let environment = ProcessInfo.processInfo.environment
+        let needsServer = environment["MONGODB_URI"]?.isEmpty ?? true
+        let needsTunables = !(environment["GLIBC_TUNABLES"]?.contains("tcache_count=0") ?? false)
+        guard needsServer || needsTunables else { return }
+        setenv("GLIBC_TUNABLES", tunables, 1)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let script = repositoryRoot.appendingPathComponent("scripts/with-test-server.sh").path
+        let argv = needsServer ? ["bash", script, executable] + arguments : [executable] + arguments
+        let path = needsServer ? "/bin/bash" : executable
+        var cArguments = argv.map { strdup($0) } + [nil]
+        execv(path, &cArguments)
+        FileHandle.standardError.write(Data("tendril-bench: could not run \(path): \(String(cString: strerror(errno)))\n".utf8))
+        exit(1)
+    }
+
+    /// A client of `MONGODB_URI` counting its commands, and a database of its own, dropped after
+    /// `body` (also when it throws).
+    static func withDatabase<R>(_ body: (MongoDatabase, QueryCounter) async throws -> R) async throws -> R {
+        guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
+            throw ValidationFailure("MONGODB_URI is not set")
+        }
+        let client = try MongoClient(uri)
+        let recorder = QueryCounter()
+        client.addCommandObserver(recorder)
+        let database = client.database("tendril_bench_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        do {
+            let result = try await body(database, recorder)
+            try await database.drop()
+            return result
+        } catch {
+            try? await database.drop()
+            throw error
+        }
+    }
+}
+
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One line on standard error, rewritten in place: what the benchmark is doing now.
+enum Progress {
+    static func show(_ message: String) {
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+    }
+
+    static func done() {
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+/// Wall-clock milliseconds taken by `body`.
+func milliseconds<R>(_ body: () throws -> R) rethrows -> (R, Double) {
+    let start = ContinuousClock.now
+    let result = try body()
+    let elapsed = ContinuousClock.now - start
+    return (result, Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+}

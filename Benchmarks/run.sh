@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds tendril-bench in release mode and runs one of its subcommands:
+#   bash Benchmarks/run.sh growth --quick            # the README's main job
+#   bash Benchmarks/run.sh growth --csv growth.csv --plot docs/growth.svg
+#   bash Benchmarks/run.sh hydrate [--quick] [--csv F]
+#   bash Benchmarks/run.sh queries [--quick] [--csv F]
+#   bash Benchmarks/run.sh hydration [--quick]       # in memory, no server
+# Server benchmarks start a private test server themselves unless MONGODB_URI is set.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+bash ../scripts/install-system-deps.sh
+echo "Building tendril-bench (release)..." >&2
+swift build -c release --product tendril-bench >&2
+if [[ "${1:-}" == "hydration" ]]; then
+    # Allocation counts come from ordo-one's malloc-interposer, which must be preloaded.
+    interposer=$(find .build/release/ -maxdepth 1 -name 'libMallocInterposerSwift.so' | head -n 1)
+    exec env LD_PRELOAD="$interposer" .build/release/tendril-bench "$@"
+fi
+exec .build/release/tendril-bench "$@"
