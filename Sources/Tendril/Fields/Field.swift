@@ -34,16 +34,19 @@ public struct Field<Value: FieldValue> {
     /// Options of a field.
     public typealias Options = FieldOptions
 
+    // Every instance stores its wrappers, so a wrapper holds only what differs per instance
+    // (the default) and what identifies it (the serial); the rest of the declaration sits in
+    // `traits`, nil for a plain `@Field var name = ""`.
     @usableFromInline let serial: UInt64
-    /// The stored key when it differs from the property name.
-    public let customKey: String?
     /// The declared default value (nil for an optional field declared without one).
     @usableFromInline let defaultValue: Value
+    /// A custom key, options and rules, when the declaration has any.
+    @usableFromInline let traits: FieldTraits<Value>?
+
+    /// The stored key when it differs from the property name.
+    public var customKey: String? { traits?.customKey }
     /// The field's options.
-    public let options: Options
-    /// The failing rule's name for a value, or nil when every rule holds; nil when the field has
-    /// no rules (so a plain field allocates nothing for them).
-    @usableFromInline let violation: (@Sendable (Value) -> String?)?
+    public var options: Options { traits?.options ?? [] }
 
     /// A field with a default value: `@Field var age: Int = 0`.
     // Inlinable so that it is specialised in the declaring module: created once per field of
@@ -95,10 +98,9 @@ public struct Field<Value: FieldValue> {
     @inlinable
     init(key: String?, defaultValue: Value, options: Options, violation: (@Sendable (Value) -> String?)?) {
         self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
-        self.customKey = key
         self.defaultValue = defaultValue
-        self.options = options
-        self.violation = violation
+        self.traits = key == nil && options.isEmpty && violation == nil
+            ? nil : FieldTraits(customKey: key, options: options, violation: violation)
     }
 
     @available(*, unavailable, message: "@Field is only available on properties of Document or EmbeddedDocument subclasses") public var wrappedValue: Value { get { fatalError("unavailable") } set { fatalError("unavailable") } }
@@ -116,7 +118,7 @@ public struct Field<Value: FieldValue> {
     ) -> Value {
         get {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if owner.recordsReads { owner.tracedSlots.append(slot) }
+            if let trace = owner.readTrace { trace.slots.append(slot) }
             // Plain values are read without writing anything (see FieldStorage.peek).
             if !Value.keepsIdentity {
                 return owner.peekField(slot, default: owner[keyPath: storageKeyPath].defaultValue)
@@ -137,6 +139,23 @@ public struct Field<Value: FieldValue> {
     }
 }
 
+/// The parts of a field declaration beyond its default: shared by reference from each
+/// instance's wrapper, and absent for plain fields.
+@usableFromInline
+final class FieldTraits<Value>: Sendable {
+    let customKey: String?
+    let options: FieldOptions
+    /// The failing rule's name for a value, or nil when every rule holds.
+    let violation: (@Sendable (Value) -> String?)?
+
+    @usableFromInline
+    init(customKey: String?, options: FieldOptions, violation: (@Sendable (Value) -> String?)?) {
+        self.customKey = customKey
+        self.options = options
+        self.violation = violation
+    }
+}
+
 /// What the schema needs of any `Field<Value>`, without knowing `Value`.
 protocol AnyField {
     var serial: UInt64 { get }
@@ -154,7 +173,7 @@ extension Field: AnyField {
     var valueType: any FieldValue.Type { Value.self }
     var encodedDefault: BSONValue { defaultValue.bsonValue }
     func violation(of value: Any) -> String? {
-        guard let violation, let value = value as? Value else { return nil }
+        guard let violation = traits?.violation, let value = value as? Value else { return nil }
         return violation(value)
     }
 }

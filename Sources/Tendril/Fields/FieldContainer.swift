@@ -8,10 +8,9 @@ open class FieldContainer {
     /// The class's schema, looked up once per instance.
     @usableFromInline final lazy var schema: Schema = Schema.of(self)
     @usableFromInline final var fieldStorage = FieldStorage()
-    /// Set on a schema's prototype only: the slot of the field read last, which is how a key
-    /// path to a property (`\Person.name`) is traced to its field.
-    @usableFromInline final var recordsReads = false
-    @usableFromInline final var tracedSlots: [Int] = []
+    /// Set on a schema's prototype only, while it traces a key path to a property
+    /// (`\Person.name`): the slots of the fields read.
+    @usableFromInline final var readTrace: ReadTrace?
 
     /// Creates an instance with every field at its declared default.
     /// > Note: Set initial values in the field declarations; an `init()` override must call
@@ -104,6 +103,13 @@ open class FieldContainer {
         }
         return document
     }
+}
+
+/// The slots of the fields a prototype read while a key path was traced.
+@usableFromInline
+final class ReadTrace {
+    @usableFromInline var slots: [Int] = []
+    init() {}
 }
 
 /// One field of a class, as discovered from its declaration.

@@ -218,14 +218,14 @@ final class Schema: @unchecked Sendable {
         // Only this function reads the prototype, under its own lock (not `lock`: the field
         // getter takes that one), so the recorded slot is this read's.
         prototypeReadLock.lock()
-        instance.recordsReads = true
-        instance.tracedSlots = []
+        let trace = ReadTrace()
+        instance.readTrace = trace
         _ = instance[keyPath: keyPath]
         // Exactly one field read: the key path is that field. A computed property reading
         // several fields, or none, is not a field.
-        let traced = Set(instance.tracedSlots)
+        let traced = Set(trace.slots)
         let slot = traced.count == 1 ? traced.first : nil
-        instance.recordsReads = false
+        instance.readTrace = nil
         prototypeReadLock.unlock()
         if let slot { locked { slotByPropertyKeyPath[keyPath] = slot } }
         return slot

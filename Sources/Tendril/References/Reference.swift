@@ -18,19 +18,18 @@ import TendrilDriver
 @propertyWrapper
 public struct Reference<Target: Document> {
     let serial: UInt64
+    let traits: ReferenceTraits?
     /// The stored key when it differs from the property name.
-    public let customKey: String?
+    public var customKey: String? { traits?.customKey }
     /// The field's options (`.required`: it must be set when saved and when loaded).
-    public let options: FieldOptions
+    public var options: FieldOptions { traits?.options ?? [] }
     /// What deleting the referenced document does to this one.
-    public let deleteRule: DeleteRule
+    public var deleteRule: DeleteRule { traits?.deleteRule ?? .nothing }
 
     /// Declares the reference: `@Reference<Person>("bf", onDelete: .nullify) var bestFriend`.
     public init(_ key: String? = nil, _ options: FieldOptions = [], onDelete deleteRule: DeleteRule = .nothing) {
         self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
-        self.customKey = key
-        self.options = options
-        self.deleteRule = deleteRule
+        self.traits = ReferenceTraits.make(customKey: key, options: options, deleteRule: deleteRule)
     }
 
     @available(*, unavailable, message: "@Reference is only available on properties of Document subclasses")
@@ -47,7 +46,7 @@ public struct Reference<Target: Document> {
     ) -> ObjectID? {
         get {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if owner.recordsReads { owner.tracedSlots.append(slot) }
+            if let trace = owner.readTrace { trace.slots.append(slot) }
             return owner.referenceIDs(at: slot, default: nil)
         }
         set {

@@ -14,16 +14,16 @@ import TendrilDriver
 @propertyWrapper
 public struct ReferenceDictionary<Target: Document> {
     let serial: UInt64
+    let traits: ReferenceTraits?
     /// The stored key when it differs from the property name.
-    public let customKey: String?
+    public var customKey: String? { traits?.customKey }
     /// What deleting a referenced document does to this dictionary.
-    public let deleteRule: DeleteRule
+    public var deleteRule: DeleteRule { traits?.deleteRule ?? .nothing }
 
     /// Declares the dictionary: `@ReferenceDictionary<Person>(onDelete: .nullify) var roles`.
     public init(_ key: String? = nil, onDelete deleteRule: DeleteRule = .nothing) {
         self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
-        self.customKey = key
-        self.deleteRule = deleteRule
+        self.traits = ReferenceTraits.make(customKey: key, options: [], deleteRule: deleteRule)
     }
 
     @available(*, unavailable, message: "@ReferenceDictionary is only available on properties of Document subclasses")
@@ -40,7 +40,7 @@ public struct ReferenceDictionary<Target: Document> {
     ) -> [String: ObjectID] {
         get {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if owner.recordsReads { owner.tracedSlots.append(slot) }
+            if let trace = owner.readTrace { trace.slots.append(slot) }
             return owner.referenceIDs(at: slot, default: [:])
         }
         set {

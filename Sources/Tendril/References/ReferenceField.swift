@@ -12,6 +12,27 @@ struct ReferenceInfo: @unchecked Sendable {
     let deleteRule: DeleteRule
 }
 
+/// The parts of a reference declaration beyond its identity (custom key, options, delete rule):
+/// shared by reference from each instance's wrapper, absent for plain references, so a
+/// reference costs an instance 16 bytes.
+final class ReferenceTraits: Sendable {
+    let customKey: String?
+    let options: FieldOptions
+    let deleteRule: DeleteRule
+
+    /// nil when the declaration sets nothing.
+    static func make(customKey: String?, options: FieldOptions, deleteRule: DeleteRule) -> ReferenceTraits? {
+        customKey == nil && options.isEmpty && deleteRule == .nothing
+            ? nil : ReferenceTraits(customKey: customKey, options: options, deleteRule: deleteRule)
+    }
+
+    private init(customKey: String?, options: FieldOptions, deleteRule: DeleteRule) {
+        self.customKey = customKey
+        self.options = options
+        self.deleteRule = deleteRule
+    }
+}
+
 /// What every reference wrapper tells the schema besides being a field.
 protocol AnyReferenceField: AnyField {
     var referenceInfo: ReferenceInfo { get }

@@ -16,16 +16,16 @@ import TendrilDriver
 @propertyWrapper
 public struct ReferenceList<Target: Document> {
     let serial: UInt64
+    let traits: ReferenceTraits?
     /// The stored key when it differs from the property name.
-    public let customKey: String?
+    public var customKey: String? { traits?.customKey }
     /// What deleting a referenced document does to this list.
-    public let deleteRule: DeleteRule
+    public var deleteRule: DeleteRule { traits?.deleteRule ?? .nothing }
 
     /// Declares the list: `@ReferenceList<Person>(onDelete: .pull) var friends`.
     public init(_ key: String? = nil, onDelete deleteRule: DeleteRule = .nothing) {
         self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
-        self.customKey = key
-        self.deleteRule = deleteRule
+        self.traits = ReferenceTraits.make(customKey: key, options: [], deleteRule: deleteRule)
     }
 
     @available(*, unavailable, message: "@ReferenceList is only available on properties of Document subclasses")
@@ -42,7 +42,7 @@ public struct ReferenceList<Target: Document> {
     ) -> [ObjectID] {
         get {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if owner.recordsReads { owner.tracedSlots.append(slot) }
+            if let trace = owner.readTrace { trace.slots.append(slot) }
             return owner.referenceIDs(at: slot, default: [])
         }
         set {
