@@ -16,6 +16,9 @@ let package = Package(
         // libbson straight from C, for the floor every hydration figure is compared with.
         .systemLibrary(name: "CLibBSON", pkgConfig: "libbson-1.0", providers: [.apt(["libbson-dev"])]),
         .target(name: "BSONFloor", dependencies: ["CLibBSON"]),
+        // A plain libmongoc cursor, for the floor of loading documents from the server.
+        .systemLibrary(name: "CLibMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        .target(name: "MongoFloor", dependencies: ["CLibMongoC"]),
         // glibc's live-heap figure (mallinfo2), which Swift's Glibc module does not export.
         .target(name: "HeapStats"),
         .executableTarget(
@@ -24,6 +27,7 @@ let package = Package(
                 .product(name: "Tendril", package: "Tendril"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "BSONFloor",
+                "MongoFloor",
                 "HeapStats",
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]

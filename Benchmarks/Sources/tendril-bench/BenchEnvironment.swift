@@ -34,10 +34,7 @@ enum BenchEnvironment {
     /// A client of `MONGODB_URI` counting its commands, and a database of its own, dropped after
     /// `body` (also when it throws).
     static func withDatabase<R>(_ body: (MongoDatabase, QueryCounter) async throws -> R) async throws -> R {
-        guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
-            throw ValidationFailure("MONGODB_URI is not set")
-        }
-        let client = try MongoClient(uri)
+        let client = try MongoClient(try uri())
         let recorder = QueryCounter()
         client.addCommandObserver(recorder)
         let database = client.database("tendril_bench_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
@@ -49,6 +46,16 @@ enum BenchEnvironment {
             try? await database.drop()
             throw error
         }
+    }
+}
+
+extension BenchEnvironment {
+    /// The server's URI (`MONGODB_URI`, set by the caller or by the test-server script).
+    static func uri() throws -> String {
+        guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
+            throw ValidationFailure("MONGODB_URI is not set")
+        }
+        return uri
     }
 }
 

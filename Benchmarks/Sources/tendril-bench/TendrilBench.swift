@@ -64,7 +64,20 @@ extension TendrilBench {
 
         func run() async throws {
             BenchEnvironment.ensureServerAndAllocatorSettings()
-            throw ValidationFailure("not yet available")
+            let count = options.quick ? 20_000 : 100_000
+            print("Loading \(count) documents of a 10-field model from the server (CPU time of this process).")
+            let rows = try await BenchEnvironment.withDatabase { database, _ in
+                try await HydrateBenchmark(count: count).run(in: database, uri: try BenchEnvironment.uri())
+            }
+            let floor = rows.first { $0.mode == "raw" }?.cpuSeconds ?? 1
+            var report = Report(columns: HydrateBenchmark.columns)
+            for row in rows {
+                let perSecond = Double(row.docs) / max(row.cpuSeconds, 1e-9)
+                report.append([row.mode, "\(row.docs)", row.cpuSeconds.formatted(3), perSecond.formatted(0),
+                               (row.cpuSeconds / max(floor, 1e-9)).formatted(2), "\(row.peakHeapBytes)"])
+            }
+            print(report.table)
+            try report.writeCSV(to: options.csv)
         }
     }
 
@@ -76,7 +89,16 @@ extension TendrilBench {
 
         func run() async throws {
             BenchEnvironment.ensureServerAndAllocatorSettings()
-            throw ValidationFailure("not yet available")
+            let parents = options.quick ? [100, 300] : [100, 1000]
+            print("The N+1 experiment: each meeting's division, 10 attendees and its room's event, for")
+            print("\(parents.map(String.init).joined(separator: " and ")) meetings; queries counted by the command observer.")
+            let rows = try await BenchEnvironment.withDatabase { database, counter in
+                try await QueriesBenchmark(parentCounts: parents).run(in: database, counter: counter)
+            }
+            var report = Report(columns: QueriesBenchmark.columns)
+            for row in rows { report.append([row.mode, "\(row.parents)", "\(row.queries)", row.milliseconds.formatted(1)]) }
+            print(report.table)
+            try report.writeCSV(to: options.csv)
         }
     }
 

@@ -7,4 +7,7 @@
 /// module does not export `mallinfo2`, hence this shim.
 size_t tendril_live_heap_bytes(void);
 
+/// The same figure without trimming first: cheap enough to sample while a benchmark runs.
+size_t tendril_heap_in_use_bytes(void);
+
 #endif

@@ -1,0 +1,75 @@
+#include "MongoFloor.h"
+#include <mongoc/mongoc.h>
+#include <stdio.h>
+
+static uint64_t walk(const bson_t *document) {
+    uint64_t checksum = 0;
+    bson_iter_t iter;
+    if (!bson_iter_init(&iter, document)) {
+        return 0;
+    }
+    while (bson_iter_next(&iter)) {
+        checksum += bson_iter_key_len(&iter);
+        switch (bson_iter_type(&iter)) {
+        case BSON_TYPE_UTF8: {
+            uint32_t length = 0;
+            const char *text = bson_iter_utf8(&iter, &length);
+            checksum += length + (uint8_t)text[0];
+            break;
+        }
+        case BSON_TYPE_INT32: checksum += (uint64_t)bson_iter_int32(&iter); break;
+        case BSON_TYPE_INT64: checksum += (uint64_t)bson_iter_int64(&iter); break;
+        case BSON_TYPE_DOUBLE: checksum += (uint64_t)bson_iter_double(&iter); break;
+        case BSON_TYPE_BOOL: checksum += bson_iter_bool(&iter); break;
+        case BSON_TYPE_DATE_TIME: checksum += (uint64_t)bson_iter_date_time(&iter); break;
+        case BSON_TYPE_OID: checksum += bson_iter_oid(&iter)->bytes[11]; break;
+        case BSON_TYPE_ARRAY: {
+            uint32_t length = 0;
+            const uint8_t *array = NULL;
+            bson_iter_array(&iter, &length, &array);
+            checksum += length;
+            break;
+        }
+        default: break;
+        }
+    }
+    return checksum;
+}
+
+int64_t mongo_floor_scan(const char *uri, const char *database, const char *collection, int32_t batch_size,
+                         uint64_t *checksum, char *error, size_t error_size) {
+    mongoc_init();
+    bson_error_t bson_error;
+    mongoc_uri_t *parsed = mongoc_uri_new_with_error(uri, &bson_error);
+    if (!parsed) {
+        snprintf(error, error_size, "%s", bson_error.message);
+        return -1;
+    }
+    mongoc_client_t *client = mongoc_client_new_from_uri(parsed);
+    mongoc_uri_destroy(parsed);
+    if (!client) {
+        snprintf(error, error_size, "cannot create a client");
+        return -1;
+    }
+    mongoc_collection_t *handle = mongoc_client_get_collection(client, database, collection);
+    bson_t filter = BSON_INITIALIZER;
+    bson_t opts = BSON_INITIALIZER;
+    BSON_APPEND_INT32(&opts, "batchSize", batch_size);
+    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts(handle, &filter, &opts, NULL);
+    const bson_t *document = NULL;
+    int64_t count = 0;
+    while (mongoc_cursor_next(cursor, &document)) {
+        *checksum += walk(document);
+        count++;
+    }
+    if (mongoc_cursor_error(cursor, &bson_error)) {
+        snprintf(error, error_size, "%s", bson_error.message);
+        count = -1;
+    }
+    mongoc_cursor_destroy(cursor);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(handle);
+    mongoc_client_destroy(client);
+    return count;
+}

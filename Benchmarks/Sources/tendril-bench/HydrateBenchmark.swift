@@ -1,0 +1,124 @@
+import Foundation
+import HeapStats
+import MongoFloor
+import Tendril
+
+/// Documents per CPU-second loading M documents of the 10-field model from the server, in each
+/// way Tendril offers, against a plain libmongoc cursor walking each document with libbson (the
+/// floor). CPU time is the client process's (`getrusage`: user + system), not wall time, so the
+/// server's own work is left out. Peak heap is the most live heap seen while a mode runs (sampled
+/// every 1,000 documents) above what was live before it.
+///
+/// Expectation (issues 3 and 5): hydration plus reading two fields at most 3x the floor's CPU.
+struct HydrateBenchmark {
+    static let columns = ["mode", "docs", "cpu_seconds", "docs_per_cpu_second", "ratio_to_raw", "peak_heap_bytes"]
+    let count: Int
+    let batchSize = 1000
+
+    struct Row {
+        let mode: String
+        let docs: Int
+        let cpuSeconds: Double
+        let peakHeapBytes: Int
+    }
+
+    func run(in database: MongoDatabase, uri: String) async throws -> [Row] {
+        let collection = database.collection(BenchPerson.collectionName)
+        let documents = try HydrationBenchmark(count: count).makeDocuments()
+        for start in stride(from: 0, to: documents.count, by: 1000) {
+            Progress.show("seeding \(start)/\(count) documents")
+            try await collection.insertMany(Array(documents[start..<min(start + 1000, documents.count)]))
+        }
+        let query = BenchPerson.objects.using(database).batchSize(batchSize)
+        var rows: [Row] = []
+        // Warm-up: one pass, so connections, schemas and metadata exist before measuring.
+        Progress.show("warming up")
+        for try await _ in query.limit(2000) {}
+
+        Progress.show("raw: libmongoc cursor + libbson walk")
+        rows.append(try measure("raw") { heap in
+            var checksum: UInt64 = 0
+            var message = [CChar](repeating: 0, count: 512)
+            let read = mongo_floor_scan(uri, database.name, BenchPerson.collectionName, Int32(batchSize), &checksum, &message, message.count)
+            guard read >= 0 else { throw ValidationFailure("raw scan failed: \(String(cString: message))") }
+            heap.sample()
+            return Int(read)
+        })
+        Progress.show("hydrate")
+        rows.append(try await measureAsync("hydrate") { heap in
+            var read = 0
+            for try await person in query {
+                read += person.isNew ? 0 : 1
+                if read % 1000 == 0 { heap.sample() }
+            }
+            return read
+        })
+        Progress.show("hydrate and read every field")
+        rows.append(try await measureAsync("hydrate_read_all") { heap in
+            var read = 0, checksum = 0
+            for try await person in query {
+                checksum &+= person.name.utf8.count &+ (person.email?.utf8.count ?? 0) &+ person.age &+ Int(person.score)
+                checksum &+= (person.active ? 1 : 0) &+ Int(person.joined.timeIntervalSince1970) &+ Int(person.referrer?.bytes[11] ?? 0)
+                checksum &+= person.tags.count &+ person.city.utf8.count &+ Int(person.visits)
+                read += 1
+                if read % 1000 == 0 { heap.sample() }
+            }
+            return checksum == 42 ? read + 1 : read
+        })
+        Progress.show("only one field")
+        rows.append(try await measureAsync("only_one_field") { heap in
+            var read = 0, checksum = 0
+            for try await person in query.only(\.$name) {
+                checksum &+= try person.name.utf8.count
+                read += 1
+                if read % 1000 == 0 { heap.sample() }
+            }
+            return checksum == 42 ? read + 1 : read
+        })
+        Progress.show("scalar of one field")
+        rows.append(try await measureAsync("scalar_one_field") { heap in
+            var read = 0, checksum = 0
+            for try await name in query.scalar(\.$name) {
+                checksum &+= name.utf8.count
+                read += 1
+                if read % 1000 == 0 { heap.sample() }
+            }
+            return checksum == 42 ? read + 1 : read
+        })
+        Progress.done()
+        return rows
+    }
+
+    /// The most live heap seen since `start`, above the heap live at `start`.
+    final class HeapPeak {
+        let baseline = tendril_live_heap_bytes()
+        private(set) var peak = 0
+        func sample() { peak = max(peak, tendril_heap_in_use_bytes() - baseline) }
+    }
+
+    private func measure(_ mode: String, _ body: (HeapPeak) throws -> Int) throws -> Row {
+        let heap = HeapPeak()
+        let start = cpuSeconds()
+        let docs = try body(heap)
+        let elapsed = cpuSeconds() - start
+        heap.sample()
+        return Row(mode: mode, docs: docs, cpuSeconds: elapsed, peakHeapBytes: heap.peak)
+    }
+
+    private func measureAsync(_ mode: String, _ body: (HeapPeak) async throws -> Int) async throws -> Row {
+        let heap = HeapPeak()
+        let start = cpuSeconds()
+        let docs = try await body(heap)
+        let elapsed = cpuSeconds() - start
+        heap.sample()
+        return Row(mode: mode, docs: docs, cpuSeconds: elapsed, peakHeapBytes: heap.peak)
+    }
+}
+
+/// CPU seconds (user + system) the process has used so far, across all its threads.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
