@@ -11,6 +11,7 @@ let package = Package(
         .package(name: "Tendril", path: ".."),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", exact: "1.6.1"),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // libbson straight from C, for the floor every hydration figure is compared with.
@@ -31,6 +32,16 @@ let package = Package(
                 "HeapStats",
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]
+        ),
+        // Micro-benchmarks of the hot paths, without a server: `swift package benchmark`.
+        .executableTarget(
+            name: "TendrilMicro",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Tendril", package: "Tendril"),
+            ],
+            path: "Benchmarks/TendrilMicro",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]

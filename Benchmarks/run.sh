@@ -5,10 +5,16 @@
 #   bash Benchmarks/run.sh hydrate [--quick] [--csv F]
 #   bash Benchmarks/run.sh queries [--quick] [--csv F]
 #   bash Benchmarks/run.sh hydration [--quick]       # in memory, no server
+#   bash Benchmarks/run.sh micro [--filter REGEX]    # package-benchmark micro-benchmarks, no server
 # Server benchmarks start a private test server themselves unless MONGODB_URI is set.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash ../scripts/install-system-deps.sh
+if [[ "${1:-}" == "micro" ]]; then
+    shift
+    # package-benchmark's plugin builds and runs the TendrilMicro target (malloc metrics included).
+    exec swift package --disable-sandbox benchmark --target TendrilMicro "$@"
+fi
 echo "Building tendril-bench (release)..." >&2
 swift build -c release --product tendril-bench >&2
 if [[ "${1:-}" == "hydration" ]]; then

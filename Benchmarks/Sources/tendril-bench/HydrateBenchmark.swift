@@ -40,7 +40,7 @@ struct HydrateBenchmark {
             var checksum: UInt64 = 0
             var message = [CChar](repeating: 0, count: 512)
             let read = mongo_floor_scan(uri, database.name, BenchPerson.collectionName, Int32(batchSize), &checksum, &message, message.count)
-            guard read >= 0 else { throw ValidationFailure("raw scan failed: \(String(cString: message))") }
+            guard read >= 0 else { throw ValidationFailure("raw scan failed: \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))") }
             heap.sample()
             return Int(read)
         })

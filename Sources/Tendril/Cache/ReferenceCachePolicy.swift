@@ -70,7 +70,8 @@ public struct ReferenceKey: Hashable, Sendable, CustomStringConvertible {
     /// The referenced document's `_id`.
     public let id: ObjectID
 
-    init(_ type: Document.Type, id: ObjectID) {
+    /// The key of the document of class `type` with `id` (to test or benchmark a storage).
+    public init(_ type: Document.Type, id: ObjectID) {
         self.documentType = type
         self.id = id
     }

@@ -82,11 +82,14 @@ public struct WeakCachePolicy: ReferenceCachePolicy {
         }
 
         func store(_ document: Document, for key: ReferenceKey, cost: Int) -> [ReferenceKey] {
-            locked {
-                bytes += cost - (entries[key]?.cost ?? 0)
+            let isNew: Bool = locked {
+                let previous = entries[key]
+                bytes += cost - (previous?.cost ?? 0)
                 entries[key] = Entry(document: document, cost: cost)
+                return previous?.document !== document
             }
-            document.observeDeinit(DeinitObserver(storage: self, key: key))
+            // Listed once per storage and key, however often the same document is offered.
+            if isNew { document.observeDeinit(DeinitObserver(storage: self, key: key)) }
             return []
         }
 

@@ -62,7 +62,8 @@ open class Document: FieldContainer {
 
     final func observeDeinit(_ observer: any DocumentDeinitObserver) {
         Self.referenceCacheCreation.lock()
-        deinitObservers = (deinitObservers ?? []) + [observer]
+        if deinitObservers == nil { deinitObservers = [] }
+        deinitObservers?.append(observer)
         Self.referenceCacheCreation.unlock()
     }
 
