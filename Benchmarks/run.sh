@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds tendril-bench in release mode and runs one of its subcommands:
+# Builds tendril-bench in release mode and runs one of its subcommands (paths given to --csv
+# and --plot are relative to where you run this from):
 #   bash Benchmarks/run.sh growth --quick            # the README's main job
 #   bash Benchmarks/run.sh growth --csv growth.csv --plot docs/growth.svg
 #   bash Benchmarks/run.sh hydrate [--quick] [--csv F]
@@ -8,18 +9,19 @@
 #   bash Benchmarks/run.sh micro [--filter REGEX]    # package-benchmark micro-benchmarks, no server
 # Server benchmarks start a private test server themselves unless MONGODB_URI is set.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")"
-bash ../scripts/install-system-deps.sh
+package=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bash "$package/../scripts/install-system-deps.sh"
 if [[ "${1:-}" == "micro" ]]; then
     shift
     # package-benchmark's plugin builds and runs the TendrilMicro target (malloc metrics included).
-    exec swift package --disable-sandbox benchmark --target TendrilMicro "$@"
+    exec swift package --package-path "$package" --disable-sandbox benchmark --target TendrilMicro "$@"
 fi
 echo "Building tendril-bench (release)..." >&2
-swift build -c release --product tendril-bench >&2
+swift build -c release --package-path "$package" --product tendril-bench >&2
+binary="$package/.build/release/tendril-bench"
 if [[ "${1:-}" == "hydration" ]]; then
     # Allocation counts come from ordo-one's malloc-interposer, which must be preloaded.
-    interposer=$(find .build/release/ -maxdepth 1 -name 'libMallocInterposerSwift.so' | head -n 1)
-    exec env LD_PRELOAD="$interposer" .build/release/tendril-bench "$@"
+    interposer=$(find "$package/.build/release/" -maxdepth 1 -name 'libMallocInterposerSwift.so' | head -n 1)
+    exec env LD_PRELOAD="$interposer" "$binary" "$@"
 fi
-exec .build/release/tendril-bench "$@"
+exec "$binary" "$@"

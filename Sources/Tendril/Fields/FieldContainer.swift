@@ -25,6 +25,20 @@ open class FieldContainer {
         fieldStorage.peek(slot, schema: schema, default: defaultValue())
     }
 
+    /// The ObjectId at `index` of the `[ObjectID]` field `slot`, read in place from the stored
+    /// bytes when the field is unchanged since loading (no decoding of the whole list), else
+    /// from the current list; nil when `index` is out of range.
+    final func objectID(inListAt slot: Int, index: Int) -> ObjectID? {
+        let storage = fieldStorage
+        if storage.current[slot] == nil, let stored = storage.stored, let locations = storage.locations, slot < locations.count,
+           locations[slot] >= 0,
+           let id = stored.objectID(inArrayAtElementOffset: Int(locations[slot]), keyLength: schema.keyBytes[slot].count, index: index) {
+            return id
+        }
+        let ids: [ObjectID] = storage.peek(slot, schema: schema, default: [])
+        return ids.indices.contains(index) ? ids[index] : nil
+    }
+
     /// Why ``loadFields(_:loadedSlots:)`` refused a stored document.
     enum LoadProblem: Error {
         /// `_id` is not an ObjectId (its element is at `offset`).

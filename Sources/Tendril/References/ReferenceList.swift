@@ -139,13 +139,14 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
         }.value
     }
 
+    /// The id at `index`, read in place (resolving one by one must not decode the whole list
+    /// for every element).
     private func id(at index: Int) throws -> ObjectID {
-        let ids = self.ids
-        guard ids.indices.contains(index) else {
-            throw DocumentError(.indexOutOfRange(index: index, count: ids.count), collection: type(of: parent).collectionName,
+        guard let id = parent.objectID(inListAt: slot, index: index) else {
+            throw DocumentError(.indexOutOfRange(index: index, count: count), collection: type(of: parent).collectionName,
                                 documentID: parent.id.map(BSONValue.objectID), field: field)
         }
-        return ids[index]
+        return id
     }
 
     /// Appends a reference to `target`.

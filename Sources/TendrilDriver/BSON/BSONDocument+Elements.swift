@@ -132,3 +132,38 @@ extension BSONDocument {
         }
     }
 }
+
+extension BSONDocument {
+    /// The ObjectId at position `index` of the array whose element starts at `offset` (key of
+    /// `keyLength` bytes), read without decoding the rest of the array; nil when the element is
+    /// not an array of ObjectIds, the index is past its end, or anything does not fit.
+    package func objectID(inArrayAtElementOffset offset: Int, keyLength: Int, index: Int) -> ObjectID? {
+        guard index >= 0 else { return nil }
+        return withExtendedLifetime(storage) {
+            let data = UnsafeRawPointer(storage.data)
+            let end = storage.length - 1
+            let arrayStart = offset + keyLength + 2
+            guard offset >= 4, arrayStart + 5 <= end, data.load(fromByteOffset: offset, as: UInt8.self) == 0x04,
+                  Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
+            let arrayLength = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: arrayStart, as: UInt32.self)))
+            let arrayEnd = arrayStart + arrayLength - 1   // the array's terminating NUL
+            guard arrayLength >= 5, arrayEnd <= end else { return nil }
+            var position = arrayStart + 4
+            var current = 0
+            while position < arrayEnd {
+                // Each element: type byte, key and its NUL, then 12 bytes for an ObjectId.
+                guard data.load(fromByteOffset: position, as: UInt8.self) == 0x07 else { return nil }
+                var keyEnd = position + 1
+                while keyEnd < arrayEnd, data.load(fromByteOffset: keyEnd, as: UInt8.self) != 0 { keyEnd += 1 }
+                let valueStart = keyEnd + 1
+                guard valueStart + 12 <= arrayEnd else { return nil }
+                if current == index {
+                    return ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: data + valueStart, count: 12), at: 0)
+                }
+                current += 1
+                position = valueStart + 12
+            }
+            return nil
+        }
+    }
+}

@@ -116,6 +116,22 @@ struct ReferenceTests {
         }
     }
 
+    @Test("resolve(at:) reads the id in place, and sees the list's unsaved changes")
+    func resolveAtReadsInPlace() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let (parentID, friendIDs) = try await PalFixture.seed(12, in: database)
+            let parent = try await Pal.objects.using(database).get(parentID).unwrapped()
+            for index in [0, 9, 10, 11] {
+                #expect(try parent.$friends.resolve(at: index).id == friendIDs[index])
+            }
+            #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: 12) }
+            #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: -1) }
+            parent.friends.insert(friendIDs[5], at: 0)
+            #expect(try parent.$friends.resolve(at: 0).id == friendIDs[5])
+            #expect(try parent.$friends.resolve(at: 12).id == friendIDs[11])
+        }
+    }
+
     @Test("a failed fetch throws the driver's typed error and keeps nothing")
     func failedFetchThrows() async throws {
         // A server nobody listens on: connection refused, reported by libmongoc.
