@@ -8,6 +8,9 @@ final class QueryCounter: CommandObserver, @unchecked Sendable {
     private var finds = 0
     private var others = 0
 
+    /// Names are enough: the client then never copies command or reply documents for it.
+    var observesDocuments: Bool { false }
+
     func commandStarted(_ event: CommandStartedEvent) {
         lock.lock()
         if event.commandName == "find" { finds += 1 } else { others += 1 }

@@ -57,6 +57,10 @@ public protocol CommandObserver: AnyObject, Sendable {
     func commandSucceeded(_ event: CommandSucceededEvent)
     /// A command failed.
     func commandFailed(_ event: CommandFailedEvent)
+    /// Whether events should carry the command and reply documents (true by default). Return
+    /// false when names, ids and durations are enough: the documents are then left empty and
+    /// never copied (a `find` or `getMore` reply holds a whole batch).
+    var observesDocuments: Bool { get }
 }
 
 extension CommandObserver {
@@ -66,6 +70,8 @@ extension CommandObserver {
     public func commandSucceeded(_ event: CommandSucceededEvent) {}
     /// Ignores the event: implement only the callbacks you need.
     public func commandFailed(_ event: CommandFailedEvent) {}
+    /// Events carry their documents unless an observer says otherwise.
+    public var observesDocuments: Bool { true }
 }
 
 /// Records every command a client sends, to count and inspect them: the way tests and
@@ -147,7 +153,9 @@ final class CommandEventCenter: Sendable {
             guard let event, let center = CommandEventCenter.center(mongoc_apm_command_started_get_context(event)) else { return }
             let observers = center.current
             guard !observers.isEmpty else { return }
-            let command = mongoc_apm_command_started_get_command(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
+            let command = observers.contains(where: \.observesDocuments)
+                ? mongoc_apm_command_started_get_command(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
+                : BSONDocument()
             let started = CommandStartedEvent(
                 commandName: String(cString: mongoc_apm_command_started_get_command_name(event)),
                 databaseName: String(cString: mongoc_apm_command_started_get_database_name(event)),
@@ -160,7 +168,9 @@ final class CommandEventCenter: Sendable {
             guard let event, let center = CommandEventCenter.center(mongoc_apm_command_succeeded_get_context(event)) else { return }
             let observers = center.current
             guard !observers.isEmpty else { return }
-            let reply = mongoc_apm_command_succeeded_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
+            let reply = observers.contains(where: \.observesDocuments)
+                ? mongoc_apm_command_succeeded_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
+                : BSONDocument()
             let succeeded = CommandSucceededEvent(
                 commandName: String(cString: mongoc_apm_command_succeeded_get_command_name(event)),
                 requestID: mongoc_apm_command_succeeded_get_request_id(event),
