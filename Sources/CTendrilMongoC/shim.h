@@ -30,19 +30,15 @@ static inline bson_t *tendril_bson_alloc_uninitialized(void) {
 // Frees what tendril_bson_alloc_uninitialized returned, after bson_destroy of its contents.
 static inline void tendril_bson_free_struct(bson_t *bson) { bson_free(bson); }
 
-// A read-only copy of a document in one allocation: the bson_t, then its bytes. bson_copy
-// would allocate the bytes apart, rounded up to a power of two (512 bytes for 260), which
-// shows in what a cache of fetched documents retains. Free with tendril_bson_free_struct.
-static inline bson_t *tendril_bson_new_compact_copy(const bson_t *source) {
-    uint32_t length = source->len;
-    uint8_t *block = (uint8_t *)bson_malloc(sizeof(bson_t) + length);
-    bson_t *copy = (bson_t *)block;
-    memcpy(block + sizeof(bson_t), bson_get_data(source), length);
-    if (!bson_init_static(copy, block + sizeof(bson_t), length)) {
-        bson_free(block);
+// A bson_t reading `length` bytes it does not own (a view for the libbson calls that need a
+// bson_t over bytes Swift keeps). Free with tendril_bson_free_struct; the bytes stay.
+static inline bson_t *tendril_bson_new_view(const uint8_t *data, uint32_t length) {
+    bson_t *view = tendril_bson_alloc_uninitialized();
+    if (!view || !bson_init_static(view, data, length)) {
+        bson_free(view);
         return NULL;
     }
-    return copy;
+    return view;
 }
 
 typedef enum {

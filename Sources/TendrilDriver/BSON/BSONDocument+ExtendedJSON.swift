@@ -8,7 +8,7 @@ extension BSONDocument {
     /// doc.canonicalExtendedJSON   // { "n" : { "$numberInt" : "1" } }
     /// ```
     public var canonicalExtendedJSON: String {
-        Self.json(bson_as_canonical_extended_json(storage.bson, nil))
+        Self.json(storage.withBSON { bson_as_canonical_extended_json($0, nil) })
     }
 
     /// The document as relaxed extended JSON: numbers and dates in their natural JSON form.
@@ -18,7 +18,7 @@ extension BSONDocument {
     /// doc.relaxedExtendedJSON     // { "n" : 1 }
     /// ```
     public var relaxedExtendedJSON: String {
-        Self.json(bson_as_relaxed_extended_json(storage.bson, nil))
+        Self.json(storage.withBSON { bson_as_relaxed_extended_json($0, nil) })
     }
 
     /// Parses canonical or relaxed extended JSON (legacy shell forms such as `$oid` too).
@@ -37,7 +37,7 @@ extension BSONDocument {
         guard let parsed else {
             throw BSONError(.invalidExtendedJSON, error.messageText)
         }
-        let storage = BSONStorage(owning: parsed)
+        let storage = BSONStorage.owning(parsed)
         try BSONDocument.validate(storage.data, length: storage.length)
         self.init(storage: storage)
     }

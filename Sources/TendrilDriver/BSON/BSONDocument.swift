@@ -13,7 +13,9 @@ internal import CTendrilMongoC
 /// > Note: A dictionary literal cannot throw. If a literal's key holds a NUL byte (which BSON
 /// cannot encode), that element is left out and the document records the error: sending it
 /// through the driver throws it (``encodingError``), so nothing is silently stored.
-public struct BSONDocument: Sendable {
+// `@unchecked`: its storage is a `ManagedBuffer` subclass, which the standard library marks
+// non-`Sendable`; shared storage is immutable (see ``BSONStorage``).
+public struct BSONDocument: @unchecked Sendable {
     /// The most nested levels of documents and arrays accepted from outside, as in MongoDB.
     public static let maximumNestingDepth = 100
 
@@ -24,7 +26,7 @@ public struct BSONDocument: Sendable {
 
     /// An empty document.
     public init() {
-        storage = BSONStorage()
+        storage = BSONStorage.empty()
     }
 
     init(storage: BSONStorage) {
@@ -43,7 +45,7 @@ public struct BSONDocument: Sendable {
                 throw BSONError(.malformedBytes, "empty input is not a BSON document")
             }
             try BSONDocument.validate(base, length: buffer.count)
-            return BSONStorage(copyingValidated: base, length: buffer.count)
+            return BSONStorage.copyingValidated(base, length: buffer.count)
         }
     }
 
@@ -54,11 +56,11 @@ public struct BSONDocument: Sendable {
         let data = bson_get_data(bson)
         guard let data else { throw BSONError(.malformedBytes, "libmongoc returned no document data") }
         try BSONDocument.validate(data, length: length)
-        storage = BSONStorage(compactCopyOf: bson) ?? BSONStorage(owning: bson_copy(bson))
+        storage = BSONStorage.copyingValidated(data, length: length)
     }
 
     package init(elements: [(String, BSONValue)]) {
-        storage = BSONStorage()
+        storage = BSONStorage.empty()
         for (key, value) in elements {
             do {
                 try append(key, value)
@@ -101,7 +103,7 @@ public struct BSONDocument: Sendable {
 
     /// The number of top-level keys.
     /// > Note: Counting walks the document: O(n).
-    public var count: Int { Int(bson_count_keys(storage.bson)) }
+    public var count: Int { Int(storage.withBSON { bson_count_keys($0) }) }
 
     /// True when the document has no keys.
     public var isEmpty: Bool { storage.length <= 5 }
@@ -138,7 +140,9 @@ public struct BSONDocument: Sendable {
         if !isKnownUniquelyReferenced(&storage) || storage.isReadOnly {
             storage = storage.copy()
         }
-        try BSONValue.append(value, forKey: key, to: storage.bson)
+        // `copy()` always gives an owned bson_t; the fallback only guards the invariant.
+        guard let growable = storage.growable else { throw BSONError(.malformedBytes, "the document cannot be appended to") }
+        try BSONValue.append(value, forKey: key, to: growable)
     }
 
     /// Returns a copy with `key: value` appended.
@@ -170,13 +174,13 @@ public struct BSONDocument: Sendable {
     @discardableResult
     public mutating func removeValue(forKey key: String) -> BSONValue? {
         var removed: BSONValue?
-        let kept = BSONStorage()
+        let kept = BSONStorage.empty()
         for (existingKey, existingValue) in self {
             if existingKey == key {
                 removed = removed ?? existingValue
             } else {
                 // Re-appending elements read from a valid document cannot fail.
-                try? BSONValue.append(existingValue, forKey: existingKey, to: kept.bson)
+                if let growable = kept.growable { try? BSONValue.append(existingValue, forKey: existingKey, to: growable) }
             }
         }
         if removed != nil { storage = kept }

@@ -1,54 +1,88 @@
 internal import CTendrilMongoC
 
-/// The one owner of a libbson `bson_t`. Documents share it and copy on write.
+/// What a ``BSONStorage`` holds besides its inline bytes.
+struct BSONStorageHeader {
+    /// The owned, growable `bson_t` of a document being built; nil when the bytes are inline.
+    let owned: OpaquePointer?
+    /// The number of inline bytes (0 for an owned `bson_t`, whose length libbson tracks).
+    let inlineLength: Int
+}
+
+/// The bytes of one BSON document, shared by ``BSONDocument`` values, which copy on write.
 ///
-/// `@unchecked Sendable`: the handle is only mutated while uniquely referenced
-/// (``BSONDocument`` checks `isKnownUniquelyReferenced` first), so shared storage
-/// is immutable and may be read from any thread.
-final class BSONStorage: @unchecked Sendable {
-    let bson: OpaquePointer
-    /// A compact read-only copy (`tendril_bson_new_compact_copy`): appending needs a copy first.
-    let isReadOnly: Bool
-
+/// Two forms: a document being built owns a growable libbson `bson_t`; a document that is only
+/// read (a cursor result, bytes from outside, a nested document) keeps its bytes inline, in the
+/// same allocation as this object, with no `bson_t` at all (one is lent for the rare libbson call
+/// that needs one, see ``withBSON(_:)``): a fetched document costs its bytes plus this object's
+/// header, not a 128-byte `bson_t` and a second allocation.
+///
+/// Thread safety (why ``BSONDocument`` is `@unchecked Sendable`): an owned `bson_t` is only
+/// mutated while uniquely referenced (``BSONDocument`` checks `isKnownUniquelyReferenced`
+/// first), and inline bytes never change, so shared storage is immutable and may be read from
+/// any thread.
+final class BSONStorage: ManagedBuffer<BSONStorageHeader, UInt8> {
     /// Takes ownership of a heap `bson_t` (from `bson_new`, `bson_copy`, `bson_new_from_data`...).
-    init(owning bson: OpaquePointer) {
-        self.bson = bson
-        self.isReadOnly = false
+    static func owning(_ bson: OpaquePointer) -> BSONStorage {
+        let storage = create(minimumCapacity: 0) { _ in BSONStorageHeader(owned: bson, inlineLength: 0) }
+        return unsafeDowncast(storage, to: BSONStorage.self)
     }
 
-    /// A read-only copy of `source` in one allocation, for documents that are read, not built
-    /// (cursor results); nil when libbson refuses the bytes.
-    init?(compactCopyOf source: OpaquePointer) {
-        guard let copy = tendril_bson_new_compact_copy(source) else { return nil }
-        self.bson = copy
-        self.isReadOnly = true
+    /// An empty document to build on.
+    static func empty() -> BSONStorage {
+        owning(bson_new())
     }
 
-    convenience init() {
-        self.init(owning: bson_new())
+    /// Copies `length` bytes that were validated already, inline: the storage is read-only, and
+    /// appending to its document copies it into an owned `bson_t` first.
+    static func copyingValidated(_ data: UnsafePointer<UInt8>, length: Int) -> BSONStorage {
+        let storage = create(minimumCapacity: length) { _ in BSONStorageHeader(owned: nil, inlineLength: length) }
+        storage.withUnsafeMutablePointerToElements { $0.initialize(from: data, count: length) }
+        return unsafeDowncast(storage, to: BSONStorage.self)
     }
 
-    /// Copies `length` bytes that were validated already. `bson_new_from_data` fails only
-    /// for a bad header or terminator, which validation has ruled out; the empty fallback
-    /// keeps even a broken invariant from becoming a crash.
-    convenience init(copyingValidated data: UnsafePointer<UInt8>, length: Int) {
-        self.init(owning: bson_new_from_data(data, length) ?? bson_new())
-    }
+    /// True for inline bytes: appending needs an owned copy first.
+    var isReadOnly: Bool { header.owned == nil }
 
+    /// An owned copy, to build on.
     func copy() -> BSONStorage {
-        BSONStorage(owning: bson_copy(bson))
+        BSONStorage.owning(bson_new_from_data(data, length) ?? bson_new())
     }
 
-    var data: UnsafePointer<UInt8> { bson_get_data(bson) }
-    var length: Int { Int(tendril_bson_length(bson)) }
+    /// The first byte of the document. Valid while the storage lives (callers keep it alive
+    /// with `withExtendedLifetime`).
+    var data: UnsafePointer<UInt8> {
+        if let owned = header.owned { return bson_get_data(owned) }
+        return withUnsafeMutablePointerToElements { UnsafePointer($0) }
+    }
+
+    var length: Int {
+        if let owned = header.owned { return Int(tendril_bson_length(owned)) }
+        return header.inlineLength
+    }
+
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: data, count: length) }
 
-    deinit {
-        if isReadOnly {
-            tendril_bson_free_struct(bson)   // one block; bson_destroy frees nothing of a static bson_t
-        } else {
-            bson_destroy(bson)
+    /// Lends a `bson_t` for libbson and libmongoc calls: the owned one, or a view over the inline
+    /// bytes made for the call and freed after it.
+    func withBSON<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
+        if let owned = header.owned { return try body(owned) }
+        let view = withExtendedLifetime(self) { tendril_bson_new_view(data, UInt32(length)) }
+        // Inline bytes were validated when stored, so libbson accepts them; an empty document
+        // keeps even a broken invariant from becoming a crash.
+        guard let view else {
+            let empty: OpaquePointer = bson_new()
+            defer { bson_destroy(empty) }
+            return try body(empty)
         }
+        defer { tendril_bson_free_struct(view) }
+        return try withExtendedLifetime(self) { try body(view) }
+    }
+
+    /// The `bson_t` of an owned storage, to append to; nil for inline bytes.
+    var growable: OpaquePointer? { header.owned }
+
+    deinit {
+        if let owned = header.owned { bson_destroy(owned) }
     }
 }
 
@@ -60,7 +94,7 @@ final class BSONIteratorHandle {
     init?(_ storage: BSONStorage) {
         self.iter = tendril_iter_new()
         self.storage = storage
-        guard bson_iter_init(iter, storage.bson) else {
+        guard bson_iter_init_from_data(iter, storage.data, storage.length) else {
             tendril_iter_free(iter)
             return nil
         }

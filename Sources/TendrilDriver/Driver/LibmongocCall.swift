@@ -27,7 +27,7 @@ extension BSONDocument {
     /// Lends the `bson_t` to libmongoc, after refusing a document whose literal could not be encoded.
     func withBSON<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
         try checkEncodable()
-        return try withExtendedLifetime(storage) { try body(storage.bson) }
+        return try storage.withBSON { try body($0) }
     }
 
     /// A count in a reply (servers send int32 or int64), or 0 when absent.

@@ -244,6 +244,14 @@ public struct MongoCollection: Sendable {
 /// Lends the `bson_t` of every document at once (for libmongoc's array parameters).
 func withBorrowedBSONs<R>(_ documents: [BSONDocument], _ body: (inout [OpaquePointer?]) throws -> R) throws -> R {
     for document in documents { try document.checkEncodable() }
-    var pointers: [OpaquePointer?] = documents.map { $0.storage.bson }
+    // Inline documents get a view each, freed after the call.
+    var views: [OpaquePointer] = []
+    defer { views.forEach { tendril_bson_free_struct($0) } }
+    var pointers: [OpaquePointer?] = documents.map { document in
+        if let owned = document.storage.growable { return owned }
+        let view = tendril_bson_new_view(document.storage.data, UInt32(document.storage.length))
+        if let view { views.append(view) }
+        return view
+    }
     return try withExtendedLifetime(documents) { try body(&pointers) }
 }
