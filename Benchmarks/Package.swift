@@ -6,6 +6,7 @@ let package = Package(
     name: "TendrilBenchmarks",
     products: [
         .executable(name: "tendril-bench", targets: ["tendril-bench"]),
+        .executable(name: "tendril-hydration", targets: ["tendril-hydration"]),
     ],
     dependencies: [
         .package(name: "Tendril", path: ".."),
@@ -22,15 +23,28 @@ let package = Package(
         .target(name: "MongoFloor", dependencies: ["CLibMongoC"]),
         // glibc's live-heap figure (mallinfo2), which Swift's Glibc module does not export.
         .target(name: "HeapStats"),
+        // The 10-field model shared by the hydration benchmarks.
+        .target(name: "BenchmarkModels", dependencies: [.product(name: "Tendril", package: "Tendril")]),
         .executableTarget(
             name: "tendril-bench",
             dependencies: [
                 .product(name: "Tendril", package: "Tendril"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "BSONFloor",
+                "BenchmarkModels",
                 "MongoFloor",
                 "HeapStats",
+            ]
+        ),
+        // In-memory hydration with allocation counts: its own executable, because the malloc
+        // interposer it links replaces malloc for the whole process.
+        .executableTarget(
+            name: "tendril-hydration",
+            dependencies: [
+                .product(name: "Tendril", package: "Tendril"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+                "BenchmarkModels",
+                "BSONFloor",
             ]
         ),
         // Micro-benchmarks of the hot paths, without a server: `swift package benchmark`.

@@ -16,12 +16,14 @@ if [[ "${1:-}" == "micro" ]]; then
     # package-benchmark's plugin builds and runs the TendrilMicro target (malloc metrics included).
     exec swift package --package-path "$package" --disable-sandbox benchmark --target TendrilMicro "$@"
 fi
-echo "Building tendril-bench (release)..." >&2
-swift build -c release --package-path "$package" --product tendril-bench >&2
-binary="$package/.build/release/tendril-bench"
 if [[ "${1:-}" == "hydration" ]]; then
+    shift
+    echo "Building tendril-hydration (release)..." >&2
+    swift build -c release --package-path "$package" --product tendril-hydration >&2
     # Allocation counts come from ordo-one's malloc-interposer, which must be preloaded.
     interposer=$(find "$package/.build/release/" -maxdepth 1 -name 'libMallocInterposerSwift.so' | head -n 1)
-    exec env LD_PRELOAD="$interposer" "$binary" "$@"
+    exec env LD_PRELOAD="$interposer" "$package/.build/release/tendril-hydration" "$@"
 fi
-exec "$binary" "$@"
+echo "Building tendril-bench (release)..." >&2
+swift build -c release --package-path "$package" --product tendril-bench >&2
+exec "$package/.build/release/tendril-bench" "$@"

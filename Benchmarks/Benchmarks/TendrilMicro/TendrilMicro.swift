@@ -4,7 +4,7 @@ import Tendril
 
 // Micro-benchmarks of Tendril's hot paths, in memory (no server), with package-benchmark's
 // malloc metrics: BSON encoding and decoding, hydration, and reference-cache hits, misses and
-// evictions per policy. Run with `bash Benchmarks/run-micro.sh` (or `swift package benchmark`
+// evictions per policy. Run with `bash Benchmarks/run.sh micro` (or `swift package benchmark`
 // inside Benchmarks/). Expectation: a cache hit allocates nothing under every policy.
 
 /// The 10-field model of the hydration benchmarks.
@@ -68,7 +68,9 @@ let benchmarks: @Sendable () -> Void = {
     let policies: [(String, CachePolicy)] = [
         ("strong", .strong), ("none", .none), ("lru(16)", .lru(capacity: 16)), ("lru(64 KB)", .lru(maxBytes: 65_536)), ("weak", .weak),
     ]
-    let documents = (0..<64).compactMap { try? MicroPerson.decoding(makePersonBSON($0)) }
+    // 512 documents of cost 300 overflow every bounded policy (16 documents, 64 KB), so storing
+    // them in turn evicts; `strong` and `weak` grow to 512 and then store over existing keys.
+    let documents = (0..<512).compactMap { try? MicroPerson.decoding(makePersonBSON($0)) }
     let keys = documents.compactMap { document in document.id.map { ReferenceKey(MicroPerson.self, id: $0) } }
     for (name, policy) in policies {
         Benchmark("Cache hit: \(name)") { benchmark in
@@ -83,7 +85,7 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations { blackHole(storage.lookUp(absent)) }
         }
-        Benchmark("Cache store (evicting when full): \(name)") { benchmark in
+        Benchmark("Cache store, 512 keys in turn: \(name)") { benchmark in
             let storage = policy.base.makeStorage()
             benchmark.startMeasurement()
             for index in benchmark.scaledIterations {

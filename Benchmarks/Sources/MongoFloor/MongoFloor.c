@@ -36,21 +36,39 @@ static uint64_t walk(const bson_t *document) {
     return checksum;
 }
 
-int64_t mongo_floor_scan(const char *uri, const char *database, const char *collection, int32_t batch_size,
-                         uint64_t *checksum, char *error, size_t error_size) {
+mongo_floor_client_t *mongo_floor_client_new(const char *uri, char *error, size_t error_size) {
     mongoc_init();
     bson_error_t bson_error;
     mongoc_uri_t *parsed = mongoc_uri_new_with_error(uri, &bson_error);
     if (!parsed) {
         snprintf(error, error_size, "%s", bson_error.message);
-        return -1;
+        return NULL;
     }
     mongoc_client_t *client = mongoc_client_new_from_uri(parsed);
     mongoc_uri_destroy(parsed);
     if (!client) {
         snprintf(error, error_size, "cannot create a client");
-        return -1;
+        return NULL;
     }
+    bson_t ping = BSON_INITIALIZER;
+    BSON_APPEND_INT32(&ping, "ping", 1);
+    bool answered = mongoc_client_command_simple(client, "admin", &ping, NULL, NULL, &bson_error);
+    bson_destroy(&ping);
+    if (!answered) {
+        snprintf(error, error_size, "%s", bson_error.message);
+        mongoc_client_destroy(client);
+        return NULL;
+    }
+    return client;
+}
+
+void mongo_floor_client_destroy(mongo_floor_client_t *client) {
+    mongoc_client_destroy(client);
+}
+
+int64_t mongo_floor_scan(mongo_floor_client_t *client, const char *database, const char *collection, int32_t batch_size,
+                         uint64_t *checksum, void (*sample)(void *), void *context, char *error, size_t error_size) {
+    bson_error_t bson_error;
     mongoc_collection_t *handle = mongoc_client_get_collection(client, database, collection);
     bson_t filter = BSON_INITIALIZER;
     bson_t opts = BSON_INITIALIZER;
@@ -61,6 +79,9 @@ int64_t mongo_floor_scan(const char *uri, const char *database, const char *coll
     while (mongoc_cursor_next(cursor, &document)) {
         *checksum += walk(document);
         count++;
+        if (sample && count % 1000 == 0) {
+            sample(context);
+        }
     }
     if (mongoc_cursor_error(cursor, &bson_error)) {
         snprintf(error, error_size, "%s", bson_error.message);
@@ -70,6 +91,5 @@ int64_t mongo_floor_scan(const char *uri, const char *database, const char *coll
     bson_destroy(&filter);
     bson_destroy(&opts);
     mongoc_collection_destroy(handle);
-    mongoc_client_destroy(client);
     return count;
 }

@@ -12,22 +12,28 @@ enum BenchEnvironment {
     static let tunables = "glibc.malloc.tcache_count=0"
 
     /// Runs this process again under `scripts/with-test-server.sh` (which starts nx-27017 on a
-    /// free port, exports `MONGODB_URI` and stops the server by PID afterwards) and with
-    /// `GLIBC_TUNABLES` set, unless both are in place already. Returns only when they are.
-    static func ensureServerAndAllocatorSettings() {
+    /// free port, exports `MONGODB_URI` and stops the server by PID afterwards) unless
+    /// `MONGODB_URI` is set, and, when `disablingThreadCache` (heap measurements), with
+    /// `GLIBC_TUNABLES` turning glibc's per-thread cache off for this process only. Returns only
+    /// when both are in place.
+    static func ensureServer(disablingThreadCache: Bool) {
         let environment = ProcessInfo.processInfo.environment
         let needsServer = environment["MONGODB_URI"]?.isEmpty ?? true
-        let needsTunables = !(environment["GLIBC_TUNABLES"]?.contains("tcache_count=0") ?? false)
+        let currentTunables = environment["GLIBC_TUNABLES"] ?? ""
+        let needsTunables = disablingThreadCache && !currentTunables.contains("tcache_count=0")
         guard needsServer || needsTunables else { return }
-        setenv("GLIBC_TUNABLES", tunables, 1)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        let script = repositoryRoot.appendingPathComponent("scripts/with-test-server.sh").path
-        let argv = needsServer ? ["bash", script, executable] + arguments : [executable] + arguments
-        let path = needsServer ? "/bin/bash" : executable
-        var cArguments = argv.map { strdup($0) } + [nil]
-        execv(path, &cArguments)
-        FileHandle.standardError.write(Data("tendril-bench: could not run \(path): \(String(cString: strerror(errno)))\n".utf8))
+        var command = [executable] + CommandLine.arguments.dropFirst()
+        if needsTunables {
+            // Set for this program only (through env), added to any tunables already given.
+            command = ["/usr/bin/env", "GLIBC_TUNABLES=" + (currentTunables.isEmpty ? tunables : currentTunables + ":" + tunables)] + command
+        }
+        if needsServer {
+            command = ["/bin/bash", repositoryRoot.appendingPathComponent("scripts/with-test-server.sh").path] + command
+        }
+        var cArguments = command.map { strdup($0) } + [nil]
+        execv(command[0], &cArguments)
+        FileHandle.standardError.write(Data("tendril-bench: could not run \(command[0]): \(String(cString: strerror(errno)))\n".utf8))
         exit(1)
     }
 
@@ -65,13 +71,16 @@ struct ValidationFailure: Error, CustomStringConvertible {
 }
 
 /// One line on standard error, rewritten in place: what the benchmark is doing now.
+/// Only on a terminal: logs (CI) get no control characters.
 enum Progress {
+    static let isTerminal = isatty(STDERR_FILENO) != 0
+
     static func show(_ message: String) {
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8)) }
     }
 
     static func done() {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 

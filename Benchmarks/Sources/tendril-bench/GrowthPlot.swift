@@ -41,12 +41,15 @@ struct GrowthPlot {
             let line = points.filter { $0.policy == name }.sorted { $0.refs < $1.refs }
             let color = Self.colors[name] ?? "black"
             let path = line.map { "\(x(Double($0.refs))),\(y(Double($0.retainedBytes)))" }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+            // Dashed lines for the later policies, so lines lying on each other (none and weak on
+            // the floor) both stay visible.
+            let dash = index >= 3 ? " stroke-dasharray=\"6 4\"" : ""
+            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(path)\"/>\n"
             for point in line {
                 svg += "<circle cx=\"\(x(Double(point.refs)))\" cy=\"\(y(Double(point.retainedBytes)))\" r=\"3\" fill=\"\(color)\"/>"
             }
             let legendY = top + 20 + Double(index) * 20
-            svg += "\n<line x1=\"\(width - right + 15)\" y1=\"\(legendY - 4)\" x2=\"\(width - right + 40)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+            svg += "\n<line x1=\"\(width - right + 15)\" y1=\"\(legendY - 4)\" x2=\"\(width - right + 40)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>"
             svg += "<text x=\"\(width - right + 46)\" y=\"\(legendY)\">\(name)</text>\n"
         }
         return svg + "</svg>\n"

@@ -1,4 +1,5 @@
 import Foundation
+import BenchmarkModels
 import HeapStats
 import MongoFloor
 import Tendril
@@ -24,7 +25,7 @@ struct HydrateBenchmark {
 
     func run(in database: MongoDatabase, uri: String) async throws -> [Row] {
         let collection = database.collection(BenchPerson.collectionName)
-        let documents = try HydrationBenchmark(count: count).makeDocuments()
+        let documents = try BenchPerson.makeDocuments(count: count)
         for start in stride(from: 0, to: documents.count, by: 1000) {
             Progress.show("seeding \(start)/\(count) documents")
             try await collection.insertMany(Array(documents[start..<min(start + 1000, documents.count)]))
@@ -36,13 +37,18 @@ struct HydrateBenchmark {
         for try await _ in query.limit(2000) {}
 
         Progress.show("raw: libmongoc cursor + libbson walk")
+        var message = [CChar](repeating: 0, count: 512)
+        guard let floorClient = mongo_floor_client_new(uri, &message, message.count) else {
+            throw ValidationFailure("raw client failed: \(Self.text(message))")
+        }
+        defer { mongo_floor_client_destroy(floorClient) }
         rows.append(try measure("raw") { heap in
             var checksum: UInt64 = 0
-            var message = [CChar](repeating: 0, count: 512)
-            let read = mongo_floor_scan(uri, database.name, BenchPerson.collectionName, Int32(batchSize), &checksum, &message, message.count)
-            guard read >= 0 else { throw ValidationFailure("raw scan failed: \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))") }
-            heap.sample()
-            return Int(read)
+            let read = mongo_floor_scan(floorClient, database.name, BenchPerson.collectionName, Int32(batchSize), &checksum,
+                                        { context in context.map { Unmanaged<HeapPeak>.fromOpaque($0).takeUnretainedValue().sample() } },
+                                        Unmanaged.passUnretained(heap).toOpaque(), &message, message.count)
+            guard read >= 0 else { throw ValidationFailure("raw scan failed: \(Self.text(message))") }
+            return checksum == 42 ? Int(read) + 1 : Int(read)
         })
         Progress.show("hydrate")
         rows.append(try await measureAsync("hydrate") { heap in
@@ -87,6 +93,10 @@ struct HydrateBenchmark {
         })
         Progress.done()
         return rows
+    }
+
+    private static func text(_ message: [CChar]) -> String {
+        String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The most live heap seen since `start`, above the heap live at `start`.

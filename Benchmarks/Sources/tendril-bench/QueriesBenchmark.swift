@@ -52,6 +52,11 @@ struct QueriesBenchmark {
         for parents in parentCounts {
             Progress.show("seeding \(parents) meetings")
             try await seed(meetings: parents, in: database)
+            if rows.isEmpty {
+                // Warm-up: schemas, connections and threads exist before anything is timed.
+                Progress.show("warming up")
+                _ = try await printMeetings(mode: "batched", in: database)
+            }
             for mode in ["lazy", "batched", "prefetch"] {
                 Progress.show("\(mode), \(parents) meetings")
                 counter.reset()

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MallocInterposerSwift
 import Tendril
 
 /// `tendril-bench`: the benchmarks behind every speed and memory claim Tendril makes.
@@ -8,8 +7,8 @@ import Tendril
 struct TendrilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tendril-bench",
-        abstract: "Tendril's benchmarks: parent growth, hydration and query counts.",
-        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Hydration.self]
+        abstract: "Tendril's benchmarks: parent growth, hydration from the server and query counts.",
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self]
     )
 }
 
@@ -33,7 +32,7 @@ extension TendrilBench {
         var plot: String?
 
         func run() async throws {
-            BenchEnvironment.ensureServerAndAllocatorSettings()
+            BenchEnvironment.ensureServer(disablingThreadCache: true)
             let sizes = options.quick ? [10, 200] : [1, 10, 50, 200, 1000]
             print("Parent growth: a person with N friends (200-character bios), each friend resolved once")
             print("and its name read, keeping only the parent. N = \(sizes.map(String.init).joined(separator: ", ")).")
@@ -63,7 +62,7 @@ extension TendrilBench {
         @OptionGroup var options: CommonOptions
 
         func run() async throws {
-            BenchEnvironment.ensureServerAndAllocatorSettings()
+            BenchEnvironment.ensureServer(disablingThreadCache: false)
             let count = options.quick ? 20_000 : 100_000
             print("Loading \(count) documents of a 10-field model from the server (CPU time of this process).")
             let rows = try await BenchEnvironment.withDatabase { database, _ in
@@ -88,7 +87,7 @@ extension TendrilBench {
         @OptionGroup var options: CommonOptions
 
         func run() async throws {
-            BenchEnvironment.ensureServerAndAllocatorSettings()
+            BenchEnvironment.ensureServer(disablingThreadCache: false)
             let parents = options.quick ? [100, 300] : [100, 1000]
             print("The N+1 experiment: each meeting's division, 10 attendees and its room's event, for")
             print("\(parents.map(String.init).joined(separator: " and ")) meetings; queries counted by the command observer.")
@@ -99,38 +98,6 @@ extension TendrilBench {
             for row in rows { report.append([row.mode, "\(row.parents)", "\(row.queries)", row.milliseconds.formatted(1)]) }
             print(report.table)
             try report.writeCSV(to: options.csv)
-        }
-    }
-
-    struct Hydration: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Hydration from in-memory BSON against a raw libbson walk (no server).")
-
-        @Flag(help: "20,000 documents instead of 100,000.")
-        var quick = false
-
-        @Option(help: "How many documents.")
-        var count: Int?
-
-        @Option(help: "Write the results as CSV to this file.")
-        var csv: String?
-
-        func run() throws {
-            let count = self.count ?? (quick ? 20_000 : 100_000)
-            MallocInterposerSwift.initialize()
-            print("Hydrating \(count) documents of a 10-field model from in-memory BSON (best of 5)...")
-            let rows = try HydrationBenchmark(count: count).run()
-            let floor = rows[0].nanosecondsPerDocument
-            var report = Report(columns: ["mode", "docs", "ns_per_doc", "docs_per_second", "ratio_to_raw", "allocations_per_doc"])
-            for row in rows {
-                report.append([row.mode, "\(count)", row.nanosecondsPerDocument.formatted(0), (1e9 / row.nanosecondsPerDocument).formatted(0),
-                               (row.nanosecondsPerDocument / floor).formatted(2), row.allocationsPerDocument.map { $0.formatted(1) } ?? ""])
-            }
-            print(report.table)
-            if !HydrationBenchmark.countsAllocations {
-                print("(allocation counts need the interposer preloaded: run bash Benchmarks/run.sh hydration)")
-            }
-            try report.writeCSV(to: csv)
         }
     }
 }

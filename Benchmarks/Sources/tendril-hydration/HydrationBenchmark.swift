@@ -1,21 +1,8 @@
 import BSONFloor
 import Foundation
 import MallocInterposerSwift
+import BenchmarkModels
 import Tendril
-
-/// The 10-field model the hydration benchmark loads.
-final class BenchPerson: Document {
-    @Field var name: String = ""
-    @Field var email: String?
-    @Field var age: Int = 0
-    @Field var score: Double = 0
-    @Field var active: Bool = false
-    @Field var joined = Date(timeIntervalSince1970: 0)
-    @Field var referrer: ObjectID?
-    @Field var tags: [String] = []
-    @Field var city: String = ""
-    @Field var visits: Int32 = 0
-}
 
 /// Hydrates documents of a 10-field model from in-memory BSON and compares the cost with a raw
 /// libbson walk over the same bytes (the floor).
@@ -34,27 +21,8 @@ struct HydrationBenchmark {
         let allocationsPerDocument: Double?
     }
 
-    func makeDocuments() throws -> [BSONDocument] {
-        let cities = ["London", "Paris", "Lisbon", "Oslo", "Rome"]
-        return try (0..<count).map { index in
-            var document = BSONDocument()
-            try document.append("_id", .objectID(ObjectID()))
-            try document.append("name", .string("Person \(index)"))
-            try document.append("email", .string("person\(index)@example.com"))
-            try document.append("age", .int64(Int64(18 + index % 60)))
-            try document.append("score", .double(Double(index % 1000) / 10))
-            try document.append("active", .bool(index.isMultiple(of: 2)))
-            try document.append("joined", .datetime(BSONDateTime(millisecondsSinceEpoch: 1_600_000_000_000 + Int64(index))))
-            try document.append("referrer", .objectID(ObjectID()))
-            try document.append("tags", .array([.string("t\(index % 7)"), "member", "beta"]))
-            try document.append("city", .string(cities[index % cities.count]))
-            try document.append("visits", .int32(Int32(index % 500)))
-            return document
-        }
-    }
-
     func run() throws -> [Row] {
-        let documents = try makeDocuments()
+        let documents = try BenchPerson.makeDocuments(count: count)
         // The floor walks the same bytes laid end to end.
         var bytes: [UInt8] = []
         var offsets: [UInt32] = []
