@@ -6,32 +6,37 @@ public struct StrongCachePolicy: ReferenceCachePolicy {
     public var description: String { "strong" }
     public func makeStorage() -> any ReferenceCacheStorage { StrongStorage() }
 
+    /// One table per document class, keyed by ObjectId alone and holding the document alone
+    /// (24 bytes a slot): this table is most of what a strong cache adds to each document it
+    /// keeps. Byte totals are summed from the documents when asked.
     final class StrongStorage: ReferenceCacheStorage {
-        private var entries: [ReferenceKey: (document: Document, cost: Int)] = [:]
-        private(set) var residentBytes = 0
+        private var tables: [ObjectIdentifier: [ObjectID: Document]] = [:]
 
         func lookUp(_ key: ReferenceKey) -> ReferenceCacheLookup {
-            entries[key].map { .hit($0.document) } ?? .miss
+            tables[ObjectIdentifier(key.documentType)]?[key.id].map { .hit($0) } ?? .miss
         }
 
         func store(_ document: Document, for key: ReferenceKey, cost: Int) -> [ReferenceKey] {
-            residentBytes += cost - (entries[key]?.cost ?? 0)
-            entries[key] = (document, cost)
+            tables[ObjectIdentifier(key.documentType), default: [:]][key.id] = document
             return []
         }
 
         func remove(_ key: ReferenceKey) -> Bool {
-            guard let removed = entries.removeValue(forKey: key) else { return false }
-            residentBytes -= removed.cost
-            return true
+            tables[ObjectIdentifier(key.documentType)]?.removeValue(forKey: key.id) != nil
         }
 
         func removeAll() {
-            entries.removeAll()
-            residentBytes = 0
+            tables.removeAll()
         }
 
-        var residentCount: Int { entries.count }
+        var residentCount: Int { tables.values.reduce(0) { $0 + $1.count } }
+
+        /// The documents' BSON sizes now (a kept document saved since has its new size).
+        var residentBytes: Int {
+            tables.values.reduce(0) { total, table in
+                table.values.reduce(total) { $0 + ($1.fieldStorage.stored?.byteCount ?? 0) }
+            }
+        }
     }
 }
 

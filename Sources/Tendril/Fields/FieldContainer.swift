@@ -30,9 +30,8 @@ open class FieldContainer {
     /// from the current list; nil when `index` is out of range.
     final func objectID(inListAt slot: Int, index: Int) -> ObjectID? {
         let storage = fieldStorage
-        if storage.current[slot] == nil, let stored = storage.stored, let locations = storage.locations, slot < locations.count,
-           locations[slot] >= 0,
-           let id = stored.objectID(inArrayAtElementOffset: Int(locations[slot]), keyLength: schema.keyBytes[slot].count, index: index) {
+        if storage.current[slot] == nil, let stored = storage.stored, let offset = storage.locations.offset(of: slot), offset >= 0,
+           let id = stored.objectID(inArrayAtElementOffset: offset, keyLength: schema.keyBytes[slot].count, index: index) {
             return id
         }
         let ids: [ObjectID] = storage.peek(slot, schema: schema, default: [])
@@ -57,35 +56,37 @@ open class FieldContainer {
     final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?) -> Result<Int, LoadProblem> {
         let schema = self.schema
         let count = schema.fields.count
-        let locations = FieldLocations.make(count: count)
-        let match = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { needsCheck -> BSONFieldMatch in
-            needsCheck.initialize(repeating: 0)
-            let result = locations.withUnsafeMutableBuffer { offsets in
-                stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck)
+        // The C walk fills offsets on the stack; they are packed into the storage at the end.
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { buffer in
+            let offsets = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+            offsets.initialize(repeating: -1)
+            let match = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { needsCheck -> BSONFieldMatch in
+                needsCheck.initialize(repeating: 0)
+                let result = stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck)
+                guard case .matched = result else { return result }
+                for slot in 0..<count where needsCheck[slot] != 0 {
+                    let offset = Int(offsets[slot])
+                    if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)) == nil {
+                        return .wrongType(slot: slot, offset: offset)
+                    }
+                }
+                return result
             }
-            guard case .matched = result else { return result }
-            for slot in 0..<count where needsCheck[slot] != 0 {
-                let offset = Int(locations[slot])
-                if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)) == nil {
-                    return .wrongType(slot: slot, offset: offset)
+            let idOffset: Int
+            switch match {
+            case .matched(let offset): idOffset = offset
+            case .idNotObjectID(let offset): return .failure(.idNotObjectID(offset: offset))
+            case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))
+            }
+            for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
+                let offset = offsets[slot]
+                if offset < 0 || stored.typeByte(atElementOffset: Int(offset)) == 0x0A {
+                    return .failure(.missingRequired(slot: slot))
                 }
             }
-            return result
+            fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots, locations: ElementLocations(offsets))
+            return .success(idOffset)
         }
-        let idOffset: Int
-        switch match {
-        case .matched(let offset): idOffset = offset
-        case .idNotObjectID(let offset): return .failure(.idNotObjectID(offset: offset))
-        case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))
-        }
-        for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
-            let offset = locations[slot]
-            if offset < 0 || stored.typeByte(atElementOffset: Int(offset)) == 0x0A {
-                return .failure(.missingRequired(slot: slot))
-            }
-        }
-        fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots, locations: locations)
-        return .success(idOffset)
     }
 
     /// The fields as BSON. A new instance encodes every field in declaration order (defaults for
@@ -155,7 +156,7 @@ struct FieldStorage {
     var loadedSlots: [Bool]?
     /// Where each slot's element starts in `stored` (-1 when absent), found when loading, so a
     /// read decodes one value without walking the document.
-    var locations: FieldLocations?
+    var locations: ElementLocations = .unknown
 
     /// The field's value; values that keep their identity (embedded documents) are cached in
     /// `current`, so they are read with ``read(_:schema:default:)``.
@@ -180,11 +181,10 @@ struct FieldStorage {
         // an absent field (a new instance, or a document from before the field existed)
         // reads as the declared default.
         let value: Value
-        if let stored, let locations, slot < locations.count {
+        if let stored, let offset = locations.offset(of: slot) {
             // The fast path: decode the one element in place.
-            let offset = locations[slot]
             value = offset < 0 ? defaultValue()
-                : Value.decodeStored(in: stored, elementOffset: Int(offset), keyLength: schema.keyBytes[slot].count) ?? defaultValue()
+                : Value.decodeStored(in: stored, elementOffset: offset, keyLength: schema.keyBytes[slot].count) ?? defaultValue()
         } else if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
             value = decoded   // after a save: the bytes were replaced, so look the key up
         } else {
@@ -196,9 +196,8 @@ struct FieldStorage {
     /// The stored value of `slot`, found through its recorded location when there is one.
     func storedValue(_ slot: Int, schema: Schema) -> BSONValue? {
         guard let stored else { return nil }
-        if let locations, slot < locations.count {
-            let offset = locations[slot]
-            return offset < 0 ? nil : stored.value(atElementOffset: Int(offset), keyLength: schema.keyBytes[slot].count)
+        if let offset = locations.offset(of: slot) {
+            return offset < 0 ? nil : stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)
         }
         return stored[schema.keys[slot]]
     }
@@ -215,10 +214,10 @@ struct FieldStorage {
     /// load time point into the old bytes, so they are dropped (reads then look keys up).
     mutating func replaceStored(_ document: BSONDocument?) {
         stored = document
-        locations = nil
+        locations = .unknown
     }
 
-    init(stored: BSONDocument?, current: [Int: Any], loadedSlots: [Bool]? = nil, locations: FieldLocations? = nil) {
+    init(stored: BSONDocument?, current: [Int: Any], loadedSlots: [Bool]? = nil, locations: ElementLocations = .unknown) {
         self.stored = stored
         self.current = current
         self.loadedSlots = loadedSlots

@@ -1,6 +1,7 @@
 /// Where each field's element starts in a loaded document (-1 when absent): one tail-allocated
 /// object per document. A non-generic `ManagedBuffer` subclass, because allocating a generic
 /// array looks its metadata up at run time, which showed up as a sixth of hydration's cost.
+@usableFromInline
 final class FieldLocations: ManagedBuffer<Int, Int32> {
     /// A buffer of `count` absent locations.
     static func make(count: Int) -> FieldLocations {
@@ -19,5 +20,60 @@ final class FieldLocations: ManagedBuffer<Int, Int32> {
 
     func withUnsafeMutableBuffer<R>(_ body: (UnsafeMutableBufferPointer<Int32>) -> R) -> R {
         withUnsafeMutablePointerToElements { body(UnsafeMutableBufferPointer(start: $0, count: header)) }
+    }
+}
+
+/// Where each field's element starts in a loaded document (-1 when absent), or nothing known
+/// (after a save replaced the bytes: reads then look keys up). Up to 12 offsets below 65,535, the
+/// common case, are packed into the value itself, so loading a document allocates nothing for
+/// them; others live in a ``FieldLocations`` buffer.
+@usableFromInline
+enum ElementLocations {
+    case unknown
+    case packed(UInt64, UInt64, UInt64)
+    case buffer(FieldLocations)
+
+    private static let packedCapacity = 12
+    private static let absent: UInt64 = 0xFFFF
+
+    /// The offset of `slot`'s element: -1 when the field is absent, nil when unknown.
+    @usableFromInline
+    func offset(of slot: Int) -> Int? {
+        switch self {
+        case .unknown:
+            return nil
+        case .packed(let first, let second, let third):
+            guard slot >= 0, slot < Self.packedCapacity else { return nil }
+            let word = slot < 4 ? first : (slot < 8 ? second : third)
+            let value = (word >> UInt64((slot % 4) * 16)) & 0xFFFF
+            return value == Self.absent ? -1 : Int(value)
+        case .buffer(let buffer):
+            guard slot >= 0, slot < buffer.count else { return nil }
+            return Int(buffer[slot])
+        }
+    }
+
+    /// The locations `offsets` hold (-1: absent), packed when they fit.
+    init(_ offsets: UnsafeMutableBufferPointer<Int32>) {
+        guard offsets.count <= Self.packedCapacity, offsets.allSatisfy({ $0 < Int32(Self.absent) }) else {
+            let buffer = FieldLocations.make(count: offsets.count)
+            buffer.withUnsafeMutableBuffer { copy in
+                for index in offsets.indices { copy[index] = offsets[index] }
+            }
+            self = .buffer(buffer)
+            return
+        }
+        var words: (UInt64, UInt64, UInt64) = (~0, ~0, ~0)
+        for (slot, offset) in offsets.enumerated() {
+            let value = offset < 0 ? Self.absent : UInt64(offset)
+            let shift = UInt64((slot % 4) * 16)
+            let cleared = ~(Self.absent << shift)
+            switch slot / 4 {
+            case 0: words.0 = (words.0 & cleared) | (value << shift)
+            case 1: words.1 = (words.1 & cleared) | (value << shift)
+            default: words.2 = (words.2 & cleared) | (value << shift)
+            }
+        }
+        self = .packed(words.0, words.1, words.2)
     }
 }
