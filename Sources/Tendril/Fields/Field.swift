@@ -1,9 +1,4 @@
-import Synchronization
 import TendrilDriver
-
-/// Numbers each field declaration's wrapper as it is created, so the schema can tell which
-/// `Mirror` child of a class's prototype a key path leads to.
-@usableFromInline let fieldSerials = Atomic<UInt64>(1)
 
 /// Options of a ``Field``.
 public struct FieldOptions: OptionSet, Sendable {
@@ -34,14 +29,12 @@ public struct Field<Value: FieldValue> {
     /// Options of a field.
     public typealias Options = FieldOptions
 
-    // Every instance stores its wrappers, so a wrapper holds only what differs per instance
-    // (the default) and what identifies it (the serial); the rest of the declaration sits in
-    // `traits`, nil for a plain `@Field var name = ""`.
-    @usableFromInline let serial: UInt64
+    // Every instance stores its wrappers, so a wrapper holds only what differs per instance (the
+    // default); the rest of the declaration sits in `traits`, nil for a plain `@Field var name = ""`.
     /// The declared default value (nil for an optional field declared without one).
     @usableFromInline let defaultValue: Value
     /// A custom key, options and rules, when the declaration has any.
-    @usableFromInline let traits: FieldTraits<Value>?
+    @usableFromInline var traits: FieldTraits<Value>?
 
     /// The stored key when it differs from the property name.
     public var customKey: String? { traits?.customKey }
@@ -97,7 +90,6 @@ public struct Field<Value: FieldValue> {
 
     @inlinable
     init(key: String?, defaultValue: Value, options: Options, violation: (@Sendable (Value) -> String?)?) {
-        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
         self.defaultValue = defaultValue
         self.traits = key == nil && options.isEmpty && violation == nil
             ? nil : FieldTraits(customKey: key, options: options, violation: violation)
@@ -105,8 +97,20 @@ public struct Field<Value: FieldValue> {
 
     @available(*, unavailable, message: "@Field is only available on properties of Document or EmbeddedDocument subclasses") public var wrappedValue: Value { get { fatalError("unavailable") } set { fatalError("unavailable") } }
 
-    /// The field itself, for queries: `\.$age`.
-    public var projectedValue: Field<Value> { self }
+    @available(*, unavailable, message: "@Field is only available on properties of Document or EmbeddedDocument subclasses")
+    public var projectedValue: Field<Value> { fatalError("unavailable") }
+
+    /// The field itself, for queries: `\.$age`. (Read on a schema's prototype, it records which
+    /// field a key path names.)
+    @inlinable
+    public static subscript<Owner: FieldContainer>(
+        _enclosingInstance owner: Owner,
+        projected projectedKeyPath: KeyPath<Owner, Field<Value>>,
+        storage storageKeyPath: ReferenceWritableKeyPath<Owner, Field<Value>>
+    ) -> Field<Value> {
+        if let trace = owner.readTrace { trace.projectedSlots.append(owner.schema.slot(for: storageKeyPath, in: owner)) }
+        return owner[keyPath: storageKeyPath]
+    }
 
     // Inlinable, like the initialisers, so each field access is specialised in the declaring
     // module instead of looking up generic metadata at run time.
@@ -158,7 +162,11 @@ final class FieldTraits<Value>: Sendable {
 
 /// What the schema needs of any `Field<Value>`, without knowing `Value`.
 protocol AnyField {
-    var serial: UInt64 { get }
+    /// An object only this wrapper holds while it is marked (see ``marked()``), else nil or shared.
+    var identity: AnyObject? { get }
+    /// A copy holding a fresh identity object, so the schema can tell which of an instance's
+    /// wrappers a key path leads to by writing the copy through it.
+    func marked() -> Self
     var customKey: String? { get }
     var isRequired: Bool { get }
     var valueType: any FieldValue.Type { get }
@@ -169,6 +177,12 @@ protocol AnyField {
 }
 
 extension Field: AnyField {
+    var identity: AnyObject? { traits }
+    func marked() -> Field {
+        var copy = self
+        copy.traits = FieldTraits(customKey: traits?.customKey, options: traits?.options ?? [], violation: traits?.violation)
+        return copy
+    }
     var isRequired: Bool { options.contains(.required) }
     var valueType: any FieldValue.Type { Value.self }
     var encodedDefault: BSONValue { defaultValue.bsonValue }

@@ -123,7 +123,10 @@ open class FieldContainer {
 /// The slots of the fields a prototype read while a key path was traced.
 @usableFromInline
 final class ReadTrace {
+    /// Fields read (`person.name`).
     @usableFromInline var slots: [Int] = []
+    /// Fields whose projected value was read (`person.$name`).
+    @usableFromInline var projectedSlots: [Int] = []
     init() {}
 }
 

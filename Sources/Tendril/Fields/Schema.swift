@@ -197,10 +197,14 @@ final class Schema: @unchecked Sendable {
             slot = handle.flatMap { $0.parent === instance ? $0.slot : nil }
             prototypeReadLock.unlock()
         } else if Swift.type(of: keyPath).valueType is any AnyField.Type {
-            // `\.$name` must be one of this class's own wrappers: `\.address.$city` leads to
-            // another class's wrapper and names no field here.
+            // `\.$name` is traced by the projected subscript, and must be one of this class's own
+            // wrappers: `\.address.$city` is projected on another instance and names no field here.
             prototypeReadLock.lock()
-            slot = slotMatching(keyPath, in: instance)
+            let trace = ReadTrace()
+            instance.readTrace = trace
+            _ = instance[keyPath: keyPath]
+            instance.readTrace = nil
+            slot = trace.projectedSlots.count == 1 ? trace.projectedSlots.first : nil
             prototypeReadLock.unlock()
         } else {
             slot = self.slot(forProperty: keyPath)
@@ -240,11 +244,29 @@ final class Schema: @unchecked Sendable {
         }
     }
 
-    /// Finds the declaration whose wrapper, read through `keyPath`, has the same serial as one of
-    /// `instance`'s fields: serials are unique per wrapper, so this names exactly one field.
+    /// Finds which of `instance`'s fields the wrapper `keyPath` leads to: writes a marked copy of
+    /// the wrapper through the key path, looks for the mark among the instance's wrappers (as
+    /// `Mirror` lists them), then writes the original back. Runs once per key path.
     private func slotMatching(_ keyPath: AnyKeyPath, in instance: FieldContainer) -> Int? {
-        guard Swift.type(of: keyPath).valueType is any AnyField.Type,
-              let wrapper = instance[keyPath: keyPath] as? any AnyField else { return nil }
-        return Self.fieldChildren(of: instance).firstIndex { $0.field.serial == wrapper.serial }
+        guard let wrapper = instance[keyPath: keyPath] as? any AnyField else { return nil }
+        return wrapper.whileMarked(through: keyPath, in: instance) { mark in
+            Self.fieldChildren(of: instance).firstIndex { $0.field.identity === mark }
+        } ?? nil
+    }
+}
+
+extension AnyField {
+    /// Runs `body` with a marked copy of this wrapper written through `keyPath` into `instance`
+    /// (passing the mark), then restores this wrapper; nil when `keyPath` cannot write there.
+    func whileMarked<R>(through keyPath: AnyKeyPath, in instance: FieldContainer, _ body: (AnyObject) -> R) -> R? {
+        func write<Root>(_: Root.Type) -> R? {
+            guard let writable = keyPath as? ReferenceWritableKeyPath<Root, Self>, let root = instance as? Root else { return nil }
+            let marked = self.marked()
+            guard let mark = marked.identity else { return nil }
+            root[keyPath: writable] = marked
+            defer { root[keyPath: writable] = self }
+            return body(mark)
+        }
+        return _openExistential(Swift.type(of: keyPath).rootType, do: write)
     }
 }

@@ -17,8 +17,7 @@ import TendrilDriver
 /// to nil; a dangling one (its document deleted) throws ``DocumentError/Kind/danglingReference``.
 @propertyWrapper
 public struct Reference<Target: Document> {
-    let serial: UInt64
-    let traits: ReferenceTraits?
+    var traits: ReferenceTraits?
     /// The stored key when it differs from the property name.
     public var customKey: String? { traits?.customKey }
     /// The field's options (`.required`: it must be set when saved and when loaded).
@@ -28,7 +27,6 @@ public struct Reference<Target: Document> {
 
     /// Declares the reference: `@Reference<Person>("bf", onDelete: .nullify) var bestFriend`.
     public init(_ key: String? = nil, _ options: FieldOptions = [], onDelete deleteRule: DeleteRule = .nothing) {
-        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
         self.traits = ReferenceTraits.make(customKey: key, options: options, deleteRule: deleteRule)
     }
 
@@ -65,6 +63,12 @@ public struct Reference<Target: Document> {
 }
 
 extension Reference: AnyReferenceField {
+    var identity: AnyObject? { traits }
+    func marked() -> Reference {
+        var copy = self
+        copy.traits = ReferenceTraits.marker(copying: traits)
+        return copy
+    }
     var isRequired: Bool { options.contains(.required) }
     var valueType: any FieldValue.Type { ObjectID?.self }
     var encodedDefault: BSONValue { .null }

@@ -13,8 +13,7 @@ import TendrilDriver
 /// ```
 @propertyWrapper
 public struct ReferenceDictionary<Target: Document> {
-    let serial: UInt64
-    let traits: ReferenceTraits?
+    var traits: ReferenceTraits?
     /// The stored key when it differs from the property name.
     public var customKey: String? { traits?.customKey }
     /// What deleting a referenced document does to this dictionary.
@@ -22,7 +21,6 @@ public struct ReferenceDictionary<Target: Document> {
 
     /// Declares the dictionary: `@ReferenceDictionary<Person>(onDelete: .nullify) var roles`.
     public init(_ key: String? = nil, onDelete deleteRule: DeleteRule = .nothing) {
-        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
         self.traits = ReferenceTraits.make(customKey: key, options: [], deleteRule: deleteRule)
     }
 
@@ -65,6 +63,12 @@ public struct ReferenceDictionary<Target: Document> {
 }
 
 extension ReferenceDictionary: AnyReferenceField {
+    var identity: AnyObject? { traits }
+    func marked() -> ReferenceDictionary {
+        var copy = self
+        copy.traits = ReferenceTraits.marker(copying: traits)
+        return copy
+    }
     var options: FieldOptions { [] }
     var isRequired: Bool { false }
     var valueType: any FieldValue.Type { [String: ObjectID].self }

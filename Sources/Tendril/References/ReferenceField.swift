@@ -26,6 +26,11 @@ final class ReferenceTraits: Sendable {
             ? nil : ReferenceTraits(customKey: customKey, options: options, deleteRule: deleteRule)
     }
 
+    /// A fresh object with `traits`' content (defaults when nil), to mark a wrapper.
+    static func marker(copying traits: ReferenceTraits?) -> ReferenceTraits {
+        ReferenceTraits(customKey: traits?.customKey, options: traits?.options ?? [], deleteRule: traits?.deleteRule ?? .nothing)
+    }
+
     private init(customKey: String?, options: FieldOptions, deleteRule: DeleteRule) {
         self.customKey = customKey
         self.options = options

@@ -15,8 +15,7 @@ import TendrilDriver
 /// for an id whose document was deleted.
 @propertyWrapper
 public struct ReferenceList<Target: Document> {
-    let serial: UInt64
-    let traits: ReferenceTraits?
+    var traits: ReferenceTraits?
     /// The stored key when it differs from the property name.
     public var customKey: String? { traits?.customKey }
     /// What deleting a referenced document does to this list.
@@ -24,7 +23,6 @@ public struct ReferenceList<Target: Document> {
 
     /// Declares the list: `@ReferenceList<Person>(onDelete: .pull) var friends`.
     public init(_ key: String? = nil, onDelete deleteRule: DeleteRule = .nothing) {
-        self.serial = fieldSerials.add(1, ordering: .relaxed).oldValue
         self.traits = ReferenceTraits.make(customKey: key, options: [], deleteRule: deleteRule)
     }
 
@@ -68,6 +66,12 @@ public struct ReferenceList<Target: Document> {
 }
 
 extension ReferenceList: AnyReferenceField {
+    var identity: AnyObject? { traits }
+    func marked() -> ReferenceList {
+        var copy = self
+        copy.traits = ReferenceTraits.marker(copying: traits)
+        return copy
+    }
     var options: FieldOptions { [] }
     var isRequired: Bool { false }
     var valueType: any FieldValue.Type { [ObjectID].self }
