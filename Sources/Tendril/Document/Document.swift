@@ -34,7 +34,22 @@ open class Document: FieldContainer {
     /// Where this document's references resolve and under which policy, when a query or the
     /// document that resolved it set them.
     final var referenceSettings: ReferenceSettings?
-    private final var createdReferenceCache: ReferenceCache?
+    /// The reference cache once created, and the weak caches to tell when this document is
+    /// freed: one optional object, since most documents need neither.
+    private final var referenceState: ReferenceState?
+
+    private final class ReferenceState {
+        var cache: ReferenceCache?
+        var deinitObservers: [any DocumentDeinitObserver] = []
+    }
+
+    private final var createdReferenceCache: ReferenceCache? {
+        get { referenceState?.cache }
+        set {
+            if referenceState == nil { referenceState = ReferenceState() }
+            referenceState?.cache = newValue
+        }
+    }
 
     /// The cache of the documents this document's references resolved to, created on first use
     /// with the query's policy, else the class's ``referenceCachePolicy``.
@@ -56,21 +71,19 @@ open class Document: FieldContainer {
     }
     private static let referenceCacheCreation = NSLock()
 
-    /// Told when this document is freed: the weak caches that list it (nil for most documents).
-    /// Guarded by `referenceCacheCreation`: two caches may list one shared document at once.
-    private final var deinitObservers: [any DocumentDeinitObserver]?
-
+    /// Lists a weak cache to tell when this document is freed. Guarded by
+    /// `referenceCacheCreation`: two caches may list one shared document at once.
     final func observeDeinit(_ observer: any DocumentDeinitObserver) {
         Self.referenceCacheCreation.lock()
-        if deinitObservers == nil { deinitObservers = [] }
-        deinitObservers?.append(observer)
+        if referenceState == nil { referenceState = ReferenceState() }
+        referenceState?.deinitObservers.append(observer)
         Self.referenceCacheCreation.unlock()
     }
 
     deinit {
         // Nothing else can reach a document being freed: no lock needed to read this.
-        if let deinitObservers {
-            for observer in deinitObservers { observer.documentDidDeinit() }
+        if let observers = referenceState?.deinitObservers {
+            for observer in observers { observer.documentDidDeinit() }
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import TendrilDriver
 
 /// The common base of ``Document`` and ``EmbeddedDocument``: a class whose `@Field`s live in
@@ -8,9 +10,14 @@ open class FieldContainer {
     /// The class's schema, looked up once per instance.
     @usableFromInline final lazy var schema: Schema = Schema.of(self)
     @usableFromInline final var fieldStorage = FieldStorage()
-    /// Set on a schema's prototype only, while it traces a key path to a property
-    /// (`\Person.name`): the slots of the fields read.
-    @usableFromInline final var readTrace: ReadTrace?
+    /// The trace of the fields read, while this instance is the schema prototype being traced
+    /// (how a key path to a property, `\Person.name`, is traced to its field); nil otherwise.
+    /// Kept outside the instance: every document would otherwise carry the slot.
+    @inlinable
+    final var readTrace: ReadTrace? {
+        guard tracedPrototype.load(ordering: .relaxed) == UInt(bitPattern: ObjectIdentifier(self)) else { return nil }
+        return ReadTrace.current
+    }
 
     /// Creates an instance with every field at its declared default.
     /// > Note: Set initial values in the field declarations; an `init()` override must call
@@ -120,9 +127,31 @@ open class FieldContainer {
     }
 }
 
+/// The address of the prototype whose reads are being traced (0: none), checked by every field
+/// read: one relaxed load, where a stored property would cost every document 8 bytes.
+@usableFromInline let tracedPrototype = Atomic<UInt>(0)
+
 /// The slots of the fields a prototype read while a key path was traced.
 @usableFromInline
 final class ReadTrace {
+    /// The trace being recorded, set with `tracedPrototype` by ``record(on:_:)``.
+    @usableFromInline nonisolated(unsafe) static var current: ReadTrace?
+    private static let recording = NSLock()
+
+    /// Runs `body` (which reads a key path on `prototype`) and returns the fields it read. One
+    /// trace at a time in the whole process: tracing is rare (once per key path).
+    static func record(on prototype: FieldContainer, _ body: () -> Void) -> ReadTrace {
+        recording.lock()
+        defer { recording.unlock() }
+        let trace = ReadTrace()
+        current = trace
+        tracedPrototype.store(UInt(bitPattern: ObjectIdentifier(prototype)), ordering: .releasing)
+        body()
+        tracedPrototype.store(0, ordering: .releasing)
+        current = nil
+        return trace
+    }
+
     /// Fields read (`person.name`).
     @usableFromInline var slots: [Int] = []
     /// Fields whose projected value was read (`person.$name`).

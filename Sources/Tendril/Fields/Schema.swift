@@ -200,10 +200,7 @@ final class Schema: @unchecked Sendable {
             // `\.$name` is traced by the projected subscript, and must be one of this class's own
             // wrappers: `\.address.$city` is projected on another instance and names no field here.
             prototypeReadLock.lock()
-            let trace = ReadTrace()
-            instance.readTrace = trace
-            _ = instance[keyPath: keyPath]
-            instance.readTrace = nil
+            let trace = ReadTrace.record(on: instance) { _ = instance[keyPath: keyPath] }
             slot = trace.projectedSlots.count == 1 ? trace.projectedSlots.first : nil
             prototypeReadLock.unlock()
         } else {
@@ -222,14 +219,11 @@ final class Schema: @unchecked Sendable {
         // Only this function reads the prototype, under its own lock (not `lock`: the field
         // getter takes that one), so the recorded slot is this read's.
         prototypeReadLock.lock()
-        let trace = ReadTrace()
-        instance.readTrace = trace
-        _ = instance[keyPath: keyPath]
+        let trace = ReadTrace.record(on: instance) { _ = instance[keyPath: keyPath] }
         // Exactly one field read: the key path is that field. A computed property reading
         // several fields, or none, is not a field.
         let traced = Set(trace.slots)
         let slot = traced.count == 1 ? traced.first : nil
-        instance.readTrace = nil
         prototypeReadLock.unlock()
         if let slot { locked { slotByPropertyKeyPath[keyPath] = slot } }
         return slot
