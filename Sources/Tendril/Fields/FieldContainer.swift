@@ -27,7 +27,7 @@ open class FieldContainer {
     /// Field `slot`'s value, read without writing anything. A method of the class, not a call
     /// on `fieldStorage` from the field's inlined getter: that would copy the storage struct
     /// (four retains and releases) on every read.
-    @usableFromInline
+    @inlinable
     final func peekField<Value: FieldValue>(_ slot: Int, default defaultValue: @autoclosure () -> Value) -> Value {
         fieldStorage.peek(slot, schema: schema, default: defaultValue())
     }
@@ -180,15 +180,15 @@ struct FieldInfo: @unchecked Sendable {
 struct FieldStorage {
     /// The document as last loaded from or saved to the server; nil for a new instance.
     /// Replace it only through ``replaceStored(_:)``: `locations` point into these bytes.
-    private(set) var stored: BSONDocument?
+    @usableFromInline private(set) var stored: BSONDocument?
     /// Typed values read or written since, by slot. Reads are cached so that an embedded
     /// document read twice is the same object, and changes made inside it are saved.
-    var current: [Int: Any] = [:]
+    @usableFromInline var current: [Int: Any] = [:]
     /// For a partially loaded document, which slots were loaded; nil when all were.
-    var loadedSlots: [Bool]?
+    @usableFromInline var loadedSlots: [Bool]?
     /// Where each slot's element starts in `stored` (-1 when absent), found when loading, so a
     /// read decodes one value without walking the document.
-    var locations: ElementLocations = .unknown
+    @usableFromInline var locations: ElementLocations = .unknown
 
     /// The field's value; values that keep their identity (embedded documents) are cached in
     /// `current`, so they are read with ``read(_:schema:default:)``.
@@ -202,7 +202,9 @@ struct FieldStorage {
 
     /// The field's value without caching anything: a pure read, so documents shared by a
     /// reference cache can have their plain fields read from several threads.
-    @usableFromInline
+    // Inlinable, so reads are specialised in the declaring module: an unspecialised generic
+    // read looked type metadata up at run time on every call.
+    @inlinable
     func peek<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
         // Unwrap the entry before casting: `nil as? Value` succeeds (as nil) when Value is optional.
         if !current.isEmpty, let entry = current[slot], let cached = entry as? Value { return cached }
@@ -226,6 +228,7 @@ struct FieldStorage {
     }
 
     /// The stored value of `slot`, found through its recorded location when there is one.
+    @usableFromInline
     func storedValue(_ slot: Int, schema: Schema) -> BSONValue? {
         guard let stored else { return nil }
         if let offset = locations.offset(of: slot) {

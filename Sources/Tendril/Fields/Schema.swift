@@ -15,7 +15,7 @@ final class Schema: @unchecked Sendable {
     /// Each field's stored key, apart from `fields` so lookups copy no `FieldInfo`.
     let keys: [String]
     /// Each field's key as UTF-8, to match stored keys without creating strings.
-    let keyBytes: [[UInt8]]
+    @usableFromInline let keyBytes: [[UInt8]]
     /// Each field's value type, apart from `fields` so the load loop copies no `FieldInfo`.
     let valueTypes: [any FieldValue.Type]
     /// The `.required` fields, by slot.
