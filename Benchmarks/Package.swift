@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "BSONFloor", dependencies: ["CLibBSON"]),
         // A plain libmongoc cursor, for the floor of loading documents from the server.
         .systemLibrary(name: "CLibMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
-        .target(name: "MongoFloor", dependencies: ["CLibMongoC"]),
+        .target(name: "MongoFloor", dependencies: ["CLibMongoC", "BSONFloor"]),
         // glibc's live-heap figure (mallinfo2), which Swift's Glibc module does not export.
         .target(name: "HeapStats"),
         // The 10-field model shared by the hydration benchmarks.

@@ -1,40 +1,7 @@
 #include "MongoFloor.h"
+#include "BSONFloor.h"
 #include <mongoc/mongoc.h>
 #include <stdio.h>
-
-static uint64_t walk(const bson_t *document) {
-    uint64_t checksum = 0;
-    bson_iter_t iter;
-    if (!bson_iter_init(&iter, document)) {
-        return 0;
-    }
-    while (bson_iter_next(&iter)) {
-        checksum += bson_iter_key_len(&iter);
-        switch (bson_iter_type(&iter)) {
-        case BSON_TYPE_UTF8: {
-            uint32_t length = 0;
-            const char *text = bson_iter_utf8(&iter, &length);
-            checksum += length + (uint8_t)text[0];
-            break;
-        }
-        case BSON_TYPE_INT32: checksum += (uint64_t)bson_iter_int32(&iter); break;
-        case BSON_TYPE_INT64: checksum += (uint64_t)bson_iter_int64(&iter); break;
-        case BSON_TYPE_DOUBLE: checksum += (uint64_t)bson_iter_double(&iter); break;
-        case BSON_TYPE_BOOL: checksum += bson_iter_bool(&iter); break;
-        case BSON_TYPE_DATE_TIME: checksum += (uint64_t)bson_iter_date_time(&iter); break;
-        case BSON_TYPE_OID: checksum += bson_iter_oid(&iter)->bytes[11]; break;
-        case BSON_TYPE_ARRAY: {
-            uint32_t length = 0;
-            const uint8_t *array = NULL;
-            bson_iter_array(&iter, &length, &array);
-            checksum += length;
-            break;
-        }
-        default: break;
-        }
-    }
-    return checksum;
-}
 
 mongo_floor_client_t *mongo_floor_client_new(const char *uri, char *error, size_t error_size) {
     mongoc_init();
@@ -77,7 +44,7 @@ int64_t mongo_floor_scan(mongo_floor_client_t *client, const char *database, con
     const bson_t *document = NULL;
     int64_t count = 0;
     while (mongoc_cursor_next(cursor, &document)) {
-        *checksum += walk(document);
+        *checksum += bson_floor_walk_document(bson_get_data(document), document->len);
         count++;
         if (sample && count % 1000 == 0) {
             sample(context);

@@ -51,46 +51,17 @@ struct HydrateBenchmark {
             return checksum == 42 ? Int(read) + 1 : Int(read)
         })
         Progress.show("hydrate")
-        rows.append(try await measureAsync("hydrate") { heap in
-            var read = 0
-            for try await person in query {
-                read += person.isNew ? 0 : 1
-                if read % 1000 == 0 { heap.sample() }
-            }
-            return read
-        })
+        rows.append(try await measure("hydrate", scanning: query) { person in person.isNew ? 0 : 1 })
         Progress.show("hydrate and read every field")
-        rows.append(try await measureAsync("hydrate_read_all") { heap in
-            var read = 0, checksum = 0
-            for try await person in query {
-                checksum &+= person.name.utf8.count &+ (person.email?.utf8.count ?? 0) &+ person.age &+ Int(person.score)
-                checksum &+= (person.active ? 1 : 0) &+ Int(person.joined.timeIntervalSince1970) &+ Int(person.referrer?.bytes[11] ?? 0)
-                checksum &+= person.tags.count &+ person.city.utf8.count &+ Int(person.visits)
-                read += 1
-                if read % 1000 == 0 { heap.sample() }
-            }
-            return checksum == 42 ? read + 1 : read
+        rows.append(try await measure("hydrate_read_all", scanning: query) { person in
+            person.name.utf8.count &+ (person.email?.utf8.count ?? 0) &+ person.age &+ Int(person.score)
+                &+ (person.active ? 1 : 0) &+ Int(person.joined.timeIntervalSince1970) &+ Int(person.referrer?.bytes[11] ?? 0)
+                &+ person.tags.count &+ person.city.utf8.count &+ Int(person.visits)
         })
         Progress.show("only one field")
-        rows.append(try await measureAsync("only_one_field") { heap in
-            var read = 0, checksum = 0
-            for try await person in query.only(\.$name) {
-                checksum &+= try person.name.utf8.count
-                read += 1
-                if read % 1000 == 0 { heap.sample() }
-            }
-            return checksum == 42 ? read + 1 : read
-        })
+        rows.append(try await measure("only_one_field", scanning: query.only(\.$name)) { person in try person.name.utf8.count })
         Progress.show("scalar of one field")
-        rows.append(try await measureAsync("scalar_one_field") { heap in
-            var read = 0, checksum = 0
-            for try await name in query.scalar(\.$name) {
-                checksum &+= name.utf8.count
-                read += 1
-                if read % 1000 == 0 { heap.sample() }
-            }
-            return checksum == 42 ? read + 1 : read
-        })
+        rows.append(try await measure("scalar_one_field", scanning: query.scalar(\.$name)) { name in name.utf8.count })
         Progress.done()
         return rows
     }
@@ -115,13 +86,20 @@ struct HydrateBenchmark {
         return Row(mode: mode, docs: docs, cpuSeconds: elapsed, peakHeapBytes: heap.peak)
     }
 
-    private func measureAsync(_ mode: String, _ body: (HeapPeak) async throws -> Int) async throws -> Row {
+    /// Iterates `sequence`, touching each element (`touch` returns a checksum so nothing is
+    /// skipped), sampling the heap every 1,000 elements.
+    private func measure<S: AsyncSequence>(_ mode: String, scanning sequence: S, _ touch: (S.Element) throws -> Int) async throws -> Row {
         let heap = HeapPeak()
         let start = cpuSeconds()
-        let docs = try await body(heap)
+        var read = 0, checksum = 0
+        for try await element in sequence {
+            checksum &+= try touch(element)
+            read += 1
+            if read % 1000 == 0 { heap.sample() }
+        }
         let elapsed = cpuSeconds() - start
         heap.sample()
-        return Row(mode: mode, docs: docs, cpuSeconds: elapsed, peakHeapBytes: heap.peak)
+        return Row(mode: mode, docs: checksum == 42 ? read + 1 : read, cpuSeconds: elapsed, peakHeapBytes: heap.peak)
     }
 }
 
