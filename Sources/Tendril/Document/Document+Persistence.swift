@@ -8,12 +8,13 @@ extension Document {
     /// ada.name = "Ada"
     /// try await ada.insert()
     /// ```
-    /// - Parameter database: overrides the class's database for this call.
+    /// - Parameter database: the database for this call; by default the one the document was
+    ///   loaded from or saved to, else the class's.
     /// - Throws: ``DocumentError`` (`.missingRequiredField`, `.validationFailed`, `.duplicateKey`,
     ///   `.invalidFieldKey`, `.noDatabase`), ``MongoError`` (network...). On failure the document
     ///   is unchanged (no id assigned), so the call can be retried.
     public final func insert(into database: MongoDatabase? = nil) async throws {
-        let collection = try Self.collection(in: database)
+        let collection = try collection(in: database)
         try EventHooks.emit(.beforeInsert, for: Self.self, [self])
         let (id, document) = try insertionDocument()
         try await Self.reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
@@ -48,7 +49,7 @@ extension Document {
         guard let stored = fieldStorage.stored, let id else {
             return try await insert(into: database)
         }
-        let collection = try Self.collection(in: database)
+        let collection = try collection(in: database)
         try EventHooks.emit(.beforeUpdate, for: Self.self, [self])
         try validateForSave()
         let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage)
@@ -65,7 +66,7 @@ extension Document {
     /// it is neither only an insert nor only an update).
     /// - Throws: as ``insert(into:)``.
     public final func upsert(in database: MongoDatabase? = nil) async throws {
-        let collection = try Self.collection(in: database)
+        let collection = try collection(in: database)
         let (id, document) = try insertionDocument()
         try await Self.reportingDuplicateKeys(id: id) { try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true) }
         didInsert(id: id, document: document)
@@ -89,8 +90,8 @@ extension Document {
     ///   when a `deny` rule refuses (nothing is deleted then), ``MongoError``.
     public final func delete(from database: MongoDatabase? = nil) async throws {
         guard !isNew, let id else { throw error(.notInserted) }
-        let collection = try Self.collection(in: database)
-        let plan = try await DeletionPlan(deleting: [id], of: Self.self, in: database)
+        let collection = try collection(in: database)
+        let plan = try await DeletionPlan(deleting: [id], of: Self.self, in: database ?? referenceSettings?.database)
         try EventHooks.emit(.beforeDelete, for: Self.self, [self])
         try await collection.deleteOne(["_id": .objectID(id)])
         didDelete()
@@ -114,7 +115,7 @@ extension Document {
     ///   error if the stored document no longer matches the class; the object is then unchanged.
     public final func reload(from database: MongoDatabase? = nil) async throws {
         guard let id else { throw error(.notInserted) }
-        let collection = try Self.collection(in: database)
+        let collection = try collection(in: database)
         guard let stored = try await collection.findOne(["_id": .objectID(id)]) else { throw error(.notFound) }
         try load(stored)   // every field, so a partial document becomes whole
         clearReferenceCache()
@@ -143,7 +144,7 @@ extension Document {
     final func reloadSlots(_ slots: [Int], from database: MongoDatabase?) async throws {
         guard !slots.isEmpty else { return }
         guard let id, let stored = fieldStorage.stored else { throw error(.notInserted) }
-        let collection = try Self.collection(in: database)
+        let collection = try collection(in: database)
         let projection = BSONDocument(elements: slots.map { (schema.keys[$0], .int32(1)) })
         guard let fetched = try await collection.findOne(["_id": .objectID(id)], projection: projection) else {
             throw error(.notFound)

@@ -154,6 +154,12 @@ open class Document: FieldContainer {
         DocumentError(kind, collection: Self.collectionName, documentID: id.map(BSONValue.objectID), field: field)
     }
 
+    /// The collection this document's calls use: the call's database, else the one it was
+    /// loaded from or saved to (`query.using(db)`, `insert(into: db)`), else the class's.
+    final func collection(in database: MongoDatabase?) throws -> MongoCollection {
+        try Self.collection(in: database ?? referenceSettings?.database)
+    }
+
     /// The collection to use: the call's database, else the class's, else an error.
     static func collection(in database: MongoDatabase?) throws -> MongoCollection {
         guard let database = database ?? self.database else {

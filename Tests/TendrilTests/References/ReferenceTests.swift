@@ -132,6 +132,21 @@ struct ReferenceTests {
         }
     }
 
+    @Test("a document loaded through using(db) saves, reloads and deletes in db by default")
+    func documentsRememberTheirDatabase() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let (parentID, _) = try await PalFixture.seed(1, in: database)
+            let parent = try await Pal.objects.using(database).get(parentID).unwrapped()
+            parent.name = "renamed"
+            try await parent.save()
+            try await parent.reload()
+            #expect(parent.name == "renamed")
+            #expect(recorder.commands(named: "update").first?["$db"]?.stringValue == database.name)
+            try await parent.delete()
+            #expect(try await Pal.objects.using(database).get(parentID) == nil)
+        }
+    }
+
     @Test("a failed fetch throws the driver's typed error and keeps nothing")
     func failedFetchThrows() async throws {
         // A server nobody listens on: connection refused, reported by libmongoc.
