@@ -8,34 +8,34 @@ public struct StrongCachePolicy: ReferenceCachePolicy {
 
     /// One table per document class, keyed by ObjectId alone and holding the document alone
     /// (24 bytes a slot): this table is most of what a strong cache adds to each document it
-    /// keeps. Byte totals are summed from the documents when asked.
+    /// keeps. A document's cost is its BSON size when fetched, which it records itself.
     final class StrongStorage: ReferenceCacheStorage {
         private var tables: [ObjectIdentifier: [ObjectID: Document]] = [:]
+        private(set) var residentBytes = 0
+        private(set) var residentCount = 0
 
         func lookUp(_ key: ReferenceKey) -> ReferenceCacheLookup {
             tables[ObjectIdentifier(key.documentType)]?[key.id].map { .hit($0) } ?? .miss
         }
 
         func store(_ document: Document, for key: ReferenceKey, cost: Int) -> [ReferenceKey] {
-            tables[ObjectIdentifier(key.documentType), default: [:]][key.id] = document
+            let previous = tables[ObjectIdentifier(key.documentType), default: [:]].updateValue(document, forKey: key.id)
+            residentBytes += Int(document.fetchedByteCount) - Int(previous?.fetchedByteCount ?? 0)
+            if previous == nil { residentCount += 1 }
             return []
         }
 
         func remove(_ key: ReferenceKey) -> Bool {
-            tables[ObjectIdentifier(key.documentType)]?.removeValue(forKey: key.id) != nil
+            guard let removed = tables[ObjectIdentifier(key.documentType)]?.removeValue(forKey: key.id) else { return false }
+            residentBytes -= Int(removed.fetchedByteCount)
+            residentCount -= 1
+            return true
         }
 
         func removeAll() {
             tables.removeAll()
-        }
-
-        var residentCount: Int { tables.values.reduce(0) { $0 + $1.count } }
-
-        /// The documents' BSON sizes now (a kept document saved since has its new size).
-        var residentBytes: Int {
-            tables.values.reduce(0) { total, table in
-                table.values.reduce(total) { $0 + ($1.fieldStorage.stored?.byteCount ?? 0) }
-            }
+            residentBytes = 0
+            residentCount = 0
         }
     }
 }

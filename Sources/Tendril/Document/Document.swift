@@ -31,6 +31,11 @@ open class Document: FieldContainer {
     /// The `_id`: nil until the document is inserted (or assigned before inserting).
     public final var id: ObjectID?
 
+    /// The BSON size of the document as fetched, set once when it is created from stored bytes
+    /// (never changed after, so caches sharing the document can read it from any thread).
+    /// Declared first: it fills the padding after the field storage, costing no bytes.
+    final var fetchedByteCount: UInt32 = 0
+
     /// Where this document's references resolve and under which policy, when a query or the
     /// document that resolved it set them.
     final var referenceSettings: ReferenceSettings?
@@ -175,6 +180,7 @@ open class Document: FieldContainer {
         let document = Self()
         try document.load(stored, loadedSlots: loadedSlots)
         document.referenceSettings = settings
+        document.fetchedByteCount = UInt32(clamping: stored.byteCount)
         return document
     }
 

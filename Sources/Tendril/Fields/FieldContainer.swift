@@ -15,8 +15,8 @@ open class FieldContainer {
     /// Kept outside the instance: every document would otherwise carry the slot.
     @inlinable
     final var readTrace: ReadTrace? {
-        guard tracedPrototype.load(ordering: .relaxed) == UInt(bitPattern: ObjectIdentifier(self)) else { return nil }
-        return ReadTrace.current
+        guard activeReadTraces.load(ordering: .relaxed) > 0 else { return nil }
+        return ReadTrace.current(for: self)
     }
 
     /// Creates an instance with every field at its declared default.
@@ -127,28 +127,44 @@ open class FieldContainer {
     }
 }
 
-/// The address of the prototype whose reads are being traced (0: none), checked by every field
-/// read: one relaxed load, where a stored property would cost every document 8 bytes.
-@usableFromInline let tracedPrototype = Atomic<UInt>(0)
+/// How many traces are being recorded in the process, checked by every field read: one relaxed
+/// load while none is (nearly always), where a stored property would cost every document 8 bytes.
+@usableFromInline let activeReadTraces = Atomic<Int>(0)
 
 /// The slots of the fields a prototype read while a key path was traced.
 @usableFromInline
 final class ReadTrace {
-    /// The trace being recorded, set with `tracedPrototype` by ``record(on:_:)``.
-    @usableFromInline nonisolated(unsafe) static var current: ReadTrace?
-    private static let recording = NSLock()
+    /// The traces this thread is recording, innermost last: tracing one key path may trace
+    /// another (a computed property that builds a query), and other threads trace their own.
+    private final class Stack {
+        var entries: [(prototype: ObjectIdentifier, trace: ReadTrace)] = []
+    }
+    private static let threadKey = "tendril.readTraces"
 
-    /// Runs `body` (which reads a key path on `prototype`) and returns the fields it read. One
-    /// trace at a time in the whole process: tracing is rare (once per key path).
+    private static var stack: Stack {
+        let dictionary = Thread.current.threadDictionary
+        if let stack = dictionary[threadKey] as? Stack { return stack }
+        let stack = Stack()
+        dictionary[threadKey] = stack
+        return stack
+    }
+
+    /// The trace this thread records for `instance`, if it is a prototype being traced.
+    @usableFromInline
+    static func current(for instance: FieldContainer) -> ReadTrace? {
+        let identity = ObjectIdentifier(instance)
+        return stack.entries.last { $0.prototype == identity }?.trace
+    }
+
+    /// Runs `body` (which reads a key path on `prototype`) and returns the fields it read.
     static func record(on prototype: FieldContainer, _ body: () -> Void) -> ReadTrace {
-        recording.lock()
-        defer { recording.unlock() }
         let trace = ReadTrace()
-        current = trace
-        tracedPrototype.store(UInt(bitPattern: ObjectIdentifier(prototype)), ordering: .releasing)
+        let stack = self.stack
+        stack.entries.append((ObjectIdentifier(prototype), trace))
+        activeReadTraces.add(1, ordering: .relaxed)
         body()
-        tracedPrototype.store(0, ordering: .releasing)
-        current = nil
+        activeReadTraces.subtract(1, ordering: .relaxed)
+        stack.entries.removeLast()
         return trace
     }
 

@@ -155,8 +155,10 @@ final class Schema: @unchecked Sendable {
             return known.slot
         }
         if let known = locked({ slotByStorageKeyPath[keyPath] }) { return known }
-        // A wrapper's storage key path always leads to one of the instance's own fields.
-        let slot = slotMatching(keyPath, in: instance) ?? 0
+        // A wrapper's storage key path always leads to one of the class's own fields.
+        guard let slot = matchedSlot(keyPath, near: instance) else {
+            preconditionFailure("Tendril: \(keyPath) leads to no @Field of \(type)")   // an internal invariant, not data
+        }
         locked {
             slotByStorageKeyPath[keyPath] = slot
             let old = slotTable.load(ordering: .acquiring)
@@ -238,9 +240,22 @@ final class Schema: @unchecked Sendable {
         }
     }
 
+    /// Finds which field the wrapper `keyPath` leads to, on an instance nobody else can see: a
+    /// probe made for the purpose (marking writes to it), or, when the probe's own `init()` reads
+    /// a field (re-entering here), `instance`, which is that probe being initialised.
+    private func matchedSlot(_ keyPath: AnyKeyPath, near instance: FieldContainer) -> Int? {
+        let matching = Thread.current.threadDictionary
+        let key = "tendril.matching.\(ObjectIdentifier(self).hashValue)"
+        if matching[key] != nil { return slotMatching(keyPath, in: instance) }
+        matching[key] = true
+        defer { matching[key] = nil }
+        return slotMatching(keyPath, in: type.init())
+    }
+
     /// Finds which of `instance`'s fields the wrapper `keyPath` leads to: writes a marked copy of
     /// the wrapper through the key path, looks for the mark among the instance's wrappers (as
-    /// `Mirror` lists them), then writes the original back. Runs once per key path.
+    /// `Mirror` lists them), then writes the original back. Only for instances no other thread
+    /// can reach (see ``matchedSlot(_:near:)``).
     private func slotMatching(_ keyPath: AnyKeyPath, in instance: FieldContainer) -> Int? {
         guard let wrapper = instance[keyPath: keyPath] as? any AnyField else { return nil }
         return wrapper.whileMarked(through: keyPath, in: instance) { mark in

@@ -67,13 +67,9 @@ final class BSONStorage: ManagedBuffer<BSONStorageHeader, UInt8> {
     func withBSON<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
         if let owned = header.owned { return try body(owned) }
         let view = withExtendedLifetime(self) { tendril_bson_new_view(data, UInt32(length)) }
-        // Inline bytes were validated when stored, so libbson accepts them; an empty document
-        // keeps even a broken invariant from becoming a crash.
-        guard let view else {
-            let empty: OpaquePointer = bson_new()
-            defer { bson_destroy(empty) }
-            return try body(empty)
-        }
+        // Inline bytes were validated when stored, so libbson accepts them. Lending anything
+        // else (an empty document) could turn a filter into "everything": stop instead.
+        guard let view else { preconditionFailure("Tendril: validated BSON refused by bson_init_static") }
         defer { tendril_bson_free_struct(view) }
         return try withExtendedLifetime(self) { try body(view) }
     }

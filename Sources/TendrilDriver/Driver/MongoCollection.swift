@@ -247,10 +247,12 @@ func withBorrowedBSONs<R>(_ documents: [BSONDocument], _ body: (inout [OpaquePoi
     // Inline documents get a view each, freed after the call.
     var views: [OpaquePointer] = []
     defer { views.forEach { tendril_bson_free_struct($0) } }
-    var pointers: [OpaquePointer?] = documents.map { document in
+    var pointers: [OpaquePointer?] = try documents.map { document in
         if let owned = document.storage.growable { return owned }
-        let view = tendril_bson_new_view(document.storage.data, UInt32(document.storage.length))
-        if let view { views.append(view) }
+        guard let view = tendril_bson_new_view(document.storage.data, UInt32(document.storage.length)) else {
+            throw BSONError(.malformedBytes, "libbson refused a validated document")
+        }
+        views.append(view)
         return view
     }
     return try withExtendedLifetime(documents) { try body(&pointers) }

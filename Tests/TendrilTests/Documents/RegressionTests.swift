@@ -133,4 +133,33 @@ struct RegressionTests {
             #expect(loaded.root.children.map(\.label) == ["leaf"])
         }
     }
+
+    @Test("tracing a key path whose getter traces another class's key path does not deadlock")
+    func nestedKeyPathTracing() {
+        // `summary` builds a predicate on Person (which traces `\Person.$age`) while `\.summary`
+        // itself is being traced on Squad's prototype.
+        let partial = Squad.objects.only(\.summary)
+        #expect(partial.projectionDocument == ["title": 1])
+    }
+
+    @Test("a key path's first use from several threads at once names the right field")
+    func concurrentFirstKeyPathUse() async {
+        let documents = (0..<8).map { index in Squad().with { $0.title = "t\(index)"; $0.motto = "m\(index)" } }
+        let transfer = documents.map { UncheckedTransfer($0) }
+        let mottos = await withTaskGroup(of: String.self) { group in
+            for box in transfer { group.addTask { box.value.motto } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(mottos) == Set((0..<8).map { "m\($0)" }))
+    }
 }
+
+final class Squad: Document {
+    @Field var title = ""
+    @Field var motto = ""
+    var summary: String {
+        _ = Person.objects.filter(\.$age > 1)
+        return title
+    }
+}
+
