@@ -53,6 +53,28 @@ typedef enum {
 // check comes before recursing, so hostile nesting cannot overflow the stack
 // (libbson's own validator recurses without a limit). error_offset is relative to the
 // innermost document being checked.
+// bson_utf8_validate with a fast path for plain ASCII (most keys and strings): eight bytes at a
+// time, no byte with its high bit set (and, unless NUL is allowed, none zero) means valid.
+// Anything else goes to libbson's full check.
+static inline bool tendril_utf8_validate(const char *text, size_t length, bool allow_null) {
+    const uint64_t high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+    size_t index = 0;
+    for (; index + 8 <= length; index += 8) {
+        uint64_t word;
+        memcpy(&word, text + index, 8);
+        if ((word & high) || (!allow_null && ((word - ones) & ~word & high))) {
+            return bson_utf8_validate(text, length, allow_null);
+        }
+    }
+    for (; index < length; index++) {
+        unsigned char byte = (unsigned char)text[index];
+        if (byte >= 0x80 || (!allow_null && byte == 0)) {
+            return bson_utf8_validate(text, length, allow_null);
+        }
+    }
+    return true;
+}
+
 static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
                                                            uint32_t length,
                                                            int depth,
@@ -72,7 +94,7 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
         const uint8_t *child = NULL;
         tendril_bson_validity_t status = TENDRIL_BSON_VALID;
         *error_offset = (uint32_t)iter.off;
-        if (!bson_utf8_validate(bson_iter_key(&iter), bson_iter_key_len(&iter), false)) {
+        if (!tendril_utf8_validate(bson_iter_key(&iter), bson_iter_key_len(&iter), false)) {
             return TENDRIL_BSON_INVALID_UTF8;
         }
         switch (bson_iter_type(&iter)) {
@@ -93,8 +115,8 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
         case BSON_TYPE_REGEX: {
             const char *options = NULL;
             const char *pattern = bson_iter_regex(&iter, &options);
-            if (!pattern || !options || !bson_utf8_validate(pattern, strlen(pattern), false) ||
-                !bson_utf8_validate(options, strlen(options), false)) {
+            if (!pattern || !options || !tendril_utf8_validate(pattern, strlen(pattern), false) ||
+                !tendril_utf8_validate(options, strlen(options), false)) {
                 return TENDRIL_BSON_INVALID_UTF8;
             }
             break;
@@ -115,7 +137,7 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
         default:
             break;
         }
-        if (text && !bson_utf8_validate(text, text_length, true)) {
+        if (text && !tendril_utf8_validate(text, text_length, true)) {
             return TENDRIL_BSON_INVALID_UTF8;
         }
         if (bson_iter_type(&iter) == BSON_TYPE_DOCUMENT || bson_iter_type(&iter) == BSON_TYPE_ARRAY ||

@@ -136,6 +136,19 @@ struct BSONDocumentTests {
         }
     }
 
+    @Test("UTF-8 validation's ASCII fast path hands anything else to the full check", arguments: [0, 7, 8, 9, 15, 16, 20])
+    func invalidUTF8AfterASCII(position: Int) throws {
+        let text = String(repeating: "a", count: 21)
+        var bytes = (["s": .string(text)] as BSONDocument).bytes
+        #expect(throws: Never.self) { try BSONDocument(bytes: bytes) }
+        bytes[11 + position] = 0xC3   // a lead byte without its continuation
+        #expect(throws: BSONError.self) { try BSONDocument(bytes: bytes) }
+        bytes[11 + position] = 0x00   // NUL is allowed inside string values
+        #expect(throws: Never.self) { try BSONDocument(bytes: bytes) }
+        let accented = "é" + String(repeating: "b", count: 10)   // valid multi-byte text passes
+        #expect(throws: Never.self) { try BSONDocument(bytes: (["s": .string(accented)] as BSONDocument).bytes) }
+    }
+
     @Test("nesting deeper than 100 levels is rejected before libbson recurses")
     func nestingDepth() throws {
         func nested(_ depth: Int) -> [UInt8] {
