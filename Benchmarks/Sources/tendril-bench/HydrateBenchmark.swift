@@ -74,14 +74,20 @@ struct HydrateBenchmark {
     final class HeapPeak {
         let baseline = tendril_live_heap_bytes()
         private(set) var peak = 0
-        func sample() { peak = max(peak, tendril_heap_in_use_bytes() - baseline) }
+        /// CPU seconds spent sampling (`mallinfo2` walks every arena), left out of the mode's figure.
+        private(set) var overhead = 0.0
+        func sample() {
+            let start = cpuSeconds()
+            peak = max(peak, tendril_heap_in_use_bytes() - baseline)
+            overhead += cpuSeconds() - start
+        }
     }
 
     private func measure(_ mode: String, _ body: (HeapPeak) throws -> Int) throws -> Row {
         let heap = HeapPeak()
         let start = cpuSeconds()
         let docs = try body(heap)
-        let elapsed = cpuSeconds() - start
+        let elapsed = cpuSeconds() - start - heap.overhead
         heap.sample()
         return Row(mode: mode, docs: docs, cpuSeconds: elapsed, peakHeapBytes: heap.peak)
     }
@@ -97,7 +103,7 @@ struct HydrateBenchmark {
             read += 1
             if read % 1000 == 0 { heap.sample() }
         }
-        let elapsed = cpuSeconds() - start
+        let elapsed = cpuSeconds() - start - heap.overhead
         heap.sample()
         return Row(mode: mode, docs: checksum == 42 ? read + 1 : read, cpuSeconds: elapsed, peakHeapBytes: heap.peak)
     }

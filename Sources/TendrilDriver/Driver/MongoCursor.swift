@@ -50,6 +50,13 @@ public final class MongoCursor: @unchecked Sendable {
         return nil
     }
 
+    /// The batch size the cursor was opened with (0: the server's default).
+    var batchSize: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return resources.map { Int(mongoc_cursor_get_batch_size($0.cursor)) } ?? 0
+    }
+
     /// True once the cursor is exhausted, failed or closed.
     public var isClosed: Bool {
         lock.lock()
@@ -138,18 +145,20 @@ extension MongoCursor: AsyncSequence {
     /// Each element is one document of the result.
     public typealias Element = BSONDocument
 
-    /// Fetches documents on Tendril's blocking threads, never on the cooperative pool, a few
-    /// dozen per hop so the thread hand-off is not paid per document.
+    /// Fetches documents on Tendril's blocking threads, never on the cooperative pool, up to a
+    /// batch per hop (the cursor's batch size, 101 by default, at most 1,000), so the thread
+    /// hand-off is not paid per document and no more than about a batch is held.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        static let documentsPerHop = 64
-
         let cursor: MongoCursor
+        private let documentsPerHop: Int
         private var buffered: [BSONDocument] = []
         private var position = 0
         private var pendingError: (any Error)?
 
         init(cursor: MongoCursor) {
             self.cursor = cursor
+            let batchSize = cursor.batchSize
+            self.documentsPerHop = batchSize > 0 ? Swift.min(batchSize, 1000) : 101
         }
 
         /// The next document, or nil at the end; throws what ``MongoCursor/next()`` throws,
@@ -160,8 +169,8 @@ extension MongoCursor: AsyncSequence {
                     self.pendingError = nil
                     throw pendingError
                 }
-                let cursor = self.cursor
-                let fetched = try await BlockingExecutor.shared.run { cursor.nextChunk(upTo: Self.documentsPerHop) }
+                let (cursor, hop) = (self.cursor, documentsPerHop)
+                let fetched = try await BlockingExecutor.shared.run { cursor.nextChunk(upTo: hop) }
                 buffered = fetched.documents
                 position = 0
                 pendingError = fetched.error
