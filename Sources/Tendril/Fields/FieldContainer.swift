@@ -29,7 +29,16 @@ open class FieldContainer {
     /// (four retains and releases) on every read.
     @inlinable
     final func peekField<Value: FieldValue>(_ slot: Int, default defaultValue: @autoclosure () -> Value) -> Value {
-        fieldStorage.peek(slot, schema: schema, default: defaultValue())
+        // The common case (loaded whole, unchanged) reads the storage's members one by one:
+        // calling a method on `fieldStorage` made the compiler copy the whole struct (four
+        // retains and releases) to keep it stable during the call.
+        let schema = self.schema
+        guard fieldStorage.current.isEmpty, fieldStorage.loadedSlots == nil,
+              let offset = fieldStorage.locations.offset(of: slot), let stored = fieldStorage.stored else {
+            return fieldStorage.peek(slot, schema: schema, default: defaultValue())
+        }
+        guard offset >= 0 else { return defaultValue() }
+        return Value.decodeStored(in: stored, elementOffset: offset, keyLength: schema.keyLengths[slot]) ?? defaultValue()
     }
 
     /// The ObjectId at `index` of the `[ObjectID]` field `slot`, read in place from the stored

@@ -16,6 +16,8 @@ final class Schema: @unchecked Sendable {
     let keys: [String]
     /// Each field's key as UTF-8, to match stored keys without creating strings.
     @usableFromInline let keyBytes: [[UInt8]]
+    /// Each field's key length in bytes (what a read needs of `keyBytes`).
+    @usableFromInline let keyLengths: [Int]
     /// Each field's value type, apart from `fields` so the load loop copies no `FieldInfo`.
     let valueTypes: [any FieldValue.Type]
     /// The `.required` fields, by slot.
@@ -102,6 +104,7 @@ final class Schema: @unchecked Sendable {
         self.type = type
         self.fields = fields
         self.keyBytes = fields.map { Array($0.key.utf8) }
+        self.keyLengths = fields.map { $0.key.utf8.count }
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)
         self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
