@@ -66,7 +66,44 @@ final class Schema: @unchecked Sendable {
         /// Each entry keeps its key path alive, so no other key path can reuse its address
         /// while the entry exists; a hit is still confirmed by identity.
         let slots: [ObjectIdentifier: (keyPath: AnyKeyPath, slot: Int)]
-        init(_ slots: [ObjectIdentifier: (keyPath: AnyKeyPath, slot: Int)]) { self.slots = slots }
+        /// The same entries in an open-addressed table probed by the key path's address, read on
+        /// every field access: cheaper than hashing into the dictionary.
+        private let addresses: [UInt]
+        private let found: [Int]
+        private let mask: Int
+
+        init(_ slots: [ObjectIdentifier: (keyPath: AnyKeyPath, slot: Int)]) {
+            self.slots = slots
+            var capacity = 8
+            while capacity < slots.count * 2 { capacity *= 2 }
+            var addresses = [UInt](repeating: 0, count: capacity)
+            var found = [Int](repeating: -1, count: capacity)
+            for (identity, entry) in slots {
+                var index = Self.start(UInt(bitPattern: identity), capacity - 1)
+                while addresses[index] != 0 { index = (index + 1) & (capacity - 1) }
+                addresses[index] = UInt(bitPattern: identity)
+                found[index] = entry.slot
+            }
+            self.addresses = addresses
+            self.found = found
+            self.mask = capacity - 1
+        }
+
+        private static func start(_ address: UInt, _ mask: Int) -> Int {
+            Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & mask
+        }
+
+        /// The slot recorded for the key path object at `identity`, or nil.
+        func slot(for identity: ObjectIdentifier) -> Int? {
+            let address = UInt(bitPattern: identity)
+            var index = Self.start(address, mask)
+            while true {
+                let candidate = addresses[index]
+                if candidate == address { return found[index] }
+                if candidate == 0 { return nil }
+                index = (index + 1) & mask
+            }
+        }
     }
     /// Every storage key path seen, by value: key paths of generic classes are new objects on
     /// each access, so they are found here (under `lock`) instead of growing the table.
@@ -153,9 +190,11 @@ final class Schema: @unchecked Sendable {
     @usableFromInline
     func slot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
         let identity = ObjectIdentifier(keyPath)
+        // The table keeps every key path it lists alive, so an address found there is this key
+        // path (no other object can have it meanwhile).
         if let table = slotTable.load(ordering: .acquiring),
-           let known = table._withUnsafeGuaranteedRef({ $0.slots[identity] }), known.keyPath === keyPath {
-            return known.slot
+           let known = table._withUnsafeGuaranteedRef({ $0.slot(for: identity) }) {
+            return known
         }
         if let known = locked({ slotByStorageKeyPath[keyPath] }) { return known }
         // A wrapper's storage key path always leads to one of the class's own fields.
