@@ -114,17 +114,67 @@ final class Schema: @unchecked Sendable {
     private var prototype: FieldContainer?
 
     private static let registry = Locked<[ObjectIdentifier: Schema]>([:])
+    /// The registry as an immutable table, read without a lock by every new document (it asks
+    /// for its schema once); republished, under the registry's lock, when a class is added.
+    private static let published = Atomic<Unmanaged<SchemaTable>?>(nil)
+    private static let retiredTables = Locked<[SchemaTable]>([])
+
+    /// Schemas by class, open-addressed by the class metadata's address.
+    final class SchemaTable: @unchecked Sendable {
+        private let addresses: [UInt]
+        private let schemas: [Schema?]
+        private let mask: Int
+
+        init(_ registry: [ObjectIdentifier: Schema]) {
+            var capacity = 8
+            while capacity < registry.count * 2 { capacity *= 2 }
+            var addresses = [UInt](repeating: 0, count: capacity)
+            var schemas = [Schema?](repeating: nil, count: capacity)
+            for (identity, schema) in registry {
+                var index = Self.start(UInt(bitPattern: identity), capacity - 1)
+                while addresses[index] != 0 { index = (index + 1) & (capacity - 1) }
+                addresses[index] = UInt(bitPattern: identity)
+                schemas[index] = schema
+            }
+            self.addresses = addresses
+            self.schemas = schemas
+            self.mask = capacity - 1
+        }
+
+        private static func start(_ address: UInt, _ mask: Int) -> Int {
+            Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & mask
+        }
+
+        func schema(for identity: ObjectIdentifier) -> Schema? {
+            let address = UInt(bitPattern: identity)
+            var index = Self.start(address, mask)
+            while true {
+                let candidate = addresses[index]
+                if candidate == address { return schemas[index] }
+                if candidate == 0 { return nil }
+                index = (index + 1) & mask
+            }
+        }
+    }
 
     /// The schema of `instance`'s class, built from it the first time.
     static func of(_ instance: FieldContainer) -> Schema {
         let type = Swift.type(of: instance)
         let identifier = ObjectIdentifier(type)
+        // Class metadata is never freed, so an address found in the table is this class.
+        if let table = published.load(ordering: .acquiring),
+           let known = table._withUnsafeGuaranteedRef({ $0.schema(for: identifier) }) {
+            return known
+        }
         if let known = registry.withLock({ $0[identifier] }) { return known }
         // Built outside the lock: an init() that touches a field re-enters here.
         let built = Schema(type: type, fields: declaredFields(of: instance))
         let schema = registry.withLock { registry in
             if let raced = registry[identifier] { return raced }
             registry[identifier] = built
+            let table = SchemaTable(registry)
+            retiredTables.withLock { $0.append(table) }   // keeps every published table alive
+            published.store(Unmanaged.passUnretained(table), ordering: .releasing)
             return built
         }
         DeleteRules.record(schema)
