@@ -199,7 +199,11 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
             continue;
         }
         for (int32_t probe = 0; probe < table->field_count; probe++) {
-            int32_t candidate = (guess + probe) % table->field_count;
+            // guess <= field_count, so one subtraction wraps (a % here cost a division per key).
+            int32_t candidate = guess + probe;
+            if (candidate >= table->field_count) {
+                candidate -= table->field_count;
+            }
             if (table->key_lengths[candidate] == key_length &&
                 memcmp(table->keys + table->key_starts[candidate], key, key_length) == 0) {
                 field = candidate;
