@@ -187,6 +187,7 @@ open class Document: FieldContainer {
     /// Replaces the stored state with `stored` after checking it; reads then come from it.
     /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
     final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
+        if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
         switch loadFields(stored, loadedSlots: loadedSlots) {
         case .success(let idOffset):
             id = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3) : nil
@@ -209,6 +210,7 @@ open class Document: FieldContainer {
     /// Checks what a save would refuse: invalid keys, required fields that are nil, and values
     /// that break their field's rules.
     final func validateForSave() throws {
+        if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
         if let key = schema.invalidKeys.first { throw error(.invalidFieldKey, field: key) }
         if let key = schema.invalidEmbeddedKey { throw error(.invalidFieldKey, field: key) }
         for (slot, field) in schema.fields.enumerated() {

@@ -221,7 +221,7 @@ struct FieldStorage {
     mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
         let value = peek(slot, schema: schema, default: defaultValue())
         // Plain values need no cache: decoding again is cheap and changes go through the setter.
-        if Value.keepsIdentity && current[slot] == nil && (loadedSlots?[slot] ?? true) { current[slot] = value }
+        if Value.keepsIdentity && slot >= 0 && current[slot] == nil && (loadedSlots?[slot] ?? true) { current[slot] = value }
         return value
     }
 
@@ -231,6 +231,7 @@ struct FieldStorage {
     // read looked type metadata up at run time on every call.
     @inlinable
     func peek<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
+        guard slot >= 0 else { return defaultValue() }   // a wrapper that matched no field
         // Unwrap the entry before casting: `nil as? Value` succeeds (as nil) when Value is optional.
         if !current.isEmpty, let entry = current[slot], let cached = entry as? Value { return cached }
         // A field a projection left out reads as its default but is not cached, so it is never
@@ -264,6 +265,7 @@ struct FieldStorage {
 
     @usableFromInline
     mutating func write<Value: FieldValue>(_ value: Value, to slot: Int) {
+        guard slot >= 0 else { return }   // a wrapper that matched no field (see Schema.declarationProblem)
         current[slot] = value
     }
 

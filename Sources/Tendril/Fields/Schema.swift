@@ -52,6 +52,15 @@ final class Schema: @unchecked Sendable {
     /// Field keys that cannot be stored: empty, `_id`, starting with `$`, containing `.` or NUL,
     /// or used by two fields.
     let invalidKeys: [String]
+
+    /// Why this class cannot be mapped, or nil: Tendril reads field declarations through `Mirror`,
+    /// which a class conforming to `CustomReflectable` replaces, and a wrapper then matches no
+    /// field. Its documents read defaults and keep no writes; loading, saving and querying throw.
+    var declarationProblem: String? {
+        reflectionProblem ?? locked { unmatchedWrapperProblem }
+    }
+    private let reflectionProblem: String?
+    private var unmatchedWrapperProblem: String?
     // Guarded by `lock`.
     private let lock = NSLock()
     private let prototypeReadLock = NSLock()
@@ -168,7 +177,9 @@ final class Schema: @unchecked Sendable {
         }
         if let known = registry.withLock({ $0[identifier] }) { return known }
         // Built outside the lock: an init() that touches a field re-enters here.
-        let built = Schema(type: type, fields: declaredFields(of: instance))
+        let built = Schema(type: type, fields: declaredFields(of: instance),
+                           reflectionProblem: instance is CustomReflectable
+                               ? "\(type) conforms to CustomReflectable, which hides its fields from Tendril" : nil)
         let schema = registry.withLock { registry in
             if let raced = registry[identifier] { return raced }
             registry[identifier] = built
@@ -187,7 +198,8 @@ final class Schema: @unchecked Sendable {
         return type.init().schema
     }
 
-    private init(type: FieldContainer.Type, fields: [FieldInfo]) {
+    private init(type: FieldContainer.Type, fields: [FieldInfo], reflectionProblem: String?) {
+        self.reflectionProblem = reflectionProblem
         self.type = type
         self.fields = fields
         self.keyBytes = fields.map { Array($0.key.utf8) }
@@ -248,8 +260,11 @@ final class Schema: @unchecked Sendable {
         }
         if let known = locked({ slotByStorageKeyPath[keyPath] }) { return known }
         // A wrapper's storage key path always leads to one of the class's own fields.
-        guard let slot = matchedSlot(keyPath, near: instance) else {
-            preconditionFailure("Tendril: \(keyPath) leads to no @Field of \(type)")   // an internal invariant, not data
+        // A wrapper's storage key path leads to one of the class's own fields, unless the class
+        // hides them from `Mirror`: then -1, which reads as the default and keeps no write.
+        let slot = matchedSlot(keyPath, near: instance) ?? -1
+        if slot < 0 {
+            locked { unmatchedWrapperProblem = unmatchedWrapperProblem ?? "\(keyPath) matches no field \(type) declares" }
         }
         locked {
             slotByStorageKeyPath[keyPath] = slot
@@ -295,7 +310,7 @@ final class Schema: @unchecked Sendable {
             // wrappers: `\.address.$city` is projected on another instance and names no field here.
             prototypeReadLock.lock()
             let trace = ReadTrace.record(on: instance) { _ = instance[keyPath: keyPath] }
-            slot = trace.projectedSlots.count == 1 ? trace.projectedSlots.first : nil
+            slot = trace.projectedSlots.count == 1 ? trace.projectedSlots.first.flatMap { $0 >= 0 ? $0 : nil } : nil
             prototypeReadLock.unlock()
         } else {
             slot = self.slot(forProperty: keyPath)
@@ -317,7 +332,7 @@ final class Schema: @unchecked Sendable {
         // Exactly one field read: the key path is that field. A computed property reading
         // several fields, or none, is not a field.
         let traced = Set(trace.slots)
-        let slot = traced.count == 1 ? traced.first : nil
+        let slot = traced.count == 1 ? traced.first.flatMap { $0 >= 0 ? $0 : nil } : nil
         prototypeReadLock.unlock()
         if let slot { locked { slotByPropertyKeyPath[keyPath] = slot } }
         return slot

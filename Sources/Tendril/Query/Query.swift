@@ -102,7 +102,7 @@ public struct Query<Model: Document>: Sendable {
     /// The collection to run against, once the query is known to be valid.
     /// - Throws: ``DocumentError`` `.notAField` for a key path that named no field.
     func collection() throws -> MongoCollection {
-        if let problem = problems.first ?? prefetchPlan.problems.first {
+        if let problem = problems.first ?? prefetchPlan.problems.first ?? Schema.of(Model.self).declarationProblem {
             throw DocumentError(.notAField, collection: Model.collectionName, documentID: nil, field: problem)
         }
         return try Model.collection(in: database)

@@ -57,7 +57,7 @@ extension Document {
     }
 
     /// The stored key of field `slot`, for error messages.
-    final func fieldKey(at slot: Int) -> String { schema.keys[slot] }
+    final func fieldKey(at slot: Int) -> String { slot >= 0 ? schema.keys[slot] : "(unmatched)" }
 
     /// `target`'s id, which a reference stores.
     /// - Throws: ``DocumentError`` `.notInserted` when it has none yet: save it first.

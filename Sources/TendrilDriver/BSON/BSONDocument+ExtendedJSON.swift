@@ -8,7 +8,7 @@ extension BSONDocument {
     /// doc.canonicalExtendedJSON   // { "n" : { "$numberInt" : "1" } }
     /// ```
     public var canonicalExtendedJSON: String {
-        Self.json(storage.withBSON { bson_as_canonical_extended_json($0, nil) })
+        Self.json((try? storage.withBSON { bson_as_canonical_extended_json($0, nil) }) ?? nil)
     }
 
     /// The document as relaxed extended JSON: numbers and dates in their natural JSON form.
@@ -18,7 +18,7 @@ extension BSONDocument {
     /// doc.relaxedExtendedJSON     // { "n" : 1 }
     /// ```
     public var relaxedExtendedJSON: String {
-        Self.json(storage.withBSON { bson_as_relaxed_extended_json($0, nil) })
+        Self.json((try? storage.withBSON { bson_as_relaxed_extended_json($0, nil) }) ?? nil)
     }
 
     /// Parses canonical or relaxed extended JSON (legacy shell forms such as `$oid` too).

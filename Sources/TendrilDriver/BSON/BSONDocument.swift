@@ -103,7 +103,7 @@ public struct BSONDocument: @unchecked Sendable {
 
     /// The number of top-level keys.
     /// > Note: Counting walks the document: O(n).
-    public var count: Int { Int(storage.withBSON { bson_count_keys($0) }) }
+    public var count: Int { (try? storage.withBSON { Int(bson_count_keys($0)) }) ?? 0 }
 
     /// True when the document has no keys.
     public var isEmpty: Bool { storage.length <= 5 }

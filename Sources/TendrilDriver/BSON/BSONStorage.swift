@@ -64,12 +64,14 @@ final class BSONStorage: ManagedBuffer<BSONStorageHeader, UInt8> {
 
     /// Lends a `bson_t` for libbson and libmongoc calls: the owned one, or a view over the inline
     /// bytes made for the call and freed after it.
-    func withBSON<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
+    /// - Throws: ``BSONError`` `.malformedBytes` if libbson refuses the inline bytes (they were
+    ///   validated when stored, so this does not happen; it is reported, never trapped).
+    func withBSON<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
         if let owned = header.owned { return try body(owned) }
         let view = withExtendedLifetime(self) { tendril_bson_new_view(data, UInt32(length)) }
-        // Inline bytes were validated when stored, so libbson accepts them. Lending anything
-        // else (an empty document) could turn a filter into "everything": stop instead.
-        guard let view else { preconditionFailure("Tendril: validated BSON refused by bson_init_static") }
+        // Inline bytes were validated when stored, so libbson accepts them. Lending anything else
+        // (an empty document) could turn a filter into "everything": report it instead.
+        guard let view else { throw BSONError(.malformedBytes, "libbson refused a validated document") }
         defer { tendril_bson_free_struct(view) }
         return try withExtendedLifetime(self) { try body(view) }
     }

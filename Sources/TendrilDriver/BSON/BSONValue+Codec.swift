@@ -120,13 +120,13 @@ extension BSONValue {
             return try withText(value) { bson_append_utf8(bson, key, keyLength, $0, $1) }
         case .document(let document):
             try document.checkEncodable()
-            return document.storage.withBSON { bson_append_document(bson, key, keyLength, $0) }
+            return try document.storage.withBSON { bson_append_document(bson, key, keyLength, $0) }
         case .array(let elements):
             var array = BSONDocument()
             for (index, element) in elements.enumerated() {
                 try array.append(String(index), element)
             }
-            return array.storage.withBSON { bson_append_array(bson, key, keyLength, $0) }
+            return try array.storage.withBSON { bson_append_array(bson, key, keyLength, $0) }
         case .binary(let binary):
             let subtype = bson_subtype_t(rawValue: UInt32(binary.subtype.rawValue))
             guard let length = UInt32(exactly: binary.data.count), length < UInt32(Int32.max) else {
@@ -238,7 +238,7 @@ private func appendRawElement(
     document.append(contentsOf: element)
     document.append(0)
     let single = try BSONDocument(bytes: document)
-    return single.storage.withBSON { bson_concat(bson, $0) }
+    return try single.storage.withBSON { bson_concat(bson, $0) }
 }
 
 extension [UInt8] {

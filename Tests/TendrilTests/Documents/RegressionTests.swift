@@ -134,6 +134,23 @@ struct RegressionTests {
         }
     }
 
+    @Test("a class that hides its fields from Mirror gets typed errors, never a crash")
+    func customReflectableDocument() async throws {
+        let mirrorless = Mirrorless()
+        mirrorless.name = "kept nowhere"
+        #expect(mirrorless.name == "")
+        try await TestServer.withDatabase { database, recorder in
+            await #expect { try await mirrorless.insert(into: database) } throws: { error in
+                (error as? DocumentError)?.kind == .notAField
+            }
+            #expect(recorder.count(of: "insert") == 0)
+        }
+        #expect(throws: DocumentError.self) { try Mirrorless.decoding(["name": "x"]) }
+        await #expect { try await Mirrorless.objects.first() } throws: { error in
+            (error as? DocumentError)?.kind == .notAField
+        }
+    }
+
     @Test("tracing a key path whose getter traces another class's key path does not deadlock")
     func nestedKeyPathTracing() {
         // `summary` builds a predicate on Person (which traces `\Person.$age`) while `\.summary`
@@ -163,3 +180,8 @@ final class Squad: Document {
     }
 }
 
+/// Replaces its `Mirror`, which is how Tendril reads field declarations.
+final class Mirrorless: Document, CustomReflectable {
+    @Field var name = ""
+    var customMirror: Mirror { Mirror(self, children: []) }
+}
