@@ -75,44 +75,16 @@ final class Schema: @unchecked Sendable {
         /// Each entry keeps its key path alive, so no other key path can reuse its address
         /// while the entry exists; a hit is still confirmed by identity.
         let slots: [ObjectIdentifier: (keyPath: AnyKeyPath, slot: Int)]
-        /// The same entries in an open-addressed table probed by the key path's address, read on
-        /// every field access: cheaper than hashing into the dictionary.
-        private let addresses: [UInt]
-        private let found: [Int]
-        private let mask: Int
+        /// The same slots by key-path address, read on every field access.
+        private let byAddress: AddressTable
 
         init(_ slots: [ObjectIdentifier: (keyPath: AnyKeyPath, slot: Int)]) {
             self.slots = slots
-            var capacity = 8
-            while capacity < slots.count * 2 { capacity *= 2 }
-            var addresses = [UInt](repeating: 0, count: capacity)
-            var found = [Int](repeating: -1, count: capacity)
-            for (identity, entry) in slots {
-                var index = Self.start(UInt(bitPattern: identity), capacity - 1)
-                while addresses[index] != 0 { index = (index + 1) & (capacity - 1) }
-                addresses[index] = UInt(bitPattern: identity)
-                found[index] = entry.slot
-            }
-            self.addresses = addresses
-            self.found = found
-            self.mask = capacity - 1
-        }
-
-        private static func start(_ address: UInt, _ mask: Int) -> Int {
-            Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & mask
+            self.byAddress = AddressTable(slots.map { ($0.key, $0.value.slot) })
         }
 
         /// The slot recorded for the key path object at `identity`, or nil.
-        func slot(for identity: ObjectIdentifier) -> Int? {
-            let address = UInt(bitPattern: identity)
-            var index = Self.start(address, mask)
-            while true {
-                let candidate = addresses[index]
-                if candidate == address { return found[index] }
-                if candidate == 0 { return nil }
-                index = (index + 1) & mask
-            }
-        }
+        func slot(for identity: ObjectIdentifier) -> Int? { byAddress.value(for: identity) }
     }
     /// Every storage key path seen, by value: key paths of generic classes are new objects on
     /// each access, so they are found here (under `lock`) instead of growing the table.
@@ -128,41 +100,19 @@ final class Schema: @unchecked Sendable {
     private static let published = Atomic<Unmanaged<SchemaTable>?>(nil)
     private static let retiredTables = Locked<[SchemaTable]>([])
 
-    /// Schemas by class, open-addressed by the class metadata's address.
+    /// Schemas by class: an address table to an index into `schemas`.
     final class SchemaTable: @unchecked Sendable {
-        private let addresses: [UInt]
-        private let schemas: [Schema?]
-        private let mask: Int
+        private let indices: AddressTable
+        private let schemas: [Schema]
 
         init(_ registry: [ObjectIdentifier: Schema]) {
-            var capacity = 8
-            while capacity < registry.count * 2 { capacity *= 2 }
-            var addresses = [UInt](repeating: 0, count: capacity)
-            var schemas = [Schema?](repeating: nil, count: capacity)
-            for (identity, schema) in registry {
-                var index = Self.start(UInt(bitPattern: identity), capacity - 1)
-                while addresses[index] != 0 { index = (index + 1) & (capacity - 1) }
-                addresses[index] = UInt(bitPattern: identity)
-                schemas[index] = schema
-            }
-            self.addresses = addresses
-            self.schemas = schemas
-            self.mask = capacity - 1
-        }
-
-        private static func start(_ address: UInt, _ mask: Int) -> Int {
-            Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & mask
+            let entries = Array(registry)
+            self.schemas = entries.map(\.value)
+            self.indices = AddressTable(entries.enumerated().map { ($0.element.key, $0.offset) })
         }
 
         func schema(for identity: ObjectIdentifier) -> Schema? {
-            let address = UInt(bitPattern: identity)
-            var index = Self.start(address, mask)
-            while true {
-                let candidate = addresses[index]
-                if candidate == address { return schemas[index] }
-                if candidate == 0 { return nil }
-                index = (index + 1) & mask
-            }
+            indices.value(for: identity).map { schemas[$0] }
         }
     }
 
@@ -384,5 +334,47 @@ extension AnyField {
             return body(mark)
         }
         return _openExistential(Swift.type(of: keyPath).rootType, do: write)
+    }
+}
+
+/// An immutable table from object addresses (key paths, class metadata) to integers, open-
+/// addressed and probed without hashing: read on hot paths, rebuilt and republished when an entry
+/// is added. Callers keep the keyed objects alive (or they are immortal), so an address found is
+/// its object.
+final class AddressTable: @unchecked Sendable {
+    private let addresses: [UInt]
+    private let values: [Int]
+    private let mask: Int
+
+    init(_ entries: [(ObjectIdentifier, Int)]) {
+        var capacity = 8
+        while capacity < entries.count * 2 { capacity *= 2 }
+        var addresses = [UInt](repeating: 0, count: capacity)
+        var values = [Int](repeating: 0, count: capacity)
+        for (identity, value) in entries {
+            var index = Self.start(UInt(bitPattern: identity), capacity - 1)
+            while addresses[index] != 0 { index = (index + 1) & (capacity - 1) }
+            addresses[index] = UInt(bitPattern: identity)
+            values[index] = value
+        }
+        self.addresses = addresses
+        self.values = values
+        self.mask = capacity - 1
+    }
+
+    private static func start(_ address: UInt, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & mask
+    }
+
+    /// The value recorded for the object at `identity`, or nil.
+    func value(for identity: ObjectIdentifier) -> Int? {
+        let address = UInt(bitPattern: identity)
+        var index = Self.start(address, mask)
+        while true {
+            let candidate = addresses[index]
+            if candidate == address { return values[index] }
+            if candidate == 0 { return nil }
+            index = (index + 1) & mask
+        }
     }
 }
