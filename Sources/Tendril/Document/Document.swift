@@ -197,7 +197,7 @@ open class Document: FieldContainer {
                                 collection: Self.collectionName, documentID: found, field: "_id")
         case .failure(.wrongType(let slot, let offset)):
             let field = schema.fields[slot]
-            let found = stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)
+            let found = stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])
             throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: found.typeName),
                                 collection: Self.collectionName, documentID: stored["_id"], field: field.key)
         case .failure(.missingRequired(let slot)):

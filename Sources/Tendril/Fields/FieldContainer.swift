@@ -45,12 +45,13 @@ open class FieldContainer {
     /// bytes when the field is unchanged since loading (no decoding of the whole list), else
     /// from the current list; nil when `index` is out of range.
     final func objectID(inListAt slot: Int, index: Int) -> ObjectID? {
-        let storage = fieldStorage
-        if storage.current[slot] == nil, let stored = storage.stored, let offset = storage.locations.offset(of: slot), offset >= 0,
-           let id = stored.objectID(inArrayAtElementOffset: offset, keyLength: schema.keyBytes[slot].count, index: index) {
+        // Member by member, as in peekField: no copy of the whole storage struct.
+        if fieldStorage.current[slot] == nil, let offset = fieldStorage.locations.offset(of: slot), offset >= 0,
+           let stored = fieldStorage.stored,
+           let id = stored.objectID(inArrayAtElementOffset: offset, keyLength: schema.keyLengths[slot], index: index) {
             return id
         }
-        let ids: [ObjectID] = storage.peek(slot, schema: schema, default: [])
+        let ids: [ObjectID] = fieldStorage.peek(slot, schema: schema, default: [])
         return ids.indices.contains(index) ? ids[index] : nil
     }
 
@@ -82,7 +83,7 @@ open class FieldContainer {
                 guard case .matched = result else { return result }
                 for slot in 0..<count where needsCheck[slot] != 0 {
                     let offset = Int(offsets[slot])
-                    if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)) == nil {
+                    if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])) == nil {
                         return .wrongType(slot: slot, offset: offset)
                     }
                 }
@@ -244,7 +245,7 @@ struct FieldStorage {
         if let stored, let offset = locations.offset(of: slot) {
             // The fast path: decode the one element in place.
             value = offset < 0 ? defaultValue()
-                : Value.decodeStored(in: stored, elementOffset: offset, keyLength: schema.keyBytes[slot].count) ?? defaultValue()
+                : Value.decodeStored(in: stored, elementOffset: offset, keyLength: schema.keyLengths[slot]) ?? defaultValue()
         } else if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
             value = decoded   // after a save: the bytes were replaced, so look the key up
         } else {
@@ -258,7 +259,7 @@ struct FieldStorage {
     func storedValue(_ slot: Int, schema: Schema) -> BSONValue? {
         guard let stored else { return nil }
         if let offset = locations.offset(of: slot) {
-            return offset < 0 ? nil : stored.value(atElementOffset: offset, keyLength: schema.keyBytes[slot].count)
+            return offset < 0 ? nil : stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])
         }
         return stored[schema.keys[slot]]
     }

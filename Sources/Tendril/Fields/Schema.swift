@@ -14,9 +14,7 @@ final class Schema: @unchecked Sendable {
     let fields: [FieldInfo]
     /// Each field's stored key, apart from `fields` so lookups copy no `FieldInfo`.
     let keys: [String]
-    /// Each field's key as UTF-8, to match stored keys without creating strings.
-    @usableFromInline let keyBytes: [[UInt8]]
-    /// Each field's key length in bytes (what a read needs of `keyBytes`).
+    /// Each field's key length in UTF-8 bytes: what reads need to find a value after its key.
     @usableFromInline let keyLengths: [Int]
     /// Each field's value type, apart from `fields` so the load loop copies no `FieldInfo`.
     let valueTypes: [any FieldValue.Type]
@@ -152,7 +150,6 @@ final class Schema: @unchecked Sendable {
         self.reflectionProblem = reflectionProblem
         self.type = type
         self.fields = fields
-        self.keyBytes = fields.map { Array($0.key.utf8) }
         self.keyLengths = fields.map { $0.key.utf8.count }
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)

@@ -137,7 +137,8 @@ public struct BSONDocument: @unchecked Sendable {
     ///   value's own ``encodingError``; `.documentTooLarge` past 2 GiB. The document is
     ///   unchanged when it throws.
     public mutating func append(_ key: String, _ value: BSONValue) throws {
-        if !isKnownUniquelyReferenced(&storage) || storage.isReadOnly {
+        // Inline (read-only) bytes have no growable bson_t: appending starts from a copy.
+        if !isKnownUniquelyReferenced(&storage) || storage.growable == nil {
             storage = storage.copy()
         }
         // `copy()` always gives an owned bson_t; the fallback only guards the invariant.

@@ -40,9 +40,6 @@ final class BSONStorage: ManagedBuffer<BSONStorageHeader, UInt8> {
         return unsafeDowncast(storage, to: BSONStorage.self)
     }
 
-    /// True for inline bytes: appending needs an owned copy first.
-    var isReadOnly: Bool { header.owned == nil }
-
     /// An owned copy, to build on.
     func copy() -> BSONStorage {
         BSONStorage.owning(bson_new_from_data(data, length) ?? bson_new())
