@@ -245,16 +245,11 @@ final class Schema: @unchecked Sendable {
         let instance = prototypeInstance()
         // Every use of the shared prototype holds this lock (slot(forProperty:) takes it itself).
         let slot: Int?
-        if Swift.type(of: keyPath).valueType is any AnyReferenceHandle.Type {
-            // `\.$friends` of a reference: the handle knows its slot, if its parent is this
-            // class's instance (and not a document reached through another property).
-            prototypeReadLock.lock()
-            let handle = instance[keyPath: keyPath] as? any AnyReferenceHandle
-            slot = handle.flatMap { $0.parent === instance ? $0.slot : nil }
-            prototypeReadLock.unlock()
-        } else if Swift.type(of: keyPath).valueType is any AnyField.Type {
-            // `\.$name` is traced by the projected subscript, and must be one of this class's own
-            // wrappers: `\.address.$city` is projected on another instance and names no field here.
+        let valueType = Swift.type(of: keyPath).valueType
+        if valueType is any AnyField.Type || valueType is any AnyReferenceHandle.Type {
+            // `\.$name` (a field or a reference handle) is traced by the projected subscript, and
+            // must be one of this class's own wrappers: `\.address.$city` is projected on another
+            // instance and names no field here.
             prototypeReadLock.lock()
             let trace = ReadTrace.record(on: instance) { _ = instance[keyPath: keyPath] }
             slot = trace.projectedSlots.count == 1 ? trace.projectedSlots.first.flatMap { $0 >= 0 ? $0 : nil } : nil

@@ -58,7 +58,10 @@ public struct Reference<Target: Document> {
         projected projectedKeyPath: KeyPath<Owner, ReferenceHandle<Target>>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, Reference<Target>>
     ) -> ReferenceHandle<Target> {
-        ReferenceHandle(parent: owner, slot: owner.schema.slot(for: storageKeyPath, in: owner))
+        let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+        // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
+        if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
+        return ReferenceHandle(parent: owner, slot: slot)
     }
 }
 

@@ -58,7 +58,10 @@ public struct ReferenceDictionary<Target: Document> {
         projected projectedKeyPath: KeyPath<Owner, ReferenceDictionaryHandle<Target>>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceDictionary<Target>>
     ) -> ReferenceDictionaryHandle<Target> {
-        ReferenceDictionaryHandle(parent: owner, slot: owner.schema.slot(for: storageKeyPath, in: owner))
+        let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+        // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
+        if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
+        return ReferenceDictionaryHandle(parent: owner, slot: slot)
     }
 }
 

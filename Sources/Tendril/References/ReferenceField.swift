@@ -43,12 +43,9 @@ protocol AnyReferenceField: AnyField {
     var referenceInfo: ReferenceInfo { get }
 }
 
-/// What every reference handle (`$friend`, `$friends`, `$roles`) tells the schema: which field
-/// of which document it is, so `\.$friends` can name the field in queries and prefetches.
-protocol AnyReferenceHandle {
-    var parent: Document { get }
-    var slot: Int { get }
-}
+/// Marks the reference handles (`$friend`, `$friends`, `$roles`), so the schema traces
+/// `\.$friends` key paths like `\.$name` ones when they name a field in queries and prefetches.
+protocol AnyReferenceHandle {}
 
 extension Document {
     /// The ids stored in reference field `slot`, as `Value` (`ObjectID?`, `[ObjectID]`, ...).

@@ -61,7 +61,10 @@ public struct ReferenceList<Target: Document> {
         projected projectedKeyPath: KeyPath<Owner, ReferenceListHandle<Target>>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceList<Target>>
     ) -> ReferenceListHandle<Target> {
-        ReferenceListHandle(parent: owner, slot: owner.schema.slot(for: storageKeyPath, in: owner))
+        let slot = owner.schema.slot(for: storageKeyPath, in: owner)
+        // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
+        if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
+        return ReferenceListHandle(parent: owner, slot: slot)
     }
 }
 
