@@ -50,11 +50,13 @@ public final class MongoCursor: @unchecked Sendable {
         return nil
     }
 
-    /// The batch size the cursor was opened with (0: the server's default).
-    var batchSize: Int {
+    /// How many documents the async iterator takes per hop: the batch size the cursor was
+    /// opened with (at most 1,000), or 101, the server's default first batch.
+    var documentsPerHop: Int {
         lock.lock()
         defer { lock.unlock() }
-        return resources.map { Int(mongoc_cursor_get_batch_size($0.cursor)) } ?? 0
+        let batchSize = resources.map { Int(mongoc_cursor_get_batch_size($0.cursor)) } ?? 0
+        return batchSize > 0 ? Swift.min(batchSize, 1000) : 101
     }
 
     /// True once the cursor is exhausted, failed or closed.
@@ -150,15 +152,12 @@ extension MongoCursor: AsyncSequence {
     /// hand-off is not paid per document and no more than about a batch is held.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let cursor: MongoCursor
-        private let documentsPerHop: Int
         private var buffered: [BSONDocument] = []
         private var position = 0
         private var pendingError: (any Error)?
 
         init(cursor: MongoCursor) {
             self.cursor = cursor
-            let batchSize = cursor.batchSize
-            self.documentsPerHop = batchSize > 0 ? Swift.min(batchSize, 1000) : 101
         }
 
         /// The next document, or nil at the end; throws what ``MongoCursor/next()`` throws,
@@ -169,8 +168,9 @@ extension MongoCursor: AsyncSequence {
                     self.pendingError = nil
                     throw pendingError
                 }
-                let (cursor, hop) = (self.cursor, documentsPerHop)
-                let fetched = try await BlockingExecutor.shared.run { cursor.nextChunk(upTo: hop) }
+                let cursor = self.cursor
+                // The cursor is only touched on Tendril's threads, its batch size included.
+                let fetched = try await BlockingExecutor.shared.run { cursor.nextChunk(upTo: cursor.documentsPerHop) }
                 buffered = fetched.documents
                 position = 0
                 pendingError = fetched.error
