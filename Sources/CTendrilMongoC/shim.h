@@ -171,31 +171,165 @@ typedef struct {
     int32_t checks_id;             // a top-level document: `_id` must be an ObjectId
 } tendril_field_table_t;
 
-// Matches every top-level element of a valid document to a field by key (trying the field
-// after the previous match first) and checks its type byte: in one walk, decoding nothing.
+// The size of the value of an element of BSON type `type` starting at `value`, of which
+// `available` bytes remain before the document's terminating NUL; -1 when it does not fit or
+// the type is unknown. Every length read is checked against `available`.
+static inline int64_t tendril_bson_value_size(uint8_t type, const uint8_t *value, size_t available) {
+    int32_t length;
+    switch (type) {
+    case 0x01: case 0x09: case 0x11: case 0x12:  // double, datetime, timestamp, int64
+        return available >= 8 ? 8 : -1;
+    case 0x10:  // int32
+        return available >= 4 ? 4 : -1;
+    case 0x08:  // bool: 0 or 1
+        return available >= 1 && value[0] <= 1 ? 1 : -1;
+    case 0x07:  // ObjectId
+        return available >= 12 ? 12 : -1;
+    case 0x13:  // decimal128
+        return available >= 16 ? 16 : -1;
+    case 0x06: case 0x0A: case 0x7F: case 0xFF:  // undefined, null, maxKey, minKey
+        return 0;
+    case 0x02: case 0x0D: case 0x0E:  // string, code, symbol: length, bytes, NUL
+        if (available < 4) return -1;
+        memcpy(&length, value, 4);
+        length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)length);
+        if (length < 1 || (size_t)length > available - 4 || value[4 + length - 1] != 0) return -1;
+        return 4 + (int64_t)length;
+    case 0x03: case 0x04:  // document, array: total length first
+        if (available < 4) return -1;
+        memcpy(&length, value, 4);
+        length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)length);
+        if (length < 5 || (size_t)length > available || value[length - 1] != 0) return -1;
+        return length;
+    case 0x0F: {  // code with scope: total length, code string, scope document
+        int32_t code_length, scope_length;
+        if (available < 4) return -1;
+        memcpy(&length, value, 4);
+        length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)length);
+        if (length < 14 || (size_t)length > available) return -1;
+        memcpy(&code_length, value + 4, 4);
+        code_length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)code_length);
+        if (code_length < 1 || code_length > length - 8 - 5 || value[8 + code_length - 1] != 0) return -1;
+        memcpy(&scope_length, value + 8 + code_length, 4);
+        scope_length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)scope_length);
+        if (scope_length < 5 || 8 + code_length + scope_length != length || value[length - 1] != 0) return -1;
+        return length;
+    }
+    case 0x05: {  // binary: length, subtype, bytes (the old subtype 2 repeats the length inside)
+        if (available < 5) return -1;
+        memcpy(&length, value, 4);
+        length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)length);
+        if (length < 0 || (size_t)length > available - 5) return -1;
+        if (value[4] == 0x02) {
+            int32_t inner;
+            if (length < 4) return -1;
+            memcpy(&inner, value + 5, 4);
+            inner = (int32_t)BSON_UINT32_FROM_LE((uint32_t)inner);
+            if (inner != length - 4) return -1;
+        }
+        return 5 + (int64_t)length;
+    }
+    case 0x0B: {  // regex: two C strings
+        const uint8_t *pattern_end = memchr(value, 0, available);
+        if (!pattern_end) return -1;
+        size_t used = (size_t)(pattern_end - value) + 1;
+        const uint8_t *options_end = memchr(value + used, 0, available - used);
+        if (!options_end) return -1;
+        return (int64_t)(options_end - value) + 1;
+    }
+    case 0x0C:  // DBPointer: string, then an ObjectId
+        if (available < 4) return -1;
+        memcpy(&length, value, 4);
+        length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)length);
+        if (length < 1 || (size_t)length > available - 4 || available - 4 - (size_t)length < 12 ||
+            value[4 + length - 1] != 0) return -1;
+        return 4 + (int64_t)length + 12;
+    default:
+        return -1;
+    }
+}
+
+// One element of a document being walked by tendril_bson_next_element.
+typedef struct {
+    uint32_t offset;        // where the element (its type byte) starts in the document
+    uint8_t type;
+    const uint8_t *key;
+    uint32_t key_length;
+    const uint8_t *value;
+    uint32_t value_size;
+} tendril_bson_element_t;
+
+// Steps to the element at *offset of the document `data` (`length` bytes, its length prefix
+// already checked) and moves *offset past it. Returns 1 with `element` filled, 0 at the end, -1
+// when the bytes are malformed. A plain walk over the bytes: libbson's iterator does the same
+// with more bookkeeping per element, and this runs for every element of every loaded document.
+static inline int tendril_bson_next_element(const uint8_t *data, uint32_t length, uint32_t *offset,
+                                            tendril_bson_element_t *element) {
+    uint32_t end = length - 1;  // the document's terminating NUL
+    uint32_t at = *offset;
+    if (at >= end) return 0;
+    element->offset = at;
+    element->type = data[at];
+    const uint8_t *key = data + at + 1;
+    // Keys are short: a plain loop beats a call to memchr.
+    uint32_t key_length = 0;
+    uint32_t key_room = end - (at + 1);
+    while (key_length < key_room && key[key_length] != 0) key_length++;
+    if (key_length == key_room) return -1;
+    element->key = key;
+    element->key_length = key_length;
+    uint32_t value_offset = at + 1 + element->key_length + 1;
+    int64_t size = tendril_bson_value_size(element->type, data + value_offset, end - value_offset);
+    if (size < 0) return -1;
+    element->value = data + value_offset;
+    element->value_size = (uint32_t)size;
+    *offset = value_offset + (uint32_t)size;
+    return 1;
+}
+
+// True when `data` starts with a plausible document header: its length prefix is `length`, at
+// least 5, and it ends in NUL.
+static inline bool tendril_bson_header_fits(const uint8_t *data, uint32_t length) {
+    uint32_t prefix;
+    if (length < 5) return false;
+    memcpy(&prefix, data, 4);
+    return BSON_UINT32_FROM_LE(prefix) == length && data[length - 1] == 0;
+}
+
+static inline bool tendril_keys_equal(const uint8_t *a, const uint8_t *b, uint32_t length) {
+    for (uint32_t index = 0; index < length; index++) {
+        if (a[index] != b[index]) return false;
+    }
+    return true;
+}
+
+// Matches every top-level element of a document to a field by key (trying the field after the
+// previous match first) and checks its type byte: in one walk, decoding nothing.
 // Writes each field's element offset (or leaves -1), sets needs_check[i] for values that need a
 // closer look, and returns -1 when all is well, the index of the first field whose type is
-// wrong, or -2 when `_id` is not an ObjectId. *id_offset receives `_id`'s element offset.
+// wrong, -2 when `_id` is not an ObjectId, or -3 when the bytes are malformed (at
+// *problem_offset). *id_offset receives `_id`'s element offset.
 static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
                                                 int32_t *offsets, uint8_t *needs_check, int32_t *id_offset,
                                                 uint32_t *problem_offset) {
-    bson_iter_t iter;
     int32_t guess = 0;
-    if (!bson_iter_init_from_data(&iter, data, length)) {
-        return -1;
+    uint32_t offset = 4;
+    tendril_bson_element_t element;
+    int step;
+    if (!tendril_bson_header_fits(data, length)) {
+        *problem_offset = 0;
+        return -3;
     }
-    while (bson_iter_next(&iter)) {
-        const char *key = bson_iter_key(&iter);
-        uint32_t key_length = bson_iter_key_len(&iter);
-        uint32_t type = (uint32_t)bson_iter_type(&iter);
+    while ((step = tendril_bson_next_element(data, length, &offset, &element)) == 1) {
+        uint32_t type = element.type;
         uint32_t bit = 1u << (type & 31u);
         int32_t field = -1;
-        if (table->checks_id && key_length == 3 && memcmp(key, "_id", 3) == 0) {
+        if (table->checks_id && element.key_length == 3 && tendril_keys_equal(element.key, (const uint8_t *)"_id", 3)) {
             if (type != BSON_TYPE_OID) {
-                *problem_offset = iter.off;
+                *problem_offset = element.offset;
                 return -2;
             }
-            *id_offset = (int32_t)iter.off;
+            *id_offset = (int32_t)element.offset;
             continue;
         }
         for (int32_t probe = 0; probe < table->field_count; probe++) {
@@ -204,8 +338,8 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
             if (candidate >= table->field_count) {
                 candidate -= table->field_count;
             }
-            if (table->key_lengths[candidate] == key_length &&
-                memcmp(table->keys + table->key_starts[candidate], key, key_length) == 0) {
+            if (table->key_lengths[candidate] == element.key_length &&
+                tendril_keys_equal(table->keys + table->key_starts[candidate], element.key, element.key_length)) {
                 field = candidate;
                 break;
             }
@@ -214,14 +348,15 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
             continue;  // a stored field the class does not declare: kept, not checked
         }
         guess = field + 1;
-        offsets[field] = (int32_t)iter.off;
+        offsets[field] = (int32_t)element.offset;
         if (table->check_masks[field] & bit) {
             // An array or document of scalars is checked here, element by element, by type byte.
-            bson_iter_t child;
-            if ((type == BSON_TYPE_ARRAY || type == BSON_TYPE_DOCUMENT) && table->element_accept_masks[field] != 0 &&
-                bson_iter_recurse(&iter, &child)) {
-                while (bson_iter_next(&child)) {
-                    uint32_t child_bit = 1u << ((uint32_t)bson_iter_type(&child) & 31u);
+            if ((type == BSON_TYPE_ARRAY || type == BSON_TYPE_DOCUMENT) && table->element_accept_masks[field] != 0) {
+                uint32_t child_offset = 4;
+                tendril_bson_element_t child;
+                int child_step;
+                while ((child_step = tendril_bson_next_element(element.value, element.value_size, &child_offset, &child)) == 1) {
+                    uint32_t child_bit = 1u << ((uint32_t)child.type & 31u);
                     if (table->element_accept_masks[field] & child_bit) {
                         continue;
                     }
@@ -229,16 +364,24 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
                         needs_check[field] = 1;
                         break;
                     }
-                    *problem_offset = iter.off;
+                    *problem_offset = element.offset;
                     return field;
+                }
+                if (child_step < 0) {
+                    *problem_offset = element.offset;
+                    return -3;
                 }
             } else {
                 needs_check[field] = 1;
             }
         } else if (!(table->accept_masks[field] & bit)) {
-            *problem_offset = iter.off;
+            *problem_offset = element.offset;
             return field;
         }
+    }
+    if (step < 0) {
+        *problem_offset = offset;
+        return -3;
     }
     return -1;
 }

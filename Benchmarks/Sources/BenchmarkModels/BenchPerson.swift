@@ -33,7 +33,8 @@ extension BenchPerson {
             try document.append("tags", .array([.string("t\(index % 7)"), "member", "beta"]))
             try document.append("city", .string(cities[index % cities.count]))
             try document.append("visits", .int32(Int32(index % 500)))
-            return document
+            // Fetched documents hold their bytes inline (not a growable bson_t): the same here.
+            return try BSONDocument(bytes: document.bytes)
         }
     }
 }

@@ -22,10 +22,17 @@ struct Hydration: ParsableCommand {
     @Option(help: "Write the results as CSV to this file.")
     var csv: String?
 
+    @Option(help: "Only repeat hydrate + read 2 fields this many times over the documents, for a profiler (perf, callgrind); prints nothing else.")
+    var profile: Int?
+
     func run() throws {
         let count = self.count ?? (quick ? 20_000 : 100_000)
         MallocInterposerSwift.initialize()
-        print("Hydrating \(count) documents of a 10-field model from in-memory BSON (best of 5)...")
+        if let profile {
+            try HydrationBenchmark(count: count).profileReadTwo(rounds: profile)
+            return
+        }
+        print("Hydrating \(count) documents of a 10-field model from in-memory BSON (best of 7, modes interleaved)...")
         let rows = try HydrationBenchmark(count: count).run()
         let floor = rows[0].nanosecondsPerDocument
         var table = "mode                        ns/doc    docs/s  ratio  allocs/doc\n"

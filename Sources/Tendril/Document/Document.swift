@@ -29,16 +29,16 @@ protocol DocumentDeinitObserver: AnyObject {
 /// time. `MongoClient`, queries and BSON values may be shared freely.
 open class Document: FieldContainer {
     /// The `_id`: nil until the document is inserted (or assigned before inserting).
-    public final var id: ObjectID?
+    @exclusivity(unchecked) public final var id: ObjectID?
 
     /// The BSON size of the document as fetched, set once when it is created from stored bytes
     /// (never changed after, so caches sharing the document can read it from any thread).
     /// Declared first: it fills the padding after the field storage, costing no bytes.
-    final var fetchedByteCount: UInt32 = 0
+    @exclusivity(unchecked) final var fetchedByteCount: UInt32 = 0
 
     /// Where this document's references resolve and under which policy, when a query or the
     /// document that resolved it set them.
-    final var referenceSettings: ReferenceSettings?
+    @exclusivity(unchecked) final var referenceSettings: ReferenceSettings?
     /// The reference cache once created, and the weak caches to tell when this document is
     /// freed: one optional object, since most documents need neither.
     private final var referenceState: ReferenceState?
@@ -203,6 +203,8 @@ open class Document: FieldContainer {
         case .failure(.missingRequired(let slot)):
             throw DocumentError(.missingRequiredField, collection: Self.collectionName,
                                 documentID: stored["_id"], field: schema.fields[slot].key)
+        case .failure(.malformed(let offset)):
+            throw BSONError(.malformedBytes, "\(Self.collectionName): the stored document is not well-formed BSON at byte \(offset)")
         }
     }
 

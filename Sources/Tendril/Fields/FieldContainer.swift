@@ -7,9 +7,25 @@ import TendrilDriver
 ///
 /// Subclass ``Document`` or ``EmbeddedDocument``, not this class.
 open class FieldContainer {
-    /// The class's schema, looked up once per instance.
-    @usableFromInline final lazy var schema: Schema = Schema.of(self)
-    @usableFromInline final var fieldStorage = FieldStorage()
+    /// The class's schema, looked up once per instance (a hand-written lazy property: `lazy`
+    /// cannot opt out of the run-time exclusivity checks, which cost every read).
+    @inlinable
+    final var schema: Schema {
+        if let knownSchema { return knownSchema }
+        return lookUpSchema()
+    }
+
+    @usableFromInline
+    final func lookUpSchema() -> Schema {
+        let schema = Schema.of(self)
+        knownSchema = schema
+        return schema
+    }
+    // The document's own state is touched only from within Tendril, never across a suspension
+    // or through overlapping accesses, so the dynamic exclusivity checks (a thread-local
+    // lookup on every read and write) are turned off for it.
+    @exclusivity(unchecked) @usableFromInline final var knownSchema: Schema?
+    @exclusivity(unchecked) @usableFromInline final var fieldStorage = FieldStorage()
     /// The trace of the fields read, while this instance is the schema prototype being traced
     /// (how a key path to a property, `\Person.name`, is traced to its field); nil otherwise.
     /// Kept outside the instance: every document would otherwise carry the slot.
@@ -63,6 +79,8 @@ open class FieldContainer {
         case wrongType(slot: Int, offset: Int)
         /// A `.required` field is absent or null.
         case missingRequired(slot: Int)
+        /// The bytes are not well-formed BSON from `offset` on.
+        case malformed(offset: Int)
     }
 
     /// Makes `stored` this instance's stored state after checking it in one C walk that matches
@@ -71,39 +89,52 @@ open class FieldContainer {
     /// fields a projection fetched (nil: all of them). On a problem, nothing changes.
     /// - Returns: the offset of `_id`'s element (-1 when absent), or the problem.
     final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?) -> Result<Int, LoadProblem> {
-        let schema = self.schema
         let count = schema.fields.count
-        // The C walk fills offsets on the stack; they are packed into the storage at the end.
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { buffer in
-            let offsets = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
-            offsets.initialize(repeating: -1)
-            let match = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { needsCheck -> BSONFieldMatch in
-                needsCheck.initialize(repeating: 0)
-                let result = stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck)
-                guard case .matched = result else { return result }
-                for slot in 0..<count where needsCheck[slot] != 0 {
-                    let offset = Int(offsets[slot])
-                    if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])) == nil {
-                        return .wrongType(slot: slot, offset: offset)
-                    }
-                }
-                return result
-            }
-            let idOffset: Int
-            switch match {
-            case .matched(let offset): idOffset = offset
-            case .idNotObjectID(let offset): return .failure(.idNotObjectID(offset: offset))
-            case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))
-            }
-            for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
-                let offset = offsets[slot]
-                if offset < 0 || stored.typeByte(atElementOffset: Int(offset)) == 0x0A {
-                    return .failure(.missingRequired(slot: slot))
+        // The C walk fills offsets on the stack; they are packed into the storage at the end. A
+        // constant capacity is allocated on the stack without asking the runtime whether it fits.
+        if count <= Self.stackFieldCapacity {
+            return withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.stackFieldCapacity) { offsets in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.stackFieldCapacity) { needsCheck in
+                    loadFields(stored, loadedSlots: loadedSlots, offsets: UnsafeMutableBufferPointer(rebasing: offsets[0..<count]),
+                               needsCheck: UnsafeMutableBufferPointer(rebasing: needsCheck[0..<count]))
                 }
             }
-            fieldStorage = FieldStorage(stored: stored, current: [:], loadedSlots: loadedSlots, locations: ElementLocations(offsets))
-            return .success(idOffset)
         }
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { offsets in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { needsCheck in
+                loadFields(stored, loadedSlots: loadedSlots, offsets: offsets, needsCheck: needsCheck)
+            }
+        }
+    }
+
+    private static let stackFieldCapacity = 32
+
+    private final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?, offsets: UnsafeMutableBufferPointer<Int32>,
+                                  needsCheck: UnsafeMutableBufferPointer<UInt8>) -> Result<Int, LoadProblem> {
+        let schema = self.schema
+        offsets.initialize(repeating: -1)
+        needsCheck.initialize(repeating: 0)
+        let idOffset: Int
+        switch stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck) {
+        case .matched(let offset): idOffset = offset
+        case .idNotObjectID(let offset): return .failure(.idNotObjectID(offset: offset))
+        case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))
+        case .malformed(let offset): return .failure(.malformed(offset: offset))
+        }
+        for slot in needsCheck.indices where needsCheck[slot] != 0 {
+            let offset = Int(offsets[slot])
+            if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])) == nil {
+                return .failure(.wrongType(slot: slot, offset: offset))
+            }
+        }
+        for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
+            let offset = offsets[slot]
+            if offset < 0 || stored.typeByte(atElementOffset: Int(offset)) == 0x0A {
+                return .failure(.missingRequired(slot: slot))
+            }
+        }
+        fieldStorage.load(stored, loadedSlots: loadedSlots, locations: ElementLocations(offsets))
+        return .success(idOffset)
     }
 
     /// The fields as BSON. A new instance encodes every field in declaration order (defaults for
@@ -280,12 +311,14 @@ struct FieldStorage {
         locations = .unknown
     }
 
-    init(stored: BSONDocument?, current: [Int: Any], loadedSlots: [Bool]? = nil, locations: ElementLocations = .unknown) {
+    /// Makes `stored` the loaded state, forgetting values read or written before.
+    mutating func load(_ stored: BSONDocument, loadedSlots: [Bool]?, locations: ElementLocations) {
         self.stored = stored
-        self.current = current
+        if !current.isEmpty { current = [:] }
         self.loadedSlots = loadedSlots
         self.locations = locations
     }
+
 
     /// The field's current value as BSON: written or read value, else stored, else default.
     func currentValue(_ slot: Int, schema: Schema) -> BSONValue {

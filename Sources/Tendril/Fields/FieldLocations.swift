@@ -63,15 +63,11 @@ enum ElementLocations {
             self = .buffer(buffer)
             return
         }
+        // Twelve 16-bit lanes laid out as the three words read them (little-endian lanes).
         var words: (UInt64, UInt64, UInt64) = (~0, ~0, ~0)
-        for (slot, offset) in offsets.enumerated() {
-            let value = offset < 0 ? Self.absent : UInt64(offset)
-            let shift = UInt64((slot % 4) * 16)
-            let cleared = ~(Self.absent << shift)
-            switch slot / 4 {
-            case 0: words.0 = (words.0 & cleared) | (value << shift)
-            case 1: words.1 = (words.1 & cleared) | (value << shift)
-            default: words.2 = (words.2 & cleared) | (value << shift)
+        withUnsafeMutableBytes(of: &words) { lanes in
+            for (slot, offset) in offsets.enumerated() where offset >= 0 {
+                lanes.storeBytes(of: UInt16(truncatingIfNeeded: offset).littleEndian, toByteOffset: slot * 2, as: UInt16.self)
             }
         }
         self = .packed(words.0, words.1, words.2)

@@ -55,10 +55,14 @@ final class Schema: @unchecked Sendable {
     /// which a class conforming to `CustomReflectable` replaces, and a wrapper then matches no
     /// field. Its documents read defaults and keep no writes; loading, saving and querying throw.
     var declarationProblem: String? {
-        reflectionProblem ?? locked { unmatchedWrapperProblem }
+        if let reflectionProblem { return reflectionProblem }
+        // Asked on every load: the lock is taken only once a problem was found.
+        guard hasUnmatchedWrapper.load(ordering: .acquiring) else { return nil }
+        return locked { unmatchedWrapperProblem }
     }
     private let reflectionProblem: String?
     private var unmatchedWrapperProblem: String?
+    private let hasUnmatchedWrapper = Atomic<Bool>(false)
     // Guarded by `lock`.
     private let lock = NSLock()
     private let prototypeReadLock = NSLock()
@@ -206,12 +210,12 @@ final class Schema: @unchecked Sendable {
             return known
         }
         if let known = locked({ slotByStorageKeyPath[keyPath] }) { return known }
-        // A wrapper's storage key path always leads to one of the class's own fields.
         // A wrapper's storage key path leads to one of the class's own fields, unless the class
         // hides them from `Mirror`: then -1, which reads as the default and keeps no write.
         let slot = matchedSlot(keyPath, near: instance) ?? -1
         if slot < 0 {
             locked { unmatchedWrapperProblem = unmatchedWrapperProblem ?? "\(keyPath) matches no field \(type) declares" }
+            hasUnmatchedWrapper.store(true, ordering: .releasing)
         }
         locked {
             slotByStorageKeyPath[keyPath] = slot

@@ -89,6 +89,9 @@ package enum BSONFieldMatch: Sendable {
     case wrongType(slot: Int, offset: Int)
     /// `_id` is not an ObjectId; its element starts at `offset`.
     case idNotObjectID(offset: Int)
+    /// The bytes are not well-formed BSON from `offset` on (a document is validated when it is
+    /// made, so this reports a broken invariant instead of ignoring the rest of the document).
+    case malformed(offset: Int)
 }
 
 extension BSONDocument {
@@ -107,6 +110,7 @@ extension BSONDocument {
             switch result {
             case -1: return .matched(idOffset: Int(idOffset))
             case -2: return .idNotObjectID(offset: Int(problem))
+            case -3: return .malformed(offset: Int(problem))
             default: return .wrongType(slot: Int(result), offset: Int(problem))
             }
         }
