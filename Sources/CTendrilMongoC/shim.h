@@ -48,11 +48,6 @@ typedef enum {
     TENDRIL_BSON_TOO_DEEP = 3,
 } tendril_bson_validity_t;
 
-// Walks a document with the iterator on the C stack, checking every length,
-// every UTF-8 string and key, and nesting no deeper than max_depth. The depth
-// check comes before recursing, so hostile nesting cannot overflow the stack
-// (libbson's own validator recurses without a limit). error_offset is relative to the
-// innermost document being checked.
 // bson_utf8_validate with a fast path for plain ASCII (most keys and strings): eight bytes at a
 // time, no byte with its high bit set (and, unless NUL is allowed, none zero) means valid.
 // Anything else goes to libbson's full check.
@@ -75,88 +70,6 @@ static inline bool tendril_utf8_validate(const char *text, size_t length, bool a
     return true;
 }
 
-static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
-                                                           uint32_t length,
-                                                           int depth,
-                                                           int max_depth,
-                                                           uint32_t *error_offset) {
-    bson_iter_t iter;
-    if (depth > max_depth) {
-        return TENDRIL_BSON_TOO_DEEP;
-    }
-    if (!bson_iter_init_from_data(&iter, data, length)) {
-        return TENDRIL_BSON_CORRUPT;
-    }
-    while (bson_iter_next(&iter)) {
-        uint32_t text_length = 0;
-        const char *text = NULL;
-        uint32_t child_length = 0;
-        const uint8_t *child = NULL;
-        tendril_bson_validity_t status = TENDRIL_BSON_VALID;
-        *error_offset = (uint32_t)iter.off;
-        if (!tendril_utf8_validate(bson_iter_key(&iter), bson_iter_key_len(&iter), false)) {
-            return TENDRIL_BSON_INVALID_UTF8;
-        }
-        switch (bson_iter_type(&iter)) {
-        case BSON_TYPE_UTF8:
-            text = bson_iter_utf8(&iter, &text_length);
-            break;
-        case BSON_TYPE_CODE:
-            text = bson_iter_code(&iter, &text_length);
-            break;
-        case BSON_TYPE_SYMBOL:
-            text = bson_iter_symbol(&iter, &text_length);
-            break;
-        case BSON_TYPE_DBPOINTER: {
-            const bson_oid_t *oid = NULL;
-            bson_iter_dbpointer(&iter, &text_length, &text, &oid);
-            break;
-        }
-        case BSON_TYPE_REGEX: {
-            const char *options = NULL;
-            const char *pattern = bson_iter_regex(&iter, &options);
-            if (!pattern || !options || !tendril_utf8_validate(pattern, strlen(pattern), false) ||
-                !tendril_utf8_validate(options, strlen(options), false)) {
-                return TENDRIL_BSON_INVALID_UTF8;
-            }
-            break;
-        }
-        case BSON_TYPE_DOCUMENT:
-            bson_iter_document(&iter, &child_length, &child);
-            break;
-        case BSON_TYPE_ARRAY:
-            bson_iter_array(&iter, &child_length, &child);
-            break;
-        case BSON_TYPE_CODEWSCOPE:
-            text = bson_iter_codewscope(&iter, &text_length, &child_length, &child);
-            // bson_iter_next does not check that this string ends with its NUL.
-            if (!text || text[text_length] != '\0') {
-                return TENDRIL_BSON_CORRUPT;
-            }
-            break;
-        default:
-            break;
-        }
-        if (text && !tendril_utf8_validate(text, text_length, true)) {
-            return TENDRIL_BSON_INVALID_UTF8;
-        }
-        if (bson_iter_type(&iter) == BSON_TYPE_DOCUMENT || bson_iter_type(&iter) == BSON_TYPE_ARRAY ||
-            bson_iter_type(&iter) == BSON_TYPE_CODEWSCOPE) {
-            if (!child) {
-                return TENDRIL_BSON_CORRUPT;
-            }
-            status = tendril_bson_validate(child, child_length, depth + 1, max_depth, error_offset);
-            if (status != TENDRIL_BSON_VALID) {
-                return status;
-            }
-        }
-    }
-    if (iter.err_off != 0) {
-        *error_offset = iter.err_off;
-        return TENDRIL_BSON_CORRUPT;
-    }
-    return TENDRIL_BSON_VALID;
-}
 
 // A document class's fields as C sees them, for tendril_bson_match_fields.
 typedef struct {
@@ -384,6 +297,83 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
         return -3;
     }
     return -1;
+}
+
+
+// Walks a document with tendril_bson_next_element, checking every length, every UTF-8 string
+// and key, and nesting no deeper than max_depth. The depth check comes before recursing, so
+// hostile nesting cannot overflow the stack (libbson's own validator recurses without a
+// limit). error_offset is relative to the innermost document being checked.
+static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
+                                                           uint32_t length,
+                                                           int depth,
+                                                           int max_depth,
+                                                           uint32_t *error_offset) {
+    uint32_t offset = 4;
+    tendril_bson_element_t element;
+    int step;
+    if (depth > max_depth) {
+        return TENDRIL_BSON_TOO_DEEP;
+    }
+    *error_offset = 0;
+    if (!tendril_bson_header_fits(data, length)) {
+        return TENDRIL_BSON_CORRUPT;
+    }
+    while ((step = tendril_bson_next_element(data, length, &offset, &element)) == 1) {
+        const uint8_t *text = NULL;
+        uint32_t text_length = 0;
+        const uint8_t *child = NULL;
+        uint32_t child_length = 0;
+        int32_t code_length;
+        *error_offset = element.offset;
+        if (!tendril_utf8_validate((const char *)element.key, element.key_length, false)) {
+            return TENDRIL_BSON_INVALID_UTF8;
+        }
+        // Sizes and terminators were checked by the walk; what is left is the text and nesting.
+        switch (element.type) {
+        case 0x02: case 0x0C: case 0x0D: case 0x0E:  // string, DBPointer, code, symbol
+            text = element.value + 4;
+            text_length = element.value_size - 4 - 1 - (element.type == 0x0C ? 12 : 0);
+            break;
+        case 0x0B: {  // regex: pattern and options, each a C string
+            size_t pattern_length = strlen((const char *)element.value);
+            const char *options = (const char *)element.value + pattern_length + 1;
+            if (!tendril_utf8_validate((const char *)element.value, pattern_length, false) ||
+                !tendril_utf8_validate(options, strlen(options), false)) {
+                return TENDRIL_BSON_INVALID_UTF8;
+            }
+            break;
+        }
+        case 0x03: case 0x04:  // document, array
+            child = element.value;
+            child_length = element.value_size;
+            break;
+        case 0x0F:  // code with scope: total length, code string, scope document
+            memcpy(&code_length, element.value + 4, 4);
+            code_length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)code_length);
+            text = element.value + 8;
+            text_length = (uint32_t)code_length - 1;
+            child = element.value + 8 + code_length;
+            child_length = element.value_size - 8 - (uint32_t)code_length;
+            break;
+        default:
+            break;
+        }
+        if (text && !tendril_utf8_validate((const char *)text, text_length, true)) {
+            return TENDRIL_BSON_INVALID_UTF8;
+        }
+        if (child) {
+            tendril_bson_validity_t status = tendril_bson_validate(child, child_length, depth + 1, max_depth, error_offset);
+            if (status != TENDRIL_BSON_VALID) {
+                return status;
+            }
+        }
+    }
+    if (step < 0) {
+        *error_offset = offset;
+        return TENDRIL_BSON_CORRUPT;
+    }
+    return TENDRIL_BSON_VALID;
 }
 
 #endif
