@@ -52,6 +52,8 @@ struct HydrateBenchmark {
         })
         Progress.show("hydrate")
         rows.append(try await measure("hydrate", scanning: query) { person in person.isNew ? 0 : 1 })
+        Progress.show("hydrate and read two fields")
+        rows.append(try await measure("hydrate_read_two", scanning: query) { person in person.age &+ person.name.utf8.count })
         Progress.show("hydrate and read every field")
         rows.append(try await measure("hydrate_read_all", scanning: query) { person in
             person.name.utf8.count &+ (person.email?.utf8.count ?? 0) &+ person.age &+ Int(person.score)

@@ -124,7 +124,7 @@ extension PartialQuery: AsyncSequence {
     public func makeAsyncIterator() -> AsyncIterator {
         // An empty projection that still leaves fields out (every field excluded) asks for `_id`.
         let sent: BSONDocument? = projection.isEmpty ? (loadedSlots.contains(false) ? ["_id": 1] : nil) : projection
-        return AsyncIterator(documents: HydratedDocuments(StoredDocuments(query, projection: sent), loadedSlots: loadedSlots))
+        return AsyncIterator(documents: HydratedDocuments(query, projection: sent, loadedSlots: loadedSlots))
     }
 
     /// Every match, in an array.

@@ -150,7 +150,7 @@ extension Query: AsyncSequence {
 
     /// An iterator that opens its own cursor.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(documents: HydratedDocuments(StoredDocuments(self)))
+        AsyncIterator(documents: HydratedDocuments(self))
     }
 }
 

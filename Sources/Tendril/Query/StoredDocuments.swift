@@ -3,25 +3,29 @@ import TendrilDriver
 /// The stored documents a query streams: the cursor is opened on the first `next()` (so
 /// building a query sends nothing), with the query's options and an optional projection.
 /// Shared by the iterators of ``Query``, ``PartialQuery`` and ``ValuesQuery``.
-struct StoredDocuments<Model: Document> {
-    let query: Query<Model>
-    let projection: BSONDocument?
+///
+/// Not generic: it runs once per document, and a generic type's methods, unspecialised outside
+/// this module, looked its metadata up at run time on every call.
+struct StoredDocuments {
+    /// Opens the query's cursor, with the query captured.
+    private let open: @Sendable () async throws -> MongoCursor
     /// The query's database and cache policy, shared by every document it creates.
     let settings: ReferenceSettings?
     private var cursor: MongoCursor.AsyncIterator?
 
-    init(_ query: Query<Model>, projection: BSONDocument? = nil) {
-        self.query = query
-        self.projection = projection
+    init<Model: Document>(_ query: Query<Model>, projection: BSONDocument? = nil) {
         self.settings = query.referenceSettings
+        self.open = {
+            var options = query.findOptions
+            if let projection { options.projection = projection }
+            return try await query.collection().find(query.filterDocument, options: options)
+        }
     }
 
     /// The next stored document, or nil at the end.
     mutating func next() async throws -> BSONDocument? {
         if cursor == nil {
-            var options = query.findOptions
-            if let projection { options.projection = projection }
-            cursor = try await query.collection().find(query.filterDocument, options: options).makeAsyncIterator()
+            cursor = try await open().makeAsyncIterator()
         }
         return try await cursor?.next()
     }
@@ -31,24 +35,30 @@ struct StoredDocuments<Model: Document> {
 /// time with the batch's references resolved together. Shared by the iterators of ``Query`` and
 /// ``PartialQuery``.
 struct HydratedDocuments<Model: Document> {
-    var stored: StoredDocuments<Model>
+    // The members read for every document come first and do not depend on `Model`, so
+    // unspecialised code reaches them at fixed offsets, without looking up metadata.
+    var stored: StoredDocuments
     let loadedSlots: [Bool]?
-    let plan: PrefetchPlan<Model>
+    /// Whether the query prefetches references (asking `plan.steps` meant generic metadata
+    /// lookups on every document).
+    let prefetches: Bool
     let batchSize: Int
-    /// Hydrated and prefetched documents not yet yielded, last first.
-    private var ready: [Model] = []
     /// An error met while filling a batch, thrown once the documents before it are delivered.
     private var pendingError: (any Error)?
+    /// Hydrated and prefetched documents not yet yielded, last first.
+    private var ready: [Model] = []
+    let plan: PrefetchPlan<Model>
 
-    init(_ stored: StoredDocuments<Model>, loadedSlots: [Bool]? = nil) {
-        self.stored = stored
+    init(_ query: Query<Model>, projection: BSONDocument? = nil, loadedSlots: [Bool]? = nil) {
+        self.stored = StoredDocuments(query, projection: projection)
         self.loadedSlots = loadedSlots
-        self.plan = stored.query.prefetchPlan
-        self.batchSize = stored.query.prefetchBatchSize
+        self.plan = query.prefetchPlan
+        self.prefetches = !query.prefetchPlan.steps.isEmpty
+        self.batchSize = query.prefetchBatchSize
     }
 
     mutating func next() async throws -> Model? {
-        if plan.steps.isEmpty {
+        if !prefetches {
             guard let document = try await stored.next() else { return nil }
             return try Model.hydrate(document, loadedSlots: loadedSlots, settings: stored.settings)
         }

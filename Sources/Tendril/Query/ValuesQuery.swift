@@ -83,7 +83,7 @@ extension ValuesQuery: AsyncSequence {
     /// Streams the values.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let values: ValuesQuery
-        var documents: StoredDocuments<Model>
+        var documents: StoredDocuments
 
         /// The next value or tuple; throws ``MongoError`` or ``DocumentError``.
         public mutating func next() async throws -> Element? {
