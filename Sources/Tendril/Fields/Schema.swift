@@ -71,6 +71,8 @@ final class Schema: @unchecked Sendable {
     /// the key path object, which the runtime instantiates once per property (a miss only costs
     /// a recomputation). Replaced tables are kept, so a reader never sees one freed.
     private let slotTable = Atomic<Unmanaged<SlotTable>?>(nil)
+    /// The same for property key paths (`\Person.name`), which partial documents read through.
+    private let propertySlotTable = Atomic<Unmanaged<SlotTable>?>(nil)
     private var retiredSlotTables: [SlotTable] = []
 
     final class SlotTable {
@@ -219,14 +221,18 @@ final class Schema: @unchecked Sendable {
         }
         locked {
             slotByStorageKeyPath[keyPath] = slot
-            let old = slotTable.load(ordering: .acquiring)
-            var slots = old?.takeUnretainedValue().slots ?? [:]
-            slots[identity] = (keyPath, slot)
-            let table = SlotTable(slots)
-            retiredSlotTables.append(table)   // keeps every published table alive
-            slotTable.store(Unmanaged.passUnretained(table), ordering: .releasing)
+            publish(keyPath, slot: slot, in: slotTable)
         }
         return slot
+    }
+
+    /// Publishes a copy of `table` that also lists `keyPath`. Call under `lock`.
+    private func publish(_ keyPath: AnyKeyPath, slot: Int, in table: borrowing Atomic<Unmanaged<SlotTable>?>) {
+        var slots = table.load(ordering: .acquiring)?.takeUnretainedValue().slots ?? [:]
+        slots[ObjectIdentifier(keyPath)] = (keyPath, slot)
+        let published = SlotTable(slots)
+        retiredSlotTables.append(published)   // keeps every published table alive
+        table.store(Unmanaged.passUnretained(published), ordering: .releasing)
     }
 
     private func locked<R>(_ body: () -> R) -> R {
@@ -269,6 +275,12 @@ final class Schema: @unchecked Sendable {
     /// The slot of the field a property key path such as `\Person.age` reads, or nil when the
     /// key path reads no field, or several (a computed property of several, `id`).
     func slot(forProperty keyPath: AnyKeyPath) -> Int? {
+        // Lock-free for a key path seen before, as for storage key paths (partial documents
+        // read every field through this).
+        if let table = propertySlotTable.load(ordering: .acquiring),
+           let known = table._withUnsafeGuaranteedRef({ $0.slot(for: ObjectIdentifier(keyPath)) }) {
+            return known
+        }
         if let slot = locked({ slotByPropertyKeyPath[keyPath] }) { return slot }
         let instance = prototypeInstance()
         // Only this function reads the prototype, under its own lock (not `lock`: the field
@@ -280,7 +292,12 @@ final class Schema: @unchecked Sendable {
         let traced = Set(trace.slots)
         let slot = traced.count == 1 ? traced.first.flatMap { $0 >= 0 ? $0 : nil } : nil
         prototypeReadLock.unlock()
-        if let slot { locked { slotByPropertyKeyPath[keyPath] = slot } }
+        if let slot {
+            locked {
+                slotByPropertyKeyPath[keyPath] = slot
+                publish(keyPath, slot: slot, in: propertySlotTable)
+            }
+        }
         return slot
     }
 

@@ -25,17 +25,29 @@ public struct ValuesQuery<Model: Document, Element>: Sendable {
 /// Reads the projected fields of one stored document, by position.
 struct FieldReader {
     let stored: BSONDocument
-    let fields: [FieldInfo]
-    let collection: String
+    let fields: ProjectedFields
 
     func value<T: FieldValue>(_ position: Int, as type: T.Type = T.self) throws -> T {
-        let field = fields[position]
-        let value = stored[field.key] ?? field.encodedDefault
+        let value = stored[fields.keys[position]] ?? fields.defaults[position]
         guard let decoded = T.decode(value) else {
             throw DocumentError(.typeMismatch(expected: T.expectedBSONType, found: value.typeName),
-                                collection: collection, documentID: stored["_id"], field: field.key)
+                                collection: fields.collection, documentID: stored["_id"], field: fields.keys[position])
         }
         return decoded
+    }
+}
+
+/// What reading a values query's fields needs, worked out once per iteration instead of once
+/// per document (a class's default collection name is built by reflection).
+final class ProjectedFields: Sendable {
+    let keys: [String]
+    let defaults: [BSONValue]
+    let collection: String
+
+    init(_ fields: [FieldInfo], collection: String) {
+        self.keys = fields.map(\.key)
+        self.defaults = fields.map(\.encodedDefault)
+        self.collection = collection
     }
 }
 
@@ -83,18 +95,20 @@ extension ValuesQuery: AsyncSequence {
     /// Streams the values.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let values: ValuesQuery
+        let fields: ProjectedFields
         var documents: StoredDocuments
 
         /// The next value or tuple; throws ``MongoError`` or ``DocumentError``.
         public mutating func next() async throws -> Element? {
             guard let stored = try await documents.next() else { return nil }
-            return try values.makeElement(FieldReader(stored: stored, fields: values.fields, collection: Model.collectionName))
+            return try values.makeElement(FieldReader(stored: stored, fields: fields))
         }
     }
 
     /// An iterator that opens its own cursor.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(values: self, documents: StoredDocuments(query, projection: projection))
+        AsyncIterator(values: self, fields: ProjectedFields(fields, collection: Model.collectionName),
+                      documents: StoredDocuments(query, projection: projection))
     }
 
     /// Every value or tuple, in an array.
