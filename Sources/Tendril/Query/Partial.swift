@@ -116,7 +116,8 @@ extension PartialQuery: AsyncSequence {
 
         /// The next partial document; throws as ``Query/AsyncIterator/next()``.
         public mutating func next() async throws -> Partial<Model>? {
-            try await documents.next().map(Partial.init)
+            if let ready = try documents.nextReady() { return Partial(ready) }
+            return try await documents.next().map(Partial.init)
         }
     }
 

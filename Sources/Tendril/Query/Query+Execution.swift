@@ -144,7 +144,8 @@ extension Query: AsyncSequence {
         /// The next document; throws ``MongoError``, or ``DocumentError`` if a stored document
         /// does not fit `Model` (the documents before it were delivered).
         public mutating func next() async throws -> Model? {
-            try await documents.next()
+            if let ready = try documents.nextReady() { return ready }
+            return try await documents.next()
         }
     }
 

@@ -22,6 +22,11 @@ struct StoredDocuments {
         }
     }
 
+    /// The next stored document if it was fetched already, else nil (then call ``next()``).
+    mutating func nextBuffered() -> BSONDocument? {
+        cursor?.nextBuffered()
+    }
+
     /// The next stored document, or nil at the end.
     mutating func next() async throws -> BSONDocument? {
         if cursor == nil {
@@ -55,6 +60,17 @@ struct HydratedDocuments<Model: Document> {
         self.plan = query.prefetchPlan
         self.prefetches = !query.prefetchPlan.steps.isEmpty
         self.batchSize = query.prefetchBatchSize
+    }
+
+    /// The next document when it is ready without waiting (fetched and, with a prefetch plan,
+    /// resolved), else nil: then call ``next()``. Iterators try this first, so streaming a
+    /// batch costs no `async` call per document.
+    mutating func nextReady() throws -> Model? {
+        if !prefetches {
+            guard let document = stored.nextBuffered() else { return nil }
+            return try Model.hydrate(document, loadedSlots: loadedSlots, settings: stored.settings)
+        }
+        return ready.popLast()
     }
 
     mutating func next() async throws -> Model? {

@@ -160,6 +160,15 @@ extension MongoCursor: AsyncSequence {
             self.cursor = cursor
         }
 
+        /// The next document of the batch already fetched, or nil when a fetch (or the end, or
+        /// an error) comes next: lets callers that stream many documents skip an `async` call
+        /// per document.
+        package mutating func nextBuffered() -> BSONDocument? {
+            guard position < buffered.count else { return nil }
+            defer { position += 1 }
+            return buffered[position]
+        }
+
         /// The next document, or nil at the end; throws what ``MongoCursor/next()`` throws,
         /// after delivering the documents that came before the failure.
         public mutating func next() async throws -> BSONDocument? {
