@@ -87,7 +87,7 @@ typedef struct {
 // The size of the value of an element of BSON type `type` starting at `value`, of which
 // `available` bytes remain before the document's terminating NUL; -1 when it does not fit or
 // the type is unknown. Every length read is checked against `available`.
-static inline int64_t tendril_bson_value_size(uint8_t type, const uint8_t *value, size_t available) {
+static inline __attribute__((always_inline)) int64_t tendril_bson_value_size(uint8_t type, const uint8_t *value, size_t available) {
     int32_t length;
     switch (type) {
     case 0x01: case 0x09: case 0x11: case 0x12:  // double, datetime, timestamp, int64
@@ -176,7 +176,7 @@ typedef struct {
 // already checked) and moves *offset past it. Returns 1 with `element` filled, 0 at the end, -1
 // when the bytes are malformed. A plain walk over the bytes: libbson's iterator does the same
 // with more bookkeeping per element, and this runs for every element of every loaded document.
-static inline int tendril_bson_next_element(const uint8_t *data, uint32_t length, uint32_t *offset,
+static inline __attribute__((always_inline)) int tendril_bson_next_element(const uint8_t *data, uint32_t length, uint32_t *offset,
                                             tendril_bson_element_t *element) {
     uint32_t end = length - 1;  // the document's terminating NUL
     uint32_t at = *offset;

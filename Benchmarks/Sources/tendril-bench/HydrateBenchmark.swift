@@ -8,7 +8,7 @@ import Tendril
 /// way Tendril offers, against a plain libmongoc cursor walking each document with libbson (the
 /// floor). CPU time is the client process's (`getrusage`: user + system), not wall time, so the
 /// server's own work is left out. Peak heap is the most live heap seen while a mode runs (sampled
-/// every 1,000 documents) above what was live before it. Each mode runs three times, in turns;
+/// every 1,000 documents) above what was live before it. Each mode runs five times, in turns;
 /// the least CPU time and the most heap are reported.
 ///
 /// Expectation (issues 3 and 5): hydration plus reading two fields at most 3x the floor's CPU.
@@ -17,7 +17,7 @@ struct HydrateBenchmark {
     let count: Int
     let batchSize = 1000
     /// How many times each mode runs; the least CPU time counts, the most heap.
-    let rounds = 3
+    let rounds = 5
 
     struct Row {
         let mode: String
