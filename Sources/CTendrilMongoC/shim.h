@@ -125,7 +125,7 @@ static inline __attribute__((always_inline)) int64_t tendril_bson_value_size(uin
         if (code_length < 1 || code_length > length - 8 - 5 || value[8 + code_length - 1] != 0) return -1;
         memcpy(&scope_length, value + 8 + code_length, 4);
         scope_length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)scope_length);
-        if (scope_length < 5 || 8 + code_length + scope_length != length || value[length - 1] != 0) return -1;
+        if (scope_length < 5 || scope_length != length - 8 - code_length || value[length - 1] != 0) return -1;
         return length;
     }
     case 0x05: {  // binary: length, subtype, bytes (the old subtype 2 repeats the length inside)
@@ -204,7 +204,7 @@ static inline __attribute__((always_inline)) int tendril_bson_next_element(const
 // least 5, and it ends in NUL.
 static inline bool tendril_bson_header_fits(const uint8_t *data, uint32_t length) {
     uint32_t prefix;
-    if (length < 5) return false;
+    if (length < 5 || length > INT32_MAX) return false;
     memcpy(&prefix, data, 4);
     return BSON_UINT32_FROM_LE(prefix) == length && data[length - 1] == 0;
 }

@@ -9,6 +9,8 @@ import TendrilDriver
 open class FieldContainer {
     /// The class's schema, looked up once per instance (a hand-written lazy property: `lazy`
     /// cannot opt out of the run-time exclusivity checks, which cost every read).
+    /// The first read writes `knownSchema`; loading reads it, so a document a query or a reference
+    /// cache hands out has it set before any other thread can see the document.
     @inlinable
     final var schema: Schema {
         if let knownSchema { return knownSchema }

@@ -63,11 +63,14 @@ enum ElementLocations {
             self = .buffer(buffer)
             return
         }
-        // Twelve 16-bit lanes laid out as the three words read them (little-endian lanes).
+        // Four 16-bit lanes per word, set by shifts (as `offset(of:)` reads them, whatever the
+        // byte order); absent lanes stay all ones.
         var words: (UInt64, UInt64, UInt64) = (~0, ~0, ~0)
-        withUnsafeMutableBytes(of: &words) { lanes in
+        withUnsafeMutableBytes(of: &words) { raw in
+            let lanes = raw.bindMemory(to: UInt64.self)
             for (slot, offset) in offsets.enumerated() where offset >= 0 {
-                lanes.storeBytes(of: UInt16(truncatingIfNeeded: offset).littleEndian, toByteOffset: slot * 2, as: UInt16.self)
+                let shift = UInt64((slot % 4) * 16)
+                lanes[slot / 4] = lanes[slot / 4] & ~(Self.absent << shift) | (UInt64(offset) << shift)
             }
         }
         self = .packed(words.0, words.1, words.2)

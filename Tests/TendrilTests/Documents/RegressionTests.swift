@@ -6,6 +6,24 @@ import Testing
 /// Defects found in review, each with the sequence that showed it.
 @Suite("Document regressions")
 struct RegressionTests {
+    @Test("a class with more fields than the stack buffers loads, checks and reads every field")
+    func wideClass() throws {
+        var stored = BSONDocument()
+        try stored.append("_id", .objectID(ObjectID()))
+        for index in (0..<33).reversed() { try stored.append("f\(index)", .int64(Int64(index * 10))) }
+        var complete = stored
+        try complete.append("last", .string("done"))
+        let wide = try Wide.decoding(complete)
+        #expect(wide.f0 == 0 && wide.f1 == 10 && wide.f31 == 310 && wide.f32 == 320 && wide.last == "done")
+        // The required field sits past slot 32: still checked.
+        let error = #expect(throws: DocumentError.self) { try Wide.decoding(stored) }
+        #expect(error?.kind == .missingRequiredField && error?.field == "last")
+        var wrongType = complete
+        try wrongType.setValue(.string("x"), forKey: "f32")
+        let mismatch = #expect(throws: DocumentError.self) { try Wide.decoding(wrongType) }
+        #expect(mismatch?.field == "f32")
+    }
+
     @Test("reads after a save that moved later fields return their own values")
     func readsAfterSaveUseCurrentBytes() async throws {
         try await TestServer.withDatabase { database, _ in
@@ -184,4 +202,43 @@ final class Squad: Document {
 final class Mirrorless: Document, CustomReflectable {
     @Field var name = ""
     var customMirror: Mirror { Mirror(self, children: []) }
+}
+
+/// More fields than loading keeps on the stack (32): its offsets take the heap path, and more
+/// than 12 are not packed into the document.
+final class Wide: Document {
+    @Field var f0: Int = 0
+    @Field var f1: Int = 0
+    @Field var f2: Int = 0
+    @Field var f3: Int = 0
+    @Field var f4: Int = 0
+    @Field var f5: Int = 0
+    @Field var f6: Int = 0
+    @Field var f7: Int = 0
+    @Field var f8: Int = 0
+    @Field var f9: Int = 0
+    @Field var f10: Int = 0
+    @Field var f11: Int = 0
+    @Field var f12: Int = 0
+    @Field var f13: Int = 0
+    @Field var f14: Int = 0
+    @Field var f15: Int = 0
+    @Field var f16: Int = 0
+    @Field var f17: Int = 0
+    @Field var f18: Int = 0
+    @Field var f19: Int = 0
+    @Field var f20: Int = 0
+    @Field var f21: Int = 0
+    @Field var f22: Int = 0
+    @Field var f23: Int = 0
+    @Field var f24: Int = 0
+    @Field var f25: Int = 0
+    @Field var f26: Int = 0
+    @Field var f27: Int = 0
+    @Field var f28: Int = 0
+    @Field var f29: Int = 0
+    @Field var f30: Int = 0
+    @Field var f31: Int = 0
+    @Field var f32: Int = 0
+    @Field(.required) var last: String?
 }
