@@ -182,11 +182,13 @@ struct ElementWalkTests {
             [13, 0, 0, 0, 0x03, 0x61, 0, 9, 0, 0, 0, 0, 0],    // embedded document past the end
         ]
         for bytes in cases {
-            let padded = bytes + [0]   // a readable byte past the end, never to be read
-            padded.withUnsafeBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                #expect(Self.tendrilWalk(base, length: bytes.count).malformed, "\(bytes)")
-            }
+            // An allocation of exactly the bytes (none for the empty case), so AddressSanitizer
+            // (`scripts/sanitize.sh address`) catches a read past the end.
+            let exact = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            defer { exact.deallocate() }
+            exact.initialize(from: bytes, count: bytes.count)
+            #expect(Self.tendrilWalk(exact, length: bytes.count).malformed, "\(bytes)")
+            #expect(Self.tendrilValidation(exact, length: bytes.count) == TENDRIL_BSON_CORRUPT, "\(bytes)")
         }
     }
 }
