@@ -376,4 +376,37 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
     return TENDRIL_BSON_VALID;
 }
 
+
+// The nesting depth of a well-formed document: 0 when no element is a document or an array (a
+// code-with-scope scope counts as a document), else one more than its deepest such element.
+// Stops descending past `limit` levels (then returns limit + 1), so its recursion is bounded.
+static inline int tendril_bson_nesting_depth(const uint8_t *data, uint32_t length, int limit) {
+    uint32_t offset = 4;
+    tendril_bson_element_t element;
+    int deepest = 0;
+    if (!tendril_bson_header_fits(data, length)) {
+        return 0;
+    }
+    while (tendril_bson_next_element(data, length, &offset, &element) == 1) {
+        const uint8_t *child = NULL;
+        uint32_t child_length = 0;
+        if (element.type == 0x03 || element.type == 0x04) {
+            child = element.value;
+            child_length = element.value_size;
+        } else if (element.type == 0x0F) {
+            int32_t code_length;
+            memcpy(&code_length, element.value + 4, 4);
+            code_length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)code_length);
+            child = element.value + 8 + code_length;
+            child_length = element.value_size - 8 - (uint32_t)code_length;
+        }
+        if (child) {
+            int depth = limit <= 0 ? 1 : 1 + tendril_bson_nesting_depth(child, child_length, limit - 1);
+            if (depth > deepest) deepest = depth;
+            if (deepest > limit) return deepest;
+        }
+    }
+    return deepest;
+}
+
 #endif

@@ -192,6 +192,34 @@ public struct BSONDocument: @unchecked Sendable {
     package func checkEncodable() throws {
         if let encodingError { throw encodingError }
     }
+
+    /// MongoDB's limit on a stored document (`maxBsonObjectSize`): 16 MiB.
+    public static let maximumStoredSize = 16 * 1024 * 1024
+
+    /// Checks a document about to be stored (inserted, or an update or replacement): it must
+    /// encode and fit MongoDB's 16 MiB, so it fails here with a typed error instead of at the
+    /// server (or, with a server that does not enforce the limit, being stored).
+    package func checkStorable() throws {
+        try checkEncodable()
+        guard byteCount <= Self.maximumStoredSize else {
+            throw BSONError(.documentTooLarge, "a document of \(byteCount) bytes exceeds MongoDB's limit of \(Self.maximumStoredSize) bytes (16 MiB)")
+        }
+    }
+
+    /// Throws `.nestingTooDeep` when this document, placed `levels` deep in another, would nest
+    /// past ``maximumNestingDepth``. Walks at most that many levels.
+    func checkNesting(below levels: Int) throws {
+        let allowed = Self.maximumNestingDepth - levels
+        guard allowed >= 0 else { throw Self.nestingError }
+        let depth = withExtendedLifetime(storage) {
+            tendril_bson_nesting_depth(storage.data, UInt32(storage.length), Int32(allowed))
+        }
+        if depth > allowed { throw Self.nestingError }
+    }
+
+    static var nestingError: BSONError {
+        BSONError(.nestingTooDeep, "documents nest deeper than \(maximumNestingDepth) levels (MongoDB's limit)")
+    }
 }
 
 nonisolated(unsafe) let emptyKey: UnsafePointer<CChar> = {

@@ -94,7 +94,11 @@ extension BSONValue {
     }
 
     /// Appends `value` under `key`; libbson's append functions are all-or-nothing.
-    static func append(_ value: BSONValue, forKey key: String, to bson: OpaquePointer) throws {
+    /// `level` is how deep the document being appended to sits below the one `append` was
+    /// called on: nesting past ``BSONDocument/maximumNestingDepth`` throws before anything
+    /// recurses further (libbson's validator, which libmongoc runs on every insert, recurses
+    /// without a limit and overflows the stack on documents nested about 10,000 deep).
+    static func append(_ value: BSONValue, forKey key: String, to bson: OpaquePointer, level: Int = 0) throws {
         if key.utf8.contains(0) {
             throw BSONError(.invalidKey, "key \(key.debugDescription) contains a NUL byte, which BSON cannot encode")
         }
@@ -104,7 +108,7 @@ extension BSONValue {
         var key = key
         let appended: Bool = try key.withUTF8 { buffer in
             try buffer.withMemoryRebound(to: CChar.self) { chars in
-                try value.append(to: bson, key: chars.baseAddress ?? emptyKey, keyLength: keyLength)
+                try value.append(to: bson, key: chars.baseAddress ?? emptyKey, keyLength: keyLength, level: level)
             }
         }
         guard appended else {
@@ -112,7 +116,7 @@ extension BSONValue {
         }
     }
 
-    private func append(to bson: OpaquePointer, key: UnsafePointer<CChar>, keyLength: Int32) throws -> Bool {
+    private func append(to bson: OpaquePointer, key: UnsafePointer<CChar>, keyLength: Int32, level: Int) throws -> Bool {
         switch self {
         case .double(let value):
             return bson_append_double(bson, key, keyLength, value)
@@ -120,11 +124,14 @@ extension BSONValue {
             return try withText(value) { bson_append_utf8(bson, key, keyLength, $0, $1) }
         case .document(let document):
             try document.checkEncodable()
+            try document.checkNesting(below: level + 1)
             return try document.storage.withBSON { bson_append_document(bson, key, keyLength, $0) }
         case .array(let elements):
-            var array = BSONDocument()
+            guard level + 1 <= BSONDocument.maximumNestingDepth else { throw BSONDocument.nestingError }
+            let array = BSONDocument()
+            guard let growable = array.storage.growable else { throw BSONError(.malformedBytes, "a new array cannot be appended to") }
             for (index, element) in elements.enumerated() {
-                try array.append(String(index), element)
+                try BSONValue.append(element, forKey: String(index), to: growable, level: level + 1)
             }
             return try array.storage.withBSON { bson_append_array(bson, key, keyLength, $0) }
         case .binary(let binary):
@@ -163,6 +170,7 @@ extension BSONValue {
             return try withText(symbol) { bson_append_symbol(bson, key, keyLength, $0, $1) }
         case .javascriptWithScope(let value):
             try value.scope.checkEncodable()
+            try value.scope.checkNesting(below: level + 1)
             return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: 0x0F) { body in
                 let scope = value.scope.bytes
                 body.appendInt32(4 + 4 + value.code.utf8.count + 1 + scope.count)

@@ -82,6 +82,7 @@ extension MongoCollection {
 
     private static func addUpdate(_ bulk: OpaquePointer, _ filter: BSONDocument, _ update: BSONDocument,
                                   _ upsert: Bool, _ call: BulkUpdateCall) throws {
+        try update.checkStorable()
         let options: BSONDocument = ["upsert": .bool(upsert)]
         try filter.withBSON { filter in
             try update.withBSON { update in

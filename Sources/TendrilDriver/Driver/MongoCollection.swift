@@ -208,6 +208,7 @@ public struct MongoCollection: Sendable {
     private typealias DeleteCall = (OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<bson_error_t>?) -> Bool
 
     private func runUpdate(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool, _ call: UpdateCall) throws -> UpdateResult {
+        try update.checkStorable()
         let options: BSONDocument = ["upsert": .bool(upsert)]
         let reply = try withCollection { collection in
             try filter.withBSON { filter in
@@ -232,11 +233,12 @@ public struct MongoCollection: Sendable {
 
     /// Returns the document with an `_id` first (a new ObjectId if it had none), and that id.
     static func ensuringID(_ document: BSONDocument) throws -> (BSONDocument, BSONValue) {
-        try document.checkEncodable()
+        try document.checkStorable()
         if let id = document["_id"] { return (document, id) }
         let id = BSONValue.objectID(ObjectID())
         var withID: BSONDocument = ["_id": id]
         for (key, value) in document { try withID.append(key, value) }
+        try withID.checkStorable()   // the new `_id` adds 22 bytes
         return (withID, id)
     }
 }

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import TendrilDriver
+
+/// Bad input from the user: a typed error before anything reaches libbson's recursive code or
+/// the server, and nothing stored (issue 6, items 7 and 9; docs/reliability.md).
+@Suite("Bad input: nesting and size")
+struct BadInputTests {
+    /// `levels` documents, each the only value of the one around it.
+    static func nested(_ levels: Int) throws -> BSONDocument {
+        var document: BSONDocument = ["leaf": 1]
+        for _ in 0..<levels { document = try BSONDocument().appending("d", .document(document)) }
+        return document
+    }
+
+    @Test("100 levels of nesting (MongoDB's limit) are accepted, the 101st is a typed error")
+    func nestingLimit() throws {
+        let deepest = try Self.nested(BSONDocument.maximumNestingDepth)
+        // What the server would send back validates too.
+        _ = try BSONDocument(bytes: deepest.bytes)
+        let error = #expect(throws: BSONError.self) { try BSONDocument().appending("d", .document(deepest)) }
+        #expect(error?.kind == .nestingTooDeep)
+    }
+
+    @Test("arrays nested 10,000 deep inside a task are a typed error, not a stack overflow")
+    func deepArraysInATask() async throws {
+        let outcome = await Task.detached { () -> BSONError? in
+            var value: BSONValue = 1
+            for _ in 0..<10_000 { value = .array([value]) }
+            do {
+                _ = try BSONDocument().appending("deep", value)
+                return nil
+            } catch {
+                return error as? BSONError
+            }
+        }.value
+        #expect(outcome?.kind == .nestingTooDeep)
+    }
+
+    @Test("a document nested too deep is refused before it is sent: nothing is stored")
+    func deepInsertIsRefused() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let collection = database.collection("deep")
+            var value: BSONValue = 1
+            for _ in 0..<10_000 { value = .document(["d": value]) }
+            let document: BSONDocument = ["deep": value]
+            // A literal keeps the first error it met instead of throwing (dictionary literals
+            // cannot throw): inserting it throws that error.
+            let error = await #expect(throws: BSONError.self) { try await collection.insertOne(document) }
+            #expect(error?.kind == .nestingTooDeep)
+            #expect(recorder.count(of: "insert") == 0)
+            let stored = try await collection.countDocuments()
+            #expect(stored == 0)
+        }
+    }
+
+    @Test("a document over 16 MiB is refused before it is sent: nothing is stored")
+    func oversizedInsertIsRefused() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let collection = database.collection("big")
+            let big: BSONDocument = ["blob": .binary(BSONBinary(subtype: .generic, data: Array(repeating: 7, count: 16 * 1024 * 1024)))]
+            let error = await #expect(throws: BSONError.self) { try await collection.insertOne(big) }
+            #expect(error?.kind == .documentTooLarge)
+            _ = await #expect(throws: BSONError.self) { try await collection.insertMany([["small": 1], big]) }
+            _ = await #expect(throws: BSONError.self) { try await collection.replaceOne([:], big, upsert: true) }
+            _ = await #expect(throws: BSONError.self) { try await collection.bulkWrite([.insertOne(["small": 1]), .insertOne(big)]) }
+            #expect(recorder.count(of: "insert") + recorder.count(of: "update") == 0)
+            let stored = try await collection.countDocuments()
+            #expect(stored == 0)
+        }
+    }
+}
