@@ -220,6 +220,9 @@ open class Document: FieldContainer {
             guard fieldStorage.loadedSlots?[slot] ?? true || fieldStorage.current[slot] != nil else { continue }
             let value = fieldStorage.currentValue(slot, schema: schema)
             if field.isRequired && value.isNull { throw error(.missingRequiredField, field: field.key) }
+            if let key = StoredKeys.firstInvalidKey(in: value) {
+                throw error(.invalidFieldKey, field: StoredKeys.describe(key, in: field.key))
+            }
             let typed: Any? = fieldStorage.current[slot] ?? field.valueType.decode(value)
             if let typed, let rule = field.declaration.violation(of: typed) {
                 throw error(.validationFailed(rule: rule), field: field.key)

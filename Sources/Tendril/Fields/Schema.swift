@@ -47,8 +47,7 @@ final class Schema: @unchecked Sendable {
         }
         return nil
     }
-    /// Field keys that cannot be stored: empty, `_id`, starting with `$`, containing `.` or NUL,
-    /// or used by two fields.
+    /// Field keys that cannot be stored (see ``StoredKeys``), `_id`, or keys used by two fields.
     let invalidKeys: [String]
 
     /// Why this class cannot be mapped, or nil: Tendril reads field declarations through `Mirror`,
@@ -171,7 +170,7 @@ final class Schema: @unchecked Sendable {
         self.invalidKeys = fields.map(\.key).filter { key in
             // Two fields under one key would overwrite each other.
             let duplicate = !seen.insert(key).inserted
-            return duplicate || key.isEmpty || key.contains(".") || key.hasPrefix("$") || key.utf8.contains(0) || key == "_id"
+            return duplicate || !StoredKeys.isValid(key) || key == "_id"
         }
     }
 

@@ -79,7 +79,8 @@ extension Query {
     /// ```swift
     /// try await Person.objects.filter(\.$age < 18).update(.set(\.$tags, ["minor"]), .increment(\.$age, by: 1))
     /// ```
-    /// - Throws: ``MongoError``.
+    /// - Throws: ``MongoError``; ``DocumentError`` `.invalidFieldKey` for a value holding a key
+    ///   that may not be stored (see ``Document``).
     @discardableResult
     public func update(_ updates: Update<Model>...) async throws -> Int {
         var operators: [String: BSONDocument] = [:]
@@ -87,6 +88,10 @@ extension Query {
         for update in updates {
             guard let key = update.key else {
                 throw DocumentError(.notAField, collection: Model.collectionName, documentID: nil, field: update.problem)
+            }
+            if let bad = StoredKeys.firstInvalidKey(in: update.value) {
+                throw DocumentError(.invalidFieldKey, collection: Model.collectionName, documentID: nil,
+                                    field: StoredKeys.describe(bad, in: key))
             }
             if operators[update.operatorName] == nil { order.append(update.operatorName) }
             try operators[update.operatorName, default: BSONDocument()].append(key, update.value)

@@ -32,10 +32,14 @@ public struct BSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A human-readable explanation, naming the offending key or offset where known.
     public let message: String
 
-    /// Creates an error of `kind` with an explanation.
-    public init(_ kind: Kind, _ message: String) {
+    /// For `.invalidKey`: the key BSON could not encode (it holds a NUL byte).
+    public let key: String?
+
+    /// Creates an error of `kind` with an explanation, and the offending key when there is one.
+    public init(_ kind: Kind, _ message: String, key: String? = nil) {
         self.kind = kind
         self.message = message
+        self.key = key
     }
 
     /// The kind and the message.

@@ -100,7 +100,7 @@ extension BSONValue {
     /// without a limit and overflows the stack on documents nested about 10,000 deep).
     static func append(_ value: BSONValue, forKey key: String, to bson: OpaquePointer, level: Int = 0) throws {
         if key.utf8.contains(0) {
-            throw BSONError(.invalidKey, "key \(key.debugDescription) contains a NUL byte, which BSON cannot encode")
+            throw BSONError(.invalidKey, "key \(key.debugDescription) contains a NUL byte, which BSON cannot encode", key: key)
         }
         guard let keyLength = Int32(exactly: key.utf8.count) else {
             throw BSONError(.documentTooLarge, "a key of \(key.utf8.count) bytes exceeds the BSON size limit")

@@ -52,7 +52,7 @@ struct BSONDocumentTests {
     @Test("a key with a NUL byte is refused, never truncated")
     func nulKeys() throws {
         var document = BSONDocument()
-        #expect(throws: BSONError(.invalidKey, "key \"a\\0b\" contains a NUL byte, which BSON cannot encode")) {
+        #expect(throws: BSONError(.invalidKey, "key \"a\\0b\" contains a NUL byte, which BSON cannot encode", key: "a\0b")) {
             try document.append("a\0b", 1)
         }
         #expect(document.isEmpty, "a failed append leaves the document unchanged")
