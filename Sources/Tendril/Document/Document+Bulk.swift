@@ -33,8 +33,9 @@ extension QueryableDocument {
     /// Inserts the new documents and sends the changes of the stored ones, all in one bulk
     /// write; documents without changes send nothing.
     /// - Throws: as ``Document/save(in:)``; `.notFound` when a stored document was deleted
-    ///   meanwhile (the others' updates were applied; none is marked saved, and saving again is
-    ///   correct). On failure every document keeps its pending changes.
+    ///   meanwhile, `.versionConflict` when a versioned one was saved by someone else (the
+    ///   others' updates were applied; saving them again is correct: unversioned documents
+    ///   stay unmarked and resend the same values, versioned ones that applied are marked saved). On failure every document keeps its pending changes.
     public static func save(_ documents: [Self], in database: MongoDatabase? = nil) async throws {
         let new = documents.filter(\.isNew)
         let stored = documents.filter { !$0.isNew }
@@ -43,27 +44,39 @@ extension QueryableDocument {
         try EventHooks.emit(.beforeInsert, for: self, new)
         try EventHooks.emit(.beforeUpdate, for: self, stored)
         let insertions = try new.map { try $0.insertionDocument() }
-        var updates: [(Self, ChangeSet)] = []
+        var updates: [(Self, SavePlan)] = []
         for document in stored {
             try document.validateForSave()
-            guard let bytes = document.fieldStorage.stored, document.id != nil else { continue }
+            guard let bytes = document.fieldStorage.stored, let id = document.id else { continue }
             let changes = try ChangeSet(stored: bytes, schema: document.schema, storage: document.fieldStorage)
-            if !changes.isEmpty { updates.append((document, changes)) }
+            if !changes.isEmpty { updates.append((document, try SavePlan(id: id, stored: bytes, changes: changes, schema: document.schema))) }
         }
         var operations = insertions.map { WriteModel.insertOne($0.1) }
-        for (document, changes) in updates {
-            guard let id = document.id else { continue }
-            operations.append(.updateOne(filter: ["_id": .objectID(id)], update: try changes.updateDocument()))
-        }
+        for (_, plan) in updates { operations.append(.updateOne(filter: plan.filter, update: plan.update)) }
         guard !operations.isEmpty else { return }
         let result = try await reportingDuplicateKeys(id: nil) { try await collection.bulkWrite(operations) }
         // A document deleted meanwhile matches nothing: as for a single save, that is an error,
         // and no document is marked saved.
         guard result.matchedCount == updates.count else {
-            throw DocumentError(.notFound, collection: collectionName, documentID: nil)
+            // Name the first document that matched nothing and why (deleted, or saved by
+            // someone else when the class is versioned). A versioned document whose update
+            // applied is marked saved, since its version moved on: saving it again would conflict.
+            var mismatch: DocumentError?
+            for (document, plan) in updates {
+                if let applied = plan.appliedFilter {
+                    if try await collection.holds(applied) {
+                        document.didSave(plan)
+                    } else if mismatch == nil {
+                        mismatch = try await document.saveMismatch(plan, in: collection)
+                    }
+                } else if mismatch == nil, try await !collection.holds(plan.filter) {
+                    mismatch = try await document.saveMismatch(plan, in: collection)
+                }
+            }
+            throw mismatch ?? DocumentError(.notFound, collection: collectionName, documentID: nil)
         }
         for (document, (id, bytes)) in zip(new, insertions) { document.didInsert(id: id, document: bytes) }
-        for (document, changes) in updates { document.fieldStorage.replaceStored(changes.updatedStored) }
+        for (document, plan) in updates { document.didSave(plan) }
         try EventHooks.emit(.afterInsert, for: self, new)
         try EventHooks.emit(.afterUpdate, for: self, updates.map(\.0))
     }

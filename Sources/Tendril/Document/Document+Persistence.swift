@@ -44,7 +44,9 @@ extension Document {
     /// Nothing is sent when nothing changed. Changes inside embedded documents are set by
     /// path (`address.city`); arrays are set whole; optional fields set to nil are unset.
     /// - Throws: as ``insert(into:)``; ``DocumentError`` `.notFound` when the stored document
-    ///   was deleted meanwhile. On failure the pending changes stay, so `save()` can be retried.
+    ///   was deleted meanwhile (it is never inserted again by a save), `.versionConflict` when a
+    ///   class with a `.version` field was saved by someone else since this document was loaded.
+    ///   On failure the pending changes stay, so `save()` can be retried.
     public final func save(in database: MongoDatabase? = nil) async throws {
         guard let stored = fieldStorage.stored, let id else {
             return try await insert(into: database)
@@ -54,10 +56,10 @@ extension Document {
         try validateForSave()
         let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage)
         guard !changes.isEmpty else { return }
-        let update = try changes.updateDocument()
-        let result = try await Self.reportingDuplicateKeys(id: id) { try await collection.updateOne(["_id": .objectID(id)], update) }
-        guard result.matchedCount == 1 else { throw error(.notFound) }
-        fieldStorage.replaceStored(changes.updatedStored)
+        let plan = try SavePlan(id: id, stored: stored, changes: changes, schema: schema)
+        let result = try await Self.reportingDuplicateKeys(id: id) { try await collection.updateOne(plan.filter, plan.update) }
+        guard result.matchedCount == 1 else { throw try await saveMismatch(plan, in: collection) }
+        didSave(plan)
         adoptDatabase(database)
         try EventHooks.emit(.afterUpdate, for: Self.self, [self])
     }

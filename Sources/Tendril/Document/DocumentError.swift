@@ -42,6 +42,9 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
         /// A delete rule refused the delete: documents of `collection` still reference it
         /// through `field`.
         case deleteDenied(referencedBy: String)
+        /// Someone else saved the document since it was loaded: its `.version` field (`field`)
+        /// no longer holds `expected`. Reload, reapply the change and save again.
+        case versionConflict(expected: Int)
     }
 
     /// What is wrong.
@@ -97,6 +100,8 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
             return "\(subject): index \(index) is outside \(field), which holds \(count) references"
         case .deleteDenied(let referencingCollection):
             return "\(subject): cannot be deleted while \(referencingCollection) documents reference it through \(field)"
+        case .versionConflict(let expected):
+            return "\(subject): saved by someone else since it was loaded (\(field) is no longer \(expected)); reload and save again"
         }
     }
 }

@@ -7,6 +7,14 @@ public struct FieldOptions: OptionSet, Sendable {
     public init(rawValue: Int) { self.rawValue = rawValue }
     /// The field must hold a non-nil value when saved and when loaded.
     public static let required = FieldOptions(rawValue: 1 << 0)
+    /// The document's version, for optimistic concurrency (an `Int` field, at most one per
+    /// class): each save of changes sends them only if the stored version is still the one
+    /// this document loaded, and increments it; otherwise `DocumentError.versionConflict`.
+    ///
+    /// ```swift
+    /// @Field(.version) var version: Int = 0
+    /// ```
+    public static let version = FieldOptions(rawValue: 1 << 1)
 }
 
 /// A stored field of a ``Document`` (or ``EmbeddedDocument``).
@@ -47,6 +55,12 @@ public struct Field<Value: FieldValue> {
     @inlinable
     public init(wrappedValue: Value, _ key: String? = nil, _ options: Options = []) {
         self.init(key: key, defaultValue: wrappedValue, options: options, violation: nil)
+    }
+
+    /// A field with a default value and options: `@Field(.version) var version: Int = 0`.
+    @inlinable
+    public init(wrappedValue: Value, _ options: Options) {
+        self.init(key: nil, defaultValue: wrappedValue, options: options, violation: nil)
     }
 
     /// A field with a default value and rules: `@Field(validate: .range(0...150)) var age = 0`.
@@ -169,6 +183,8 @@ protocol AnyField {
     func marked() -> Self
     var customKey: String? { get }
     var isRequired: Bool { get }
+    /// Declared `.version` (see ``FieldOptions/version``).
+    var isVersion: Bool { get }
     var valueType: any FieldValue.Type { get }
     /// The declared default, encoded (null for an optional field without one).
     var encodedDefault: BSONValue { get }
@@ -184,6 +200,7 @@ extension Field: AnyField {
         return copy
     }
     var isRequired: Bool { options.contains(.required) }
+    var isVersion: Bool { options.contains(.version) }
     var valueType: any FieldValue.Type { Value.self }
     var encodedDefault: BSONValue { defaultValue.bsonValue }
     func violation(of value: Any) -> String? {

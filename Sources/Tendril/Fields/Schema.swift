@@ -20,6 +20,8 @@ final class Schema: @unchecked Sendable {
     let valueTypes: [any FieldValue.Type]
     /// The `.required` fields, by slot.
     let requiredFields: [(Int, FieldInfo)]
+    /// The slot of the `.version` field, when the class has one (an `Int`, at most one).
+    let versionSlot: Int?
 
     /// The keys and type checks in C's form, for the one-pass load.
     let fieldTable: BSONFieldTable
@@ -55,11 +57,13 @@ final class Schema: @unchecked Sendable {
     /// field. Its documents read defaults and keep no writes; loading, saving and querying throw.
     var declarationProblem: String? {
         if let reflectionProblem { return reflectionProblem }
+        if let versionProblem { return versionProblem }
         // Asked on every load: the lock is taken only once a problem was found.
         guard hasUnmatchedWrapper.load(ordering: .acquiring) else { return nil }
         return locked { unmatchedWrapperProblem }
     }
     private let reflectionProblem: String?
+    private let versionProblem: String?
     private var unmatchedWrapperProblem: String?
     private let hasUnmatchedWrapper = Atomic<Bool>(false)
     // Guarded by `lock`.
@@ -159,6 +163,10 @@ final class Schema: @unchecked Sendable {
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)
         self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
+        let versionSlots = fields.indices.filter { fields[$0].declaration.isVersion }
+        self.versionSlot = versionSlots.first
+        self.versionProblem = versionSlots.count > 1 ? "\(type) declares more than one .version field"
+            : versionSlots.first.flatMap { fields[$0].valueType == Int.self ? nil : "the .version field \(fields[$0].name) of \(type) must be an Int" }
         let valueTypes = self.valueTypes
         self.fieldTable = BSONFieldTable(
             keys: fields.map(\.key), checksID: type is Document.Type,

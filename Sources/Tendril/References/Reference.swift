@@ -73,6 +73,7 @@ extension Reference: AnyReferenceField {
         return copy
     }
     var isRequired: Bool { options.contains(.required) }
+    var isVersion: Bool { false }
     var valueType: any FieldValue.Type { ObjectID?.self }
     var encodedDefault: BSONValue { .null }
     func violation(of value: Any) -> String? { nil }

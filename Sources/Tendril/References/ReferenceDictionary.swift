@@ -74,6 +74,7 @@ extension ReferenceDictionary: AnyReferenceField {
     }
     var options: FieldOptions { [] }
     var isRequired: Bool { false }
+    var isVersion: Bool { false }
     var valueType: any FieldValue.Type { [String: ObjectID].self }
     var encodedDefault: BSONValue { .document([:]) }
     func violation(of value: Any) -> String? { nil }

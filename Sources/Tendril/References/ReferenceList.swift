@@ -77,6 +77,7 @@ extension ReferenceList: AnyReferenceField {
     }
     var options: FieldOptions { [] }
     var isRequired: Bool { false }
+    var isVersion: Bool { false }
     var valueType: any FieldValue.Type { [ObjectID].self }
     var encodedDefault: BSONValue { .array([]) }
     func violation(of value: Any) -> String? { nil }

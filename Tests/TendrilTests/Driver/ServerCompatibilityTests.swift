@@ -6,6 +6,21 @@ import Testing
 /// nx ever starts behaving like MongoDB, `withKnownIssue` fails so the entry can go.
 @Suite("MongoDB behaviours nx-27017 differs on")
 struct ServerCompatibilityTests {
+    @Test("countDocuments matches an ObjectId _id")
+    func countByObjectID() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let collection = database.collection("count")
+            let id = ObjectID()
+            try await collection.insertOne(["_id": .objectID(id)])
+            let found = try await collection.findOne(["_id": .objectID(id)])
+            #expect(found != nil)   // find matches it on both
+            let counted = try await collection.countDocuments(["_id": .objectID(id)])
+            withKnownIssue("nx-27017's count (an aggregate $match) does not match ObjectIds") {
+                #expect(counted == 1)
+            } when: { TestServer.isNX }
+        }
+    }
+
     @Test("sorting by a numeric _id orders numbers, not their text")
     func numericIDSort() async throws {
         try await TestServer.withDatabase { database, _ in
