@@ -8,7 +8,7 @@ struct TendrilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tendril-bench",
         abstract: "Tendril's benchmarks: parent growth, hydration from the server and query counts.",
-        subcommands: [Growth.self, HydrateFromServer.self, Queries.self]
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Soak.self]
     )
 }
 
@@ -98,6 +98,38 @@ extension TendrilBench {
             for row in rows { report.append([row.mode, "\(row.parents)", "\(row.queries)", row.milliseconds.formatted(1)]) }
             print(report.table)
             try report.writeCSV(to: options.csv)
+        }
+    }
+
+    struct Soak: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cycles of find, dereference (every cache policy), update, insert and delete: nothing may accumulate.")
+
+        @OptionGroup var options: CommonOptions
+
+        @Option(help: "How many cycles (default 10,000; --quick: 2,000).")
+        var cycles: Int?
+
+        func run() async throws {
+            BenchEnvironment.ensureServer(disablingThreadCache: true)
+            let cycles = self.cycles ?? (options.quick ? 2_000 : 10_000)
+            print("Soak: \(cycles) cycles of find, dereference (strong, none, lru, lru by bytes, weak in turn),")
+            print("save, insert and delete; live documents and live heap after a warm-up and at the end.")
+            let outcome = try await BenchEnvironment.withDatabase { database, counter in
+                try await SoakBenchmark(cycles: cycles).run(in: database, counter: counter)
+            }
+            var report = Report(columns: SoakBenchmark.columns)
+            report.append(outcome.cells)
+            print(report.table)
+            try report.writeCSV(to: options.csv)
+            // Live documents must come back exactly; the heap within a page's worth of allocator
+            // noise (glibc keeps small free lists even with tcache off).
+            let heapTolerance = 16 * 1024
+            guard outcome.liveEnd == outcome.liveStart, outcome.heapGrowth <= heapTolerance else {
+                print("FAILED: live documents \(outcome.liveStart) -> \(outcome.liveEnd), heap grew \(outcome.heapGrowth) bytes (tolerance \(heapTolerance))")
+                throw ExitCode(1)
+            }
+            print("OK: live documents back to \(outcome.liveStart), heap grew \(outcome.heapGrowth) bytes (tolerance \(heapTolerance)).")
         }
     }
 }
