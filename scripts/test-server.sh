@@ -14,6 +14,9 @@
 #   server.log     the server's stdout/stderr
 #   nx-27017.log   nx-27017's own --log-file (same messages, without tracebacks)
 #   nx-27017.pid   nx-27017's own --pid-file
+# Fault tests restart a server where it was, with its data:
+#   TENDRIL_TESTSERVER_PORT=N       listen on port N instead of a free one
+#   TENDRIL_TESTSERVER_DATA_DIR=D   keep the databases in files under D (default: in memory)
 # Only the URI goes to stdout; everything else goes to stderr.
 set -euo pipefail
 
@@ -21,6 +24,8 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv="$repo_root/.venv-testserver"
 rundir=${TENDRIL_TESTSERVER_DIR:-"$repo_root/.testserver"}
 startup_timeout=${TENDRIL_TESTSERVER_TIMEOUT:-30}
+fixed_port=${TENDRIL_TESTSERVER_PORT:-}
+data_dir=${TENDRIL_TESTSERVER_DATA_DIR:-}
 
 pid_file="$rundir/server.pid"
 env_file="$rundir/env"
@@ -95,14 +100,19 @@ cmd_start() {
     # grab it in between; retry a few times with a fresh port if that happens.
     local attempt port uri deadline
     for attempt in 1 2 3; do
-        port=$(free_port)
+        port=${fixed_port:-$(free_port)}
         uri="mongodb://127.0.0.1:$port/"
+        local storage=(--db memory)
+        if [[ -n "$data_dir" ]]; then
+            mkdir -p "$data_dir"
+            storage=(--data-dir "$data_dir")
+        fi
         # Foreground mode (no --daemon), backgrounded here: nx-27017's --daemon
         # double-forks, which would lose the PID. All fds are redirected so the
         # server never holds a caller's pipe open (e.g. `$(... start)` or CI).
         # A caller's PYTHONPATH/PYTHONHOME must not leak into the venv.
         env -u PYTHONPATH -u PYTHONHOME "$venv/bin/nx-27017" \
-            --host 127.0.0.1 --port "$port" --db memory \
+            --host 127.0.0.1 --port "$port" "${storage[@]}" \
             --pid-file "$rundir/nx-27017.pid" \
             --log-file "$rundir/nx-27017.log" \
             </dev/null >>"$log_file" 2>&1 &
@@ -130,7 +140,7 @@ cmd_start() {
             break
         fi
         rm -f "$pid_file"
-        if grep -q 'Address already in use' "$log_file" 2>/dev/null && ((attempt < 3)); then
+        if [[ -z "$fixed_port" ]] && grep -q 'Address already in use' "$log_file" 2>/dev/null && ((attempt < 3)); then
             log "port $port was taken before nx-27017 bound it; retrying"
             continue
         fi

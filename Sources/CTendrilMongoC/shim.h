@@ -365,6 +365,8 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
         if (child) {
             tendril_bson_validity_t status = tendril_bson_validate(child, child_length, depth + 1, max_depth, error_offset);
             if (status != TENDRIL_BSON_VALID) {
+                // The child reported an offset within itself; the caller wants one within `data`.
+                *error_offset += (uint32_t)(child - data);
                 return status;
             }
         }

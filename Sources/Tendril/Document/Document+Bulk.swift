@@ -16,13 +16,17 @@ extension QueryableDocument {
     /// ```
     /// - Parameter ordered: stop at the first failure (true) or attempt every document.
     /// - Throws: as ``Document/insert(into:)``. Hooks see all documents at once; on failure no
-    ///   document is marked inserted (check the server, or retry with upserts).
+    ///   document is marked inserted (check the server, or retry with upserts). After a
+    ///   ``MongoError/isWriteOutcomeUnknown`` failure each keeps the `_id` it tried, so a retry
+    ///   reports the ones already stored as duplicates instead of storing them twice.
     public static func insert(_ documents: [Self], into database: MongoDatabase? = nil, ordered: Bool = true) async throws {
         guard !documents.isEmpty else { return }
         let collection = try collection(in: database)
         try EventHooks.emit(.beforeInsert, for: self, documents)
         let prepared = try documents.map { try $0.insertionDocument() }
-        try await reportingDuplicateKeys(id: nil) { try await collection.insertMany(prepared.map(\.1), ordered: ordered) }
+        try await keepingTriedIDs(documents, prepared.map(\.0)) {
+            try await reportingDuplicateKeys(id: nil) { try await collection.insertMany(prepared.map(\.1), ordered: ordered) }
+        }
         for (document, (id, stored)) in zip(documents, prepared) {
             document.didInsert(id: id, document: stored)
             document.adoptDatabase(database)
@@ -54,7 +58,9 @@ extension QueryableDocument {
         var operations = insertions.map { WriteModel.insertOne($0.1) }
         for (_, plan) in updates { operations.append(.updateOne(filter: plan.filter, update: plan.update)) }
         guard !operations.isEmpty else { return }
-        let result = try await reportingDuplicateKeys(id: nil) { try await collection.bulkWrite(operations) }
+        let result = try await keepingTriedIDs(new, insertions.map(\.0)) {
+            try await reportingDuplicateKeys(id: nil) { try await collection.bulkWrite(operations) }
+        }
         // A document deleted meanwhile matches nothing: as for a single save, that is an error,
         // and no document is marked saved.
         guard result.matchedCount == updates.count else {

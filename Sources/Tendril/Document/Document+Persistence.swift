@@ -12,12 +12,25 @@ extension Document {
     ///   loaded from or saved to, else the class's.
     /// - Throws: ``DocumentError`` (`.missingRequiredField`, `.validationFailed`, `.duplicateKey`,
     ///   `.invalidFieldKey`, `.noDatabase`), ``MongoError`` (network...). On failure the document
-    ///   is unchanged (no id assigned), so the call can be retried.
+    ///   is unchanged, so the call can be retried; after a ``MongoError/isWriteOutcomeUnknown``
+    ///   failure it keeps the `_id` it tried, so a retry stores it once: when the first attempt
+    ///   had landed, the retry finds this exact document stored under that id and succeeds.
     public final func insert(into database: MongoDatabase? = nil) async throws {
         let collection = try collection(in: database)
         try EventHooks.emit(.beforeInsert, for: Self.self, [self])
+        let hadID = self.id != nil
         let (id, document) = try insertionDocument()
-        try await Self.reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
+        do {
+            try await Self.keepingTriedIDs([self], [id]) {
+                try await Self.reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
+            }
+        } catch let failure as DocumentError where failure.kind == .duplicateKey && hadID {
+            // Only a document that came with its id can collide on it: a retry of an insert
+            // whose outcome was unknown, or an id the caller chose. The same document under that
+            // id means it is already stored as it is here; anything else is a real duplicate.
+            let stored = try await collection.findOne(["_id": .objectID(id)])
+            guard let stored, Self.isStoredCopy(stored, of: document) else { throw failure }
+        }
         didInsert(id: id, document: document)
         adoptDatabase(database)
         try EventHooks.emit(.afterInsert, for: Self.self, [self])
@@ -72,6 +85,36 @@ extension Document {
         let (id, document) = try insertionDocument()
         try await Self.reportingDuplicateKeys(id: id) { try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true) }
         didInsert(id: id, document: document)
+    }
+
+    /// Whether `stored` holds what `document` (an insertion document) would store, compared as
+    /// MongoDB compares values: keys in any order, and an int32 equal to an int64 of the same
+    /// value (a server may return an int64 that fits in 32 bits as an int32).
+    static func isStoredCopy(_ stored: BSONDocument, of document: BSONDocument) -> Bool {
+        func same(_ stored: BSONValue, _ sent: BSONValue) -> Bool {
+            switch (stored, sent) {
+            case (.document(let a), .document(let b)): return sameDocument(a, b)
+            case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy(same)
+            case (.int32(let a), .int64(let b)), (.int64(let b), .int32(let a)): return Int64(a) == b
+            default: return stored == sent
+            }
+        }
+        func sameDocument(_ stored: BSONDocument, _ sent: BSONDocument) -> Bool {
+            stored.count == sent.count && sent.allSatisfy { element in stored[element.key].map { same($0, element.value) } ?? false }
+        }
+        return sameDocument(stored, document)
+    }
+
+    /// Runs a write inserting `documents` under `ids`. When its outcome is unknown some may be
+    /// stored, so each keeps the id it tried: a retry then cannot store a second copy.
+    @discardableResult
+    static func keepingTriedIDs<T>(_ documents: [Document], _ ids: [ObjectID], _ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch let failure as MongoError where failure.isWriteOutcomeUnknown {
+            for (document, id) in zip(documents, ids) { document.id = id }
+            throw failure
+        }
     }
 
     /// Runs `write`, turning a unique-index violation into a ``DocumentError`` naming the

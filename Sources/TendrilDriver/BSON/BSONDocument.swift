@@ -82,12 +82,52 @@ public struct BSONDocument: @unchecked Sendable {
         case TENDRIL_BSON_VALID:
             return
         case TENDRIL_BSON_INVALID_UTF8:
-            throw BSONError(.invalidUTF8, "invalid UTF-8 in the element at byte offset \(offset)")
+            let path = fieldPath(toElementAt: offset, in: data, length: UInt32(length))
+            throw BSONError(.invalidUTF8, "invalid UTF-8 in field \"\(path)\" (the element at byte offset \(offset))", key: path)
         case TENDRIL_BSON_TOO_DEEP:
             throw BSONError(.nestingTooDeep, "documents nest deeper than \(maximumNestingDepth) levels")
         default:
             throw BSONError(.malformedBytes, "corrupt BSON at byte offset \(offset)")
         }
+    }
+
+    /// The dotted path (`address.city`, `tags.3`) of the element starting at `offset` of a
+    /// document whose structure checks out up to there. Keys that are not UTF-8 themselves show
+    /// their bytes as `\xFF`; never a replacement character that would hide what was stored.
+    static func fieldPath(toElementAt offset: UInt32, in data: UnsafePointer<UInt8>, length: UInt32) -> String {
+        var path: [String] = []
+        var base = data
+        var baseLength = length
+        var target = offset
+        var position: UInt32 = 4
+        var element = tendril_bson_element_t()
+        while tendril_bson_next_element(base, baseLength, &position, &element) == 1 {
+            guard let value = element.value, let key = element.key else { break }
+            let valueStart = UInt32(value - base)
+            let end = valueStart + element.value_size
+            guard element.offset == target || (target > element.offset && target < end) else { continue }
+            path.append(describeKey(key, length: Int(element.key_length)))
+            let childStart: UInt32
+            switch element.type {
+            case 0x03, 0x04: childStart = valueStart
+            case 0x0F:  // code with scope: total length, the code string, then the scope
+                childStart = valueStart &+ 8 &+ UInt32(littleEndian: UnsafeRawPointer(value + 4).loadUnaligned(as: UInt32.self))
+            default: childStart = .max
+            }
+            guard element.offset != target, target >= childStart, childStart < end else { break }
+            // Descend: the target is an element of this embedded document.
+            base += Int(childStart)
+            baseLength = end - childStart
+            target -= childStart
+            position = 4
+        }
+        return path.joined(separator: ".")
+    }
+
+    private static func describeKey(_ key: UnsafePointer<UInt8>, length: Int) -> String {
+        let bytes = UnsafeBufferPointer(start: key, count: length)
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        return bytes.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
     }
 
     /// The encoded bytes.

@@ -32,7 +32,8 @@ public struct BSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A human-readable explanation, naming the offending key or offset where known.
     public let message: String
 
-    /// For `.invalidKey`: the key BSON could not encode (it holds a NUL byte).
+    /// For `.invalidKey`: the key BSON could not encode (it holds a NUL byte). For `.invalidUTF8`
+    /// found in stored bytes: the dotted path of the field that holds it (`address.city`).
     public let key: String?
 
     /// Creates an error of `kind` with an explanation, and the offending key when there is one.

@@ -50,14 +50,29 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The server's reply or error document, when there was one.
     public let reply: BSONDocument?
+    /// True when a write failed in a way that leaves unknown whether the server applied it: the
+    /// connection broke or timed out after the write may have been sent, and no acknowledgement
+    /// came back (libmongoc had already retried once where retryable writes apply).
+    ///
+    /// Retry only writes that are idempotent. `Document.save()` and `Document.insert()` are: a
+    /// document keeps its pending changes and, for an insert, the `_id` it tried, so a second
+    /// call stores it once.
+    ///
+    /// ```swift
+    /// do { try await order.save() }
+    /// catch let error as MongoError where error.isWriteOutcomeUnknown { try await order.save() }
+    /// ```
+    public let isWriteOutcomeUnknown: Bool
 
     /// Creates an error; Tendril's own errors use domain 0.
-    public init(kind: Kind, domain: UInt32 = 0, code: UInt32 = 0, message: String, reply: BSONDocument? = nil) {
+    public init(kind: Kind, domain: UInt32 = 0, code: UInt32 = 0, message: String, reply: BSONDocument? = nil,
+                isWriteOutcomeUnknown: Bool = false) {
         self.kind = kind
         self.domain = domain
         self.code = code
         self.message = message
         self.reply = reply
+        self.isWriteOutcomeUnknown = isWriteOutcomeUnknown
     }
 
     /// True when a unique index rejected the write (server codes 11000, 11001, 12582).
@@ -85,7 +100,21 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
 
     /// The kind, domain, code and message.
     public var description: String {
-        "MongoError.\(kind.rawValue) (domain \(domain), code \(code)): \(message)"
+        let outcome = isWriteOutcomeUnknown ? " (the write may or may not have been applied)" : ""
+        return "MongoError.\(kind.rawValue) (domain \(domain), code \(code)): \(message)\(outcome)"
+    }
+}
+
+/// Runs a write, marking a network failure as ``MongoError/isWriteOutcomeUnknown``: a socket
+/// that fails after the request may have left leaves no way to know whether it was applied.
+/// Failures before anything could be sent (server selection, refused arguments, an exhausted
+/// pool) are not network errors and stay known.
+func performWrite<R>(_ write: () throws -> R) throws -> R {
+    do {
+        return try write()
+    } catch let error as MongoError where error.kind == .network {
+        throw MongoError(kind: error.kind, domain: error.domain, code: error.code, message: error.message,
+                         reply: error.reply, isWriteOutcomeUnknown: true)
     }
 }
 

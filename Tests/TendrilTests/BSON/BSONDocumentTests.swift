@@ -131,7 +131,7 @@ struct BSONDocumentTests {
     func invalidUTF8() throws {
         var bytes = (["s": "ab"] as BSONDocument).bytes
         bytes[11] = 0xFF   // header 4, type 1, "s\0" 2, length 4: the text starts at offset 11
-        #expect(throws: BSONError(.invalidUTF8, "invalid UTF-8 in the element at byte offset 4")) {
+        #expect(throws: BSONError(.invalidUTF8, "invalid UTF-8 in field \"s\" (the element at byte offset 4)", key: "s")) {
             try BSONDocument(bytes: bytes)
         }
     }

@@ -69,4 +69,52 @@ struct BadInputTests {
             #expect(stored == 0)
         }
     }
+
+    static let invalidUTF8Cases: [([UInt8], String)] = [
+        (RawBSON.document([RawBSON.string("name", [0x47, 0x72, 0xFF])]), "name"),
+        (RawBSON.document([
+            RawBSON.int32("a", 1),
+            RawBSON.embedded("address", RawBSON.document([RawBSON.string("zip", Array("1".utf8)), RawBSON.string("city", [0x4C, 0xC3])])),
+        ]), "address.city"),
+        (RawBSON.document([
+            RawBSON.embedded("tags", RawBSON.document([RawBSON.string("0", Array("ok".utf8)), RawBSON.string("1", [0xFF])]), type: 0x04),
+        ]), "tags.1"),
+        (RawBSON.document([RawBSON.string("k", Array("v".utf8)), RawBSON.element(0x10, [0x6B, 0xFF], [1, 0, 0, 0])]), "k\\xFF"),
+    ]
+
+    @Test("invalid UTF-8 in stored bytes names the field that holds it, at any depth", arguments: invalidUTF8Cases)
+    func invalidUTF8NamesTheField(bytes: [UInt8], path: String) {
+        let error = #expect(throws: BSONError.self) { try BSONDocument(bytes: bytes) }
+        #expect(error?.key == path)
+        #expect(error?.message.contains("\"\(path)\"") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("\u{FFFD}") == false)
+    }
+}
+
+/// Hand-built BSON, for bytes no encoder would produce (strings that are not UTF-8).
+enum RawBSON {
+    static func document(_ elements: [[UInt8]]) -> [UInt8] {
+        let body: [UInt8] = elements.flatMap { $0 } + [0]
+        return littleEndian(UInt32(body.count + 4)) + body
+    }
+
+    static func element(_ type: UInt8, _ key: [UInt8], _ value: [UInt8]) -> [UInt8] {
+        [type] + key + [0] + value
+    }
+
+    static func string(_ key: String, _ text: [UInt8]) -> [UInt8] {
+        element(0x02, Array(key.utf8), littleEndian(UInt32(text.count + 1)) + text + [0])
+    }
+
+    static func int32(_ key: String, _ value: Int32) -> [UInt8] {
+        element(0x10, Array(key.utf8), littleEndian(UInt32(bitPattern: value)))
+    }
+
+    static func embedded(_ key: String, _ document: [UInt8], type: UInt8 = 0x03) -> [UInt8] {
+        element(type, Array(key.utf8), document)
+    }
+
+    private static func littleEndian(_ value: UInt32) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
 }

@@ -126,6 +126,31 @@ struct ConcurrentWriteTests {
         }
     }
 
+    @Test("inserting under a taken id: the same document is already stored (a retry), a different one is a duplicate")
+    func insertUnderTakenID() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let first = Person()
+            first.name = "Ada"
+            first.age = 36
+            try await first.insert(into: database)
+            // What a retry after an unknown outcome looks like: same id, same content.
+            let retry = Person()
+            retry.id = first.id
+            retry.name = "Ada"
+            retry.age = 36
+            try await retry.insert(into: database)
+            #expect(!retry.isNew)
+            let other = Person()
+            other.id = first.id
+            other.name = "Alan"
+            let error = try await #require(throws: DocumentError.self) { try await other.insert(into: database) }
+            #expect(error.kind == .duplicateKey)
+            #expect(other.isNew)
+            #expect(try await Person.objects.using(database).count() == 1)
+            #expect(try await Person.objects.using(database).first()?.name == "Ada")
+        }
+    }
+
     @Test("more than one .version field is a declaration error")
     func twoVersionFields() async throws {
         try await TestServer.withDatabase { database, _ in
