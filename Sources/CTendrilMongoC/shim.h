@@ -303,7 +303,8 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
 // Walks a document with tendril_bson_next_element, checking every length, every UTF-8 string
 // and key, and nesting no deeper than max_depth. The depth check comes before recursing, so
 // hostile nesting cannot overflow the stack (libbson's own validator recurses without a
-// limit). error_offset is relative to the innermost document being checked.
+// limit). error_offset is where the fault is, counted from the start of `data` (the element
+// holding invalid UTF-8, or where the walk found the bytes inconsistent).
 static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
                                                            uint32_t length,
                                                            int depth,
@@ -312,10 +313,10 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
     uint32_t offset = 4;
     tendril_bson_element_t element;
     int step;
+    *error_offset = 0;
     if (depth > max_depth) {
         return TENDRIL_BSON_TOO_DEEP;
     }
-    *error_offset = 0;
     if (!tendril_bson_header_fits(data, length)) {
         return TENDRIL_BSON_CORRUPT;
     }

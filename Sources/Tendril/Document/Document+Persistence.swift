@@ -14,20 +14,20 @@ extension Document {
     ///   `.invalidFieldKey`, `.noDatabase`), ``MongoError`` (network...). On failure the document
     ///   is unchanged, so the call can be retried; after a ``MongoError/isWriteOutcomeUnknown``
     ///   failure it keeps the `_id` it tried, so a retry stores it once: when the first attempt
-    ///   had landed, the retry finds this exact document stored under that id and succeeds.
+    ///   had landed, the retry finds the same document stored under that id and succeeds.
     public final func insert(into database: MongoDatabase? = nil) async throws {
         let collection = try collection(in: database)
         try EventHooks.emit(.beforeInsert, for: Self.self, [self])
-        let hadID = self.id != nil
+        let retrying = hasUnconfirmedInsert
         let (id, document) = try insertionDocument()
         do {
             try await Self.keepingTriedIDs([self], [id]) {
                 try await Self.reportingDuplicateKeys(id: id) { try await collection.insertOne(document) }
             }
-        } catch let failure as DocumentError where failure.kind == .duplicateKey && hadID {
-            // Only a document that came with its id can collide on it: a retry of an insert
-            // whose outcome was unknown, or an id the caller chose. The same document under that
-            // id means it is already stored as it is here; anything else is a real duplicate.
+        } catch let failure as DocumentError where failure.kind == .duplicateKey && retrying {
+            // The attempt whose outcome was unknown may have landed: the same document under its
+            // id is that attempt, stored as it is here; anything else is a real duplicate. (An id
+            // the caller chose gets no such benefit: taking a taken id stays an error.)
             let stored = try await collection.findOne(["_id": .objectID(id)])
             guard let stored, Self.isStoredCopy(stored, of: document) else { throw failure }
         }
@@ -45,6 +45,7 @@ extension Document {
 
     final func didInsert(id: ObjectID, document: BSONDocument) {
         self.id = id
+        hasUnconfirmedInsert = false
         fieldStorage.replaceStored(document)
     }
 
@@ -83,20 +84,24 @@ extension Document {
     public final func upsert(in database: MongoDatabase? = nil) async throws {
         let collection = try collection(in: database)
         let (id, document) = try insertionDocument()
-        try await Self.reportingDuplicateKeys(id: id) { try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true) }
+        try await Self.keepingTriedIDs([self], [id]) {
+            try await Self.reportingDuplicateKeys(id: id) { try await collection.replaceOne(["_id": .objectID(id)], document, upsert: true) }
+        }
         didInsert(id: id, document: document)
     }
 
-    /// Whether `stored` holds what `document` (an insertion document) would store, compared as
-    /// MongoDB compares values: keys in any order, and an int32 equal to an int64 of the same
-    /// value (a server may return an int64 that fits in 32 bits as an int32).
+    /// Whether `stored` holds what `document` (an insertion document) would store: the same
+    /// keys with the same values byte for byte, except that keys may come in another order and
+    /// an int32 may stand for an int64 of the same value (servers move `_id` first; nx-27017
+    /// returns int64s that fit in 32 bits as int32s).
     static func isStoredCopy(_ stored: BSONDocument, of document: BSONDocument) -> Bool {
         func same(_ stored: BSONValue, _ sent: BSONValue) -> Bool {
             switch (stored, sent) {
             case (.document(let a), .document(let b)): return sameDocument(a, b)
             case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy(same)
             case (.int32(let a), .int64(let b)), (.int64(let b), .int32(let a)): return Int64(a) == b
-            default: return stored == sent
+            // Bytes, not `==`: Swift's string equality is canonical equivalence, and NaN != NaN.
+            default: return (["v": stored] as BSONDocument).bytes == (["v": sent] as BSONDocument).bytes
             }
         }
         func sameDocument(_ stored: BSONDocument, _ sent: BSONDocument) -> Bool {
@@ -112,7 +117,10 @@ extension Document {
         do {
             return try await write()
         } catch let failure as MongoError where failure.isWriteOutcomeUnknown {
-            for (document, id) in zip(documents, ids) { document.id = id }
+            for (document, id) in zip(documents, ids) {
+                document.id = id
+                document.hasUnconfirmedInsert = true
+            }
             throw failure
         }
     }

@@ -35,6 +35,9 @@ open class Document: FieldContainer {
     /// (never changed after, so caches sharing the document can read it from any thread).
     /// Declared first: it fills the padding after the field storage, costing no bytes.
     @exclusivity(unchecked) final var fetchedByteCount: UInt32 = 0
+    /// Set when an insert failed with an unknown outcome (the document kept the `_id` it tried):
+    /// the next insert may meet its own earlier attempt under that id. Fills padding too.
+    @exclusivity(unchecked) final var hasUnconfirmedInsert = false
 
     /// Where this document's references resolve and under which policy, when a query or the
     /// document that resolved it set them.

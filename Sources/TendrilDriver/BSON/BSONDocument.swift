@@ -127,7 +127,7 @@ public struct BSONDocument: @unchecked Sendable {
     private static func describeKey(_ key: UnsafePointer<UInt8>, length: Int) -> String {
         let bytes = UnsafeBufferPointer(start: key, count: length)
         if let text = String(validating: bytes, as: UTF8.self) { return text }
-        return bytes.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
+        return bytes.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : "\\x" + ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }.joined()
     }
 
     /// The encoded bytes.

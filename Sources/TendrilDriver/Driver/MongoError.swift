@@ -54,9 +54,11 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
     /// connection broke or timed out after the write may have been sent, and no acknowledgement
     /// came back (libmongoc had already retried once where retryable writes apply).
     ///
-    /// Retry only writes that are idempotent. `Document.save()` and `Document.insert()` are: a
-    /// document keeps its pending changes and, for an insert, the `_id` it tried, so a second
-    /// call stores it once.
+    /// Retry only writes that are idempotent. A single `Document.save()`, `insert()` or
+    /// `upsert()` is: a document keeps its pending changes and, for an insert, the `_id` it
+    /// tried, so a second call stores it once. (A save of a class with a `.version` field whose
+    /// first attempt landed reports a version conflict instead; bulk retries report the
+    /// documents already stored as duplicates. See docs/documents.md.)
     ///
     /// ```swift
     /// do { try await order.save() }
@@ -105,14 +107,18 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs a write, marking a network failure as ``MongoError/isWriteOutcomeUnknown``: a socket
-/// that fails after the request may have left leaves no way to know whether it was applied.
-/// Failures before anything could be sent (server selection, refused arguments, an exhausted
-/// pool) are not network errors and stay known.
+/// Runs a write, marking a failure that leaves its outcome unknown as
+/// ``MongoError/isWriteOutcomeUnknown``: a socket error (a hang-up or a timeout after the request
+/// may have left; a connection that failed before sending reads the same, and is marked too, the
+/// safe reading), also when the reply had write errors from an earlier batch, and any error
+/// labelled `RetryableWriteError` (libmongoc retried after a first attempt that may have been
+/// applied). Server selection failures, refused arguments and an exhausted pool happen before
+/// anything is sent and stay known.
 func performWrite<R>(_ write: () throws -> R) throws -> R {
     do {
         return try write()
-    } catch let error as MongoError where error.kind == .network {
+    } catch let error as MongoError
+                where error.domain == MONGOC_ERROR_STREAM.rawValue || error.errorLabels.contains("RetryableWriteError") {
         throw MongoError(kind: error.kind, domain: error.domain, code: error.code, message: error.message,
                          reply: error.reply, isWriteOutcomeUnknown: true)
     }

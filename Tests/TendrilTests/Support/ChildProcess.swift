@@ -10,11 +10,17 @@ final class ChildProcess {
     /// The read end of the child's stdout.
     private let output: Int32
     private var status: Int32?
+    private static let spawning = NSLock()
 
     /// Starts `arguments[0]` (a path) with its stdin and stdout piped to this process and its
     /// stderr appended to `errorLog` (or discarded). The pipes are close-on-exec, so no other
     /// child holds them open.
     init(_ arguments: [String], environment: [String: String], errorLog: String? = nil) throws {
+        // From pipe() to the close of the child's ends, no other spawn of this process may run:
+        // its child would inherit these pipes (Glibc's module does not export pipe2 or
+        // addclosefrom_np) and hold them open, delaying our end of file by its whole lifetime.
+        Self.spawning.lock()
+        defer { Self.spawning.unlock() }
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
         guard pipe(&stdinPipe) == 0 else { throw ChildProcessError("pipe failed: errno \(errno)") }
@@ -22,8 +28,6 @@ final class ChildProcess {
             stdinPipe.forEach { close($0) }
             throw ChildProcessError("pipe failed: errno \(errno)")
         }
-        // Glibc's module does not export pipe2; a concurrent spawn elsewhere could inherit these
-        // in the moment before, which only delays its end of file, never corrupts anything.
         for descriptor in stdinPipe + stdoutPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -54,8 +54,16 @@ final class FaultServer {
         let text = try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let pid = Int32(text) else { throw FaultServerError("no PID in \(pidFile.path)") }
         Foundation.kill(pid, SIGKILL)
-        for _ in 0..<100 where Foundation.kill(pid, 0) == 0 { usleep(20_000) }
+        // nx was reparented when the script exited; until its new parent reaps it, it is a
+        // zombie that kill(pid, 0) still finds, so "gone" means absent or state Z.
+        for _ in 0..<100 where Self.isRunning(pid) { usleep(20_000) }
         try? FileManager.default.removeItem(at: pidFile)
+    }
+
+    private static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let afterName = stat.range(of: ") ", options: .backwards) else { return false }
+        return !stat[afterName.upperBound...].hasPrefix("Z")
     }
 
     /// The URI with `options` appended.
