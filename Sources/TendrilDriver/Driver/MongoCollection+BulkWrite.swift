@@ -34,7 +34,7 @@ extension MongoCollection {
         guard !operations.isEmpty else { return BulkWriteResult(reply: [:]) }
         let options: BSONDocument = ["ordered": .bool(ordered)]
         var insertedIDs: [Int: BSONValue] = [:]
-        let reply = try performWrite { try withCollection { collection in
+        let reply = try withCollectionForWrite { collection in
             try options.withBSON { opts in
                 guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, opts) else {
                     throw MongoError(kind: .invalidArgument, message: "libmongoc refused the bulk write options")
@@ -47,7 +47,7 @@ extension MongoCollection {
                     mongoc_bulk_operation_execute(bulk, reply, error) != 0
                 }
             }
-        } }
+        }
         return BulkWriteResult(reply: reply, insertedIDs: insertedIDs)
     }
 

@@ -32,6 +32,12 @@ public struct MongoCollection: Sendable {
         }
     }
 
+    /// Lends the collection to a write: a failure that leaves unknown whether the server applied
+    /// it says so (``MongoError/isWriteOutcomeUnknown``, see `performWrite`).
+    func withCollectionForWrite<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+        try performWrite { try withCollection(body) }
+    }
+
     // MARK: Reading
 
     /// The documents matching `filter`, streamed through a server cursor.
@@ -93,13 +99,13 @@ public struct MongoCollection: Sendable {
     @discardableResult
     public func insertOne(_ document: BSONDocument) throws -> InsertOneResult {
         let (withID, id) = try Self.ensuringID(document)
-        try performWrite { try withCollection { collection in
+        try withCollectionForWrite { collection in
             try withID.withBSON { document in
                 _ = try performLibmongocCall { reply, error in
                     mongoc_collection_insert_one(collection, document, nil, reply, error)
                 }
             }
-        } }
+        }
         return InsertOneResult(insertedID: id)
     }
 
@@ -111,7 +117,7 @@ public struct MongoCollection: Sendable {
         guard !documents.isEmpty else { return InsertManyResult(insertedCount: 0, insertedIDs: []) }
         let prepared = try documents.map(Self.ensuringID)
         let options: BSONDocument = ["ordered": .bool(ordered)]
-        let reply: BSONDocument = try performWrite { try withCollection { collection in
+        let reply: BSONDocument = try withCollectionForWrite { collection in
             try withBorrowedBSONs(prepared.map(\.0)) { pointers in
                 try options.withBSON { opts in
                     try performLibmongocCall { reply, error in
@@ -121,7 +127,7 @@ public struct MongoCollection: Sendable {
                     }
                 }
             }
-        } }
+        }
         return InsertManyResult(insertedCount: reply.count("insertedCount"), insertedIDs: prepared.map(\.1))
     }
 
@@ -210,7 +216,7 @@ public struct MongoCollection: Sendable {
     private func runUpdate(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool, _ call: UpdateCall) throws -> UpdateResult {
         try update.checkStorable()
         let options: BSONDocument = ["upsert": .bool(upsert)]
-        let reply = try performWrite { try withCollection { collection in
+        let reply = try withCollectionForWrite { collection in
             try filter.withBSON { filter in
                 try update.withBSON { update in
                     try options.withBSON { opts in
@@ -218,16 +224,16 @@ public struct MongoCollection: Sendable {
                     }
                 }
             }
-        } }
+        }
         return UpdateResult(reply: reply)
     }
 
     private func runDelete(_ filter: BSONDocument, _ call: DeleteCall) throws -> DeleteResult {
-        let reply = try performWrite { try withCollection { collection in
+        let reply = try withCollectionForWrite { collection in
             try filter.withBSON { filter in
                 try performLibmongocCall { reply, error in call(collection, filter, nil, reply, error) }
             }
-        } }
+        }
         return DeleteResult(deletedCount: reply.count("deletedCount"))
     }
 

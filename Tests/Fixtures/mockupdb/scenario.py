@@ -47,7 +47,6 @@ class Scenario:
             "maxMessageSizeBytes": 48_000_000,
             "maxWriteBatchSize": 100_000,
             "logicalSessionTimeoutMinutes": 30,
-            "connectionId": self.counts.get("connections", 0),
         }
         if self.replica_set:
             me = "%s:%d" % (self.server.host, self.server.port)
@@ -63,7 +62,7 @@ class Scenario:
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1
             seen = self.counts[name]
-        handler = getattr(self, "on_" + name.replace("-", "_"), None)
+        handler = getattr(self, "on_" + name, None)
         if handler is not None:
             handler(request, seen)
         elif name == "killcursors":
@@ -82,10 +81,12 @@ class Scenario:
         return result
 
 
+def namespace(request):
+    return "%s.%s" % (request.doc.get("$db", "test"), request.doc[request.command_name])
+
+
 def first_batch(request, documents, cursor_id=0):
-    collection = request.doc[request.command_name]
-    namespace = "%s.%s" % (request.doc.get("$db", "test"), collection)
-    return {"cursor": {"id": cursor_id, "ns": namespace, "firstBatch": documents}}
+    return {"cursor": {"id": cursor_id, "ns": namespace(request), "firstBatch": documents}}
 
 
 class CursorNotFound(Scenario):
@@ -248,9 +249,8 @@ class InvalidUTF8(Scenario):
     def on_find(self, request, seen):
         people = [self.person(0, b"Ada"), self.person(1, b"Gr\xffce"), self.person(2, b"Alan", city=b"Lond\xc3")]
         batch = raw_document([(str(i).encode(), 0x03, person) for i, person in enumerate(people)])
-        namespace = "%s.%s" % (request.doc.get("$db", "test"), request.doc["find"])
         cursor = raw_document([(b"id", 0x12, (0).to_bytes(8, "little")),
-                               (b"ns", 0x02, bson_string(namespace.encode())),
+                               (b"ns", 0x02, bson_string(namespace(request).encode())),
                                (b"firstBatch", 0x04, batch)])
         send_raw_op_msg(request, raw_document([(b"cursor", 0x03, cursor),
                                                (b"ok", 0x01, struct.pack("<d", 1.0))]))

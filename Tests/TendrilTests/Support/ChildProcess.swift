@@ -23,10 +23,10 @@ final class ChildProcess {
         defer { Self.spawning.unlock() }
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
-        guard pipe(&stdinPipe) == 0 else { throw ChildProcessError("pipe failed: errno \(errno)") }
+        guard pipe(&stdinPipe) == 0 else { throw FixtureError("pipe failed: errno \(errno)") }
         guard pipe(&stdoutPipe) == 0 else {
             stdinPipe.forEach { close($0) }
-            throw ChildProcessError("pipe failed: errno \(errno)")
+            throw FixtureError("pipe failed: errno \(errno)")
         }
         for descriptor in stdinPipe + stdoutPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
@@ -47,7 +47,7 @@ final class ChildProcess {
         guard spawned == 0 else {
             close(stdinPipe[1])
             close(stdoutPipe[0])
-            throw ChildProcessError("cannot start \(arguments[0]): error \(spawned)")
+            throw FixtureError("cannot start \(arguments[0]): error \(spawned)")
         }
         pid = child
         input = stdinPipe[1]
@@ -103,7 +103,8 @@ final class ChildProcess {
     }
 }
 
-struct ChildProcessError: Error, CustomStringConvertible {
+/// A test fixture (a helper process, a server it starts) that failed to set up.
+struct FixtureError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

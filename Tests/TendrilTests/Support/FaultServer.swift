@@ -2,28 +2,20 @@ import Foundation
 import TendrilDriver
 
 /// A private nx-27017 a fault test may kill and restart: its own run directory (pid and log
-/// files), a fixed port so a restart comes back where clients look, and its databases in files
+/// files), the port of its first start kept, so a restart comes back where clients look, and its databases in files
 /// so committed documents survive the restart. Started and stopped through
 /// `scripts/test-server.sh`; killed by the PID it recorded, never by name.
 final class FaultServer {
-    private(set) var port: Int
+    /// Chosen by `test-server.sh` at the first start (a free port, retried if taken meanwhile),
+    /// then kept, so a restart comes back where the clients look.
+    private(set) var port: Int?
     let runDirectory: URL
     private(set) var uri = ""
 
     init() throws {
         runDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tendril-fault-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-        // Between freePort() closing its probe and nx binding, another test's client connection
-        // may take the port as its own local port: then try another.
-        port = try Self.freePort()
-        for attempt in 1... {
-            do {
-                try start()
-                break
-            } catch where attempt < 3 {
-                port = try Self.freePort()
-            }
-        }
+        try start()
     }
 
     deinit {
@@ -34,10 +26,12 @@ final class FaultServer {
     /// Starts (or restarts) the server on its port, with its data.
     func start() throws {
         uri = try script("start").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let started = URLComponents(string: uri)?.port else { throw FixtureError("test-server.sh printed no port: \(uri)") }
+        port = started
     }
 
     /// Restarts the server on its port; retried briefly, since a client connection of another
-    /// test may hold the port as its local port for a moment.
+    /// test may take the free port as its own local port for a moment.
     func restart() throws {
         for attempt in 1... {
             do {
@@ -52,7 +46,7 @@ final class FaultServer {
     func kill() throws {
         let pidFile = runDirectory.appendingPathComponent("server.pid")
         let text = try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let pid = Int32(text) else { throw FaultServerError("no PID in \(pidFile.path)") }
+        guard let pid = Int32(text) else { throw FixtureError("no PID in \(pidFile.path)") }
         Foundation.kill(pid, SIGKILL)
         // nx was reparented when the script exited; until its new parent reaps it, it is a
         // zombie that kill(pid, 0) still finds, so "gone" means absent or state Z.
@@ -66,16 +60,16 @@ final class FaultServer {
         return !stat[afterName.upperBound...].hasPrefix("Z")
     }
 
-    /// The URI with `options` appended.
+    /// The URI with `options` added.
     func uri(adding options: String) -> String {
-        uri + (uri.contains("?") ? "&" : "?") + options
+        TestServer.uri(uri, adding: options)
     }
 
     @discardableResult
     private func script(_ command: String) throws -> String {
         var environment = ProcessInfo.processInfo.environment
         environment["TENDRIL_TESTSERVER_DIR"] = runDirectory.path
-        environment["TENDRIL_TESTSERVER_PORT"] = String(port)
+        environment["TENDRIL_TESTSERVER_PORT"] = port.map(String.init)
         environment["TENDRIL_TESTSERVER_DATA_DIR"] = runDirectory.appendingPathComponent("data").path
         let script = Repository.root.appendingPathComponent("scripts/test-server.sh").path
         let process = try ChildProcess(["/bin/bash", script, command], environment: environment,
@@ -84,30 +78,8 @@ final class FaultServer {
         guard process.waitForExit() == 0 else {
             let logs = ["script.log", "server.log"].map { runDirectory.appendingPathComponent($0) }
             let tail = logs.compactMap { try? String(contentsOf: $0, encoding: .utf8) }.joined().suffix(1500)
-            throw FaultServerError("test-server.sh \(command) failed:\n\(tail)")
+            throw FixtureError("test-server.sh \(command) failed:\n\(tail)")
         }
         return output
     }
-
-    /// A loopback port nobody listens on now.
-    private static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw FaultServerError("socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-        }
-        guard bound else { throw FaultServerError("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
-struct FaultServerError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -14,7 +14,7 @@ final class MockServer {
         let python = Repository.root.appendingPathComponent(".venv-testserver/bin/python").path
         let script = Repository.root.appendingPathComponent("Tests/Fixtures/mockupdb/scenario.py").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw ChildProcessError("\(python) is missing: run the tests with `bash scripts/test.sh`, which installs mockupdb")
+            throw FixtureError("\(python) is missing: run the tests with `bash scripts/test.sh`, which installs mockupdb")
         }
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONPATH"] = nil
@@ -22,7 +22,7 @@ final class MockServer {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tendril-mockupdb-\(scenario).log").path
         process = try ChildProcess([python, script, scenario], environment: environment, errorLog: log)
         guard let line = process.readLine(), line.hasPrefix("port "), let port = Int(line.dropFirst(5)) else {
-            throw ChildProcessError("mockupdb scenario \(scenario) did not start; see \(log)")
+            throw FixtureError("mockupdb scenario \(scenario) did not start; see \(log)")
         }
         self.port = port
     }
@@ -45,7 +45,7 @@ final class MockServer {
         process.waitForExit()
         guard let data = output.split(separator: "\n").last.map({ Data($0.utf8) }),
               let report = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ChildProcessError("the mockupdb scenario wrote no report: \(output)")
+            throw FixtureError("the mockupdb scenario wrote no report: \(output)")
         }
         return report
     }

@@ -25,7 +25,11 @@ enum TestServer {
 
     /// The server's URI with `options` (`"maxPoolSize=1&waitQueueTimeoutMS=200"`) added.
     static func uri(adding options: String) throws -> String {
-        let base = try uri()
+        uri(try uri(), adding: options)
+    }
+
+    /// `base` with `options` added.
+    static func uri(_ base: String, adding options: String) -> String {
         let separator = base.contains("?") ? "&" : (base.hasSuffix("/") ? "?" : "/?")
         return base + separator + options
     }
