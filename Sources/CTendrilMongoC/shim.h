@@ -216,15 +216,114 @@ static inline bool tendril_keys_equal(const uint8_t *a, const uint8_t *b, uint32
     return true;
 }
 
+static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data, uint32_t length, int depth, int max_depth,
+                                                           uint32_t *error_offset);
+
+// Checks what tendril_bson_next_element leaves to check of one element of `data` (a document at
+// nesting `depth`): that its key and any text in it are UTF-8, and that a document or array in it
+// validates (tendril_bson_validate) no deeper than max_depth. Sizes and terminators were checked
+// by the walk. On a fault *error_offset is where it is, counted from the start of `data`.
+static inline __attribute__((always_inline)) tendril_bson_validity_t tendril_bson_validate_element(
+        const uint8_t *data, const tendril_bson_element_t *element, int depth, int max_depth, uint32_t *error_offset) {
+    const uint8_t *text = NULL;
+    uint32_t text_length = 0;
+    const uint8_t *child = NULL;
+    uint32_t child_length = 0;
+    int32_t code_length;
+    *error_offset = element->offset;
+    if (!tendril_utf8_validate((const char *)element->key, element->key_length, false)) {
+        return TENDRIL_BSON_INVALID_UTF8;
+    }
+    switch (element->type) {
+    case 0x02: case 0x0C: case 0x0D: case 0x0E:  // string, DBPointer, code, symbol
+        text = element->value + 4;
+        text_length = element->value_size - 4 - 1 - (element->type == 0x0C ? 12 : 0);
+        break;
+    case 0x0B: {  // regex: pattern and options, each a C string
+        size_t pattern_length = strlen((const char *)element->value);
+        const char *options = (const char *)element->value + pattern_length + 1;
+        if (!tendril_utf8_validate((const char *)element->value, pattern_length, false) ||
+            !tendril_utf8_validate(options, strlen(options), false)) {
+            return TENDRIL_BSON_INVALID_UTF8;
+        }
+        break;
+    }
+    case 0x03: case 0x04:  // document, array
+        child = element->value;
+        child_length = element->value_size;
+        break;
+    case 0x0F:  // code with scope: total length, code string, scope document
+        memcpy(&code_length, element->value + 4, 4);
+        code_length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)code_length);
+        text = element->value + 8;
+        text_length = (uint32_t)code_length - 1;
+        child = element->value + 8 + code_length;
+        child_length = element->value_size - 8 - (uint32_t)code_length;
+        break;
+    default:
+        break;
+    }
+    if (text && !tendril_utf8_validate((const char *)text, text_length, true)) {
+        return TENDRIL_BSON_INVALID_UTF8;
+    }
+    if (child) {
+        tendril_bson_validity_t status = tendril_bson_validate(child, child_length, depth + 1, max_depth, error_offset);
+        if (status != TENDRIL_BSON_VALID) {
+            // The child reported an offset within itself; the caller wants one within `data`.
+            *error_offset += (uint32_t)(child - data);
+            return status;
+        }
+    }
+    return TENDRIL_BSON_VALID;
+}
+
+// Walks a document with tendril_bson_next_element, checking every length, every UTF-8 string
+// and key, and nesting no deeper than max_depth. The depth check comes before recursing, so
+// hostile nesting cannot overflow the stack (libbson's own validator recurses without a
+// limit). error_offset is where the fault is, counted from the start of `data` (the element
+// holding invalid UTF-8, or where the walk found the bytes inconsistent).
+static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
+                                                           uint32_t length,
+                                                           int depth,
+                                                           int max_depth,
+                                                           uint32_t *error_offset) {
+    uint32_t offset = 4;
+    tendril_bson_element_t element;
+    int step;
+    *error_offset = 0;
+    if (depth > max_depth) {
+        return TENDRIL_BSON_TOO_DEEP;
+    }
+    if (!tendril_bson_header_fits(data, length)) {
+        return TENDRIL_BSON_CORRUPT;
+    }
+    while ((step = tendril_bson_next_element(data, length, &offset, &element)) == 1) {
+        tendril_bson_validity_t status = tendril_bson_validate_element(data, &element, depth, max_depth, error_offset);
+        if (status != TENDRIL_BSON_VALID) {
+            return status;
+        }
+    }
+    if (step < 0) {
+        *error_offset = offset;
+        return TENDRIL_BSON_CORRUPT;
+    }
+    return TENDRIL_BSON_VALID;
+}
+
+
 // Matches every top-level element of a document to a field by key (trying the field after the
-// previous match first) and checks its type byte: in one walk, decoding nothing.
+// previous match first) and checks its type byte: in one walk, decoding nothing. With max_depth
+// >= 0 the same walk also validates every element as tendril_bson_validate would (bytes fresh
+// from the network then cost one walk, not two); with max_depth < 0 the bytes are trusted.
 // Writes each field's element offset (or leaves -1), sets needs_check[i] for values that need a
 // closer look, and returns -1 when all is well, the index of the first field whose type is
-// wrong, -2 when `_id` is not an ObjectId, or -3 when the bytes are malformed (at
-// *problem_offset). *id_offset receives `_id`'s element offset.
-static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
-                                                int32_t *offsets, uint8_t *needs_check, int32_t *id_offset,
-                                                uint32_t *problem_offset) {
+// wrong, -2 when `_id` is not an ObjectId, -3 when the bytes are malformed (at
+// *problem_offset), or -4 when validating found a fault (tendril_bson_validate tells which).
+// *id_offset receives `_id`'s element offset. Any result but -1 stops the walk, so elements
+// after it are not validated.
+static inline __attribute__((always_inline)) int32_t tendril_bson_match_fields_walk(
+        const uint8_t *data, uint32_t length, const tendril_field_table_t *table, int32_t *offsets, uint8_t *needs_check,
+        int32_t *id_offset, uint32_t *problem_offset, int max_depth) {
     int32_t guess = 0;
     uint32_t offset = 4;
     tendril_bson_element_t element;
@@ -237,6 +336,9 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
         uint32_t type = element.type;
         uint32_t bit = 1u << (type & 31u);
         int32_t field = -1;
+        if (max_depth >= 0 && tendril_bson_validate_element(data, &element, 0, max_depth, problem_offset) != TENDRIL_BSON_VALID) {
+            return -4;
+        }
         if (table->checks_id && element.key_length == 3 && tendril_keys_equal(element.key, (const uint8_t *)"_id", 3)) {
             if (type != BSON_TYPE_OID) {
                 *problem_offset = element.offset;
@@ -299,84 +401,16 @@ static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t le
     return -1;
 }
 
+static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
+                                                int32_t *offsets, uint8_t *needs_check, int32_t *id_offset,
+                                                uint32_t *problem_offset) {
+    return tendril_bson_match_fields_walk(data, length, table, offsets, needs_check, id_offset, problem_offset, -1);
+}
 
-// Walks a document with tendril_bson_next_element, checking every length, every UTF-8 string
-// and key, and nesting no deeper than max_depth. The depth check comes before recursing, so
-// hostile nesting cannot overflow the stack (libbson's own validator recurses without a
-// limit). error_offset is where the fault is, counted from the start of `data` (the element
-// holding invalid UTF-8, or where the walk found the bytes inconsistent).
-static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
-                                                           uint32_t length,
-                                                           int depth,
-                                                           int max_depth,
-                                                           uint32_t *error_offset) {
-    uint32_t offset = 4;
-    tendril_bson_element_t element;
-    int step;
-    *error_offset = 0;
-    if (depth > max_depth) {
-        return TENDRIL_BSON_TOO_DEEP;
-    }
-    if (!tendril_bson_header_fits(data, length)) {
-        return TENDRIL_BSON_CORRUPT;
-    }
-    while ((step = tendril_bson_next_element(data, length, &offset, &element)) == 1) {
-        const uint8_t *text = NULL;
-        uint32_t text_length = 0;
-        const uint8_t *child = NULL;
-        uint32_t child_length = 0;
-        int32_t code_length;
-        *error_offset = element.offset;
-        if (!tendril_utf8_validate((const char *)element.key, element.key_length, false)) {
-            return TENDRIL_BSON_INVALID_UTF8;
-        }
-        // Sizes and terminators were checked by the walk; what is left is the text and nesting.
-        switch (element.type) {
-        case 0x02: case 0x0C: case 0x0D: case 0x0E:  // string, DBPointer, code, symbol
-            text = element.value + 4;
-            text_length = element.value_size - 4 - 1 - (element.type == 0x0C ? 12 : 0);
-            break;
-        case 0x0B: {  // regex: pattern and options, each a C string
-            size_t pattern_length = strlen((const char *)element.value);
-            const char *options = (const char *)element.value + pattern_length + 1;
-            if (!tendril_utf8_validate((const char *)element.value, pattern_length, false) ||
-                !tendril_utf8_validate(options, strlen(options), false)) {
-                return TENDRIL_BSON_INVALID_UTF8;
-            }
-            break;
-        }
-        case 0x03: case 0x04:  // document, array
-            child = element.value;
-            child_length = element.value_size;
-            break;
-        case 0x0F:  // code with scope: total length, code string, scope document
-            memcpy(&code_length, element.value + 4, 4);
-            code_length = (int32_t)BSON_UINT32_FROM_LE((uint32_t)code_length);
-            text = element.value + 8;
-            text_length = (uint32_t)code_length - 1;
-            child = element.value + 8 + code_length;
-            child_length = element.value_size - 8 - (uint32_t)code_length;
-            break;
-        default:
-            break;
-        }
-        if (text && !tendril_utf8_validate((const char *)text, text_length, true)) {
-            return TENDRIL_BSON_INVALID_UTF8;
-        }
-        if (child) {
-            tendril_bson_validity_t status = tendril_bson_validate(child, child_length, depth + 1, max_depth, error_offset);
-            if (status != TENDRIL_BSON_VALID) {
-                // The child reported an offset within itself; the caller wants one within `data`.
-                *error_offset += (uint32_t)(child - data);
-                return status;
-            }
-        }
-    }
-    if (step < 0) {
-        *error_offset = offset;
-        return TENDRIL_BSON_CORRUPT;
-    }
-    return TENDRIL_BSON_VALID;
+static inline int32_t tendril_bson_validate_and_match_fields(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
+                                                             int32_t *offsets, uint8_t *needs_check, int32_t *id_offset,
+                                                             uint32_t *problem_offset, int max_depth) {
+    return tendril_bson_match_fields_walk(data, length, table, offsets, needs_check, id_offset, problem_offset, max_depth);
 }
 
 

@@ -73,7 +73,8 @@ struct ValidationFailure: Error, CustomStringConvertible {
 /// One line on standard error, rewritten in place: what the benchmark is doing now.
 /// Only on a terminal: logs (CI) get no control characters.
 enum Progress {
-    static let isTerminal = isatty(STDERR_FILENO) != 0
+    /// Shown on a terminal, or anywhere with TENDRIL_BENCH_PROGRESS=1 (for a profiler to wait on a phase).
+    static let isTerminal = isatty(STDERR_FILENO) != 0 || ProcessInfo.processInfo.environment["TENDRIL_BENCH_PROGRESS"] == "1"
 
     static func show(_ message: String) {
         if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8)) }

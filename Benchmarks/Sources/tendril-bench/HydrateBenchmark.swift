@@ -14,7 +14,10 @@ import Tendril
 /// Expectation (issues 3 and 5): hydration plus reading two fields at most 3x the floor's CPU.
 struct HydrateBenchmark {
     static let columns = ["mode", "docs", "cpu_seconds", "docs_per_cpu_second", "ratio_to_raw", "peak_heap_bytes"]
+    static let modeNames = ["raw", "hydrate", "hydrate_read_two", "hydrate_read_all", "only_one_field", "scalar_one_field"]
     let count: Int
+    /// The modes to run (nil: all).
+    var selectedModes: Set<String>? = nil
     let batchSize = 1000
     /// How many times each mode runs; the least CPU time counts, the most heap.
     let rounds = 5
@@ -43,7 +46,7 @@ struct HydrateBenchmark {
             throw ValidationFailure("raw client failed: \(Self.text(message))")
         }
         defer { mongo_floor_client_destroy(floorClient) }
-        let modes: [(name: String, run: () async throws -> Row)] = [
+        let allModes: [(name: String, run: () async throws -> Row)] = [
             ("raw", {
                 try measure("raw") { heap in
                     var checksum: UInt64 = 0
@@ -66,6 +69,8 @@ struct HydrateBenchmark {
             ("only_one_field", { try await measure("only_one_field", scanning: query.only(\.$name)) { person in try person.name.utf8.count } }),
             ("scalar_one_field", { try await measure("scalar_one_field", scanning: query.scalar(\.$name)) { name in name.utf8.count } }),
         ]
+        assert(allModes.map(\.name) == Self.modeNames)
+        let modes = allModes.filter { selectedModes?.contains($0.name) ?? true }
         // Each mode runs `rounds` times, taking turns, and keeps its least CPU time: a busy
         // spell of a shared machine then hits every mode alike instead of one mode's only run.
         var best: [String: Row] = [:]

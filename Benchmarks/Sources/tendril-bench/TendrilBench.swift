@@ -61,12 +61,26 @@ extension TendrilBench {
 
         @OptionGroup var options: CommonOptions
 
+        @Option(help: "Only these modes, comma-separated (raw always runs: it is the floor).")
+        var modes: String?
+
+        private var selected: Set<String>? {
+            modes.map { Set($0.split(separator: ",").map(String.init) + ["raw"]) }
+        }
+
+        func validate() throws {
+            let unknown = (selected ?? []).subtracting(HydrateBenchmark.modeNames)
+            guard unknown.isEmpty else {
+                throw ValidationError("unknown mode(s) \(unknown.sorted().joined(separator: ", ")); modes: \(HydrateBenchmark.modeNames.joined(separator: ", "))")
+            }
+        }
+
         func run() async throws {
             BenchEnvironment.ensureServer(disablingThreadCache: false)
             let count = options.quick ? 20_000 : 100_000
             print("Loading \(count) documents of a 10-field model from the server (CPU time of this process).")
             let rows = try await BenchEnvironment.withDatabase { database, _ in
-                try await HydrateBenchmark(count: count).run(in: database, uri: try BenchEnvironment.uri())
+                try await HydrateBenchmark(count: count, selectedModes: selected).run(in: database, uri: try BenchEnvironment.uri())
             }
             let floor = rows.first { $0.mode == "raw" }?.cpuSeconds ?? 1
             var report = Report(columns: HydrateBenchmark.columns)

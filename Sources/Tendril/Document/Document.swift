@@ -187,11 +187,30 @@ open class Document: FieldContainer {
         return document
     }
 
+    /// A document made from the bytes of a stored document as the server sent them, validated
+    /// in the same walk that matches them to fields (see ``hydrate(_:loadedSlots:settings:)``).
+    /// - Throws: ``BSONError`` when the bytes are not valid BSON, else as ``load(_:loadedSlots:)``.
+    static func hydrate(validating bytes: UnsafeBufferPointer<UInt8>, loadedSlots: [Bool]? = nil,
+                        settings: ReferenceSettings? = nil) throws -> Self {
+        let document = Self()
+        if let problem = document.schema.declarationProblem { throw document.error(.notAField, field: problem) }
+        let (stored, outcome) = try document.loadFields(validating: bytes, loadedSlots: loadedSlots)
+        try document.finishLoading(stored, outcome)
+        document.referenceSettings = settings
+        document.fetchedByteCount = UInt32(clamping: bytes.count)
+        return document
+    }
+
     /// Replaces the stored state with `stored` after checking it; reads then come from it.
     /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
     final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
         if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
-        switch loadFields(stored, loadedSlots: loadedSlots) {
+        try finishLoading(stored, loadFields(stored, loadedSlots: loadedSlots))
+    }
+
+    /// Takes `_id` from a loaded document, or throws the problem loading found.
+    private final func finishLoading(_ stored: BSONDocument, _ outcome: Result<Int, LoadProblem>) throws {
+        switch outcome {
         case .success(let idOffset):
             id = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3) : nil
         case .failure(.idNotObjectID(let offset)):

@@ -91,33 +91,63 @@ open class FieldContainer {
     /// fields a projection fetched (nil: all of them). On a problem, nothing changes.
     /// - Returns: the offset of `_id`'s element (-1 when absent), or the problem.
     final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?) -> Result<Int, LoadProblem> {
+        let table = schema.fieldTable
+        return withMatchScratch { offsets, needsCheck in
+            loadFields(stored, match: stored.matchFields(table, offsets: offsets, needsCheck: needsCheck), loadedSlots: loadedSlots,
+                       offsets: offsets, needsCheck: needsCheck)
+        }
+    }
+
+    /// ``loadFields(_:loadedSlots:)`` for bytes fresh from the server: they are validated in the
+    /// same walk that matches them to fields, then copied into the stored document.
+    /// - Returns: the stored document, and `_id`'s element offset or the problem.
+    /// - Throws: ``BSONError`` when the bytes are not valid BSON; nothing changes then.
+    final func loadFields(validating bytes: UnsafeBufferPointer<UInt8>,
+                          loadedSlots: [Bool]?) throws -> (stored: BSONDocument, outcome: Result<Int, LoadProblem>) {
+        let table = schema.fieldTable
+        return try withMatchScratch { offsets, needsCheck in
+            let (stored, match) = try BSONDocument.validatingCopy(of: bytes, matching: table, offsets: offsets, needsCheck: needsCheck)
+            return (stored, loadFields(stored, match: match, loadedSlots: loadedSlots, offsets: offsets, needsCheck: needsCheck))
+        }
+    }
+
+    /// Calls `body` with room for each field's element offset (all -1) and needs-check flag (all
+    /// 0), which the C walk fills. A constant capacity is allocated on the stack without asking
+    /// the runtime whether it fits.
+    private final func withMatchScratch<Result>(
+        _ body: (UnsafeMutableBufferPointer<Int32>, UnsafeMutableBufferPointer<UInt8>) throws -> Result
+    ) rethrows -> Result {
         let count = schema.fields.count
-        // The C walk fills offsets on the stack; they are packed into the storage at the end. A
-        // constant capacity is allocated on the stack without asking the runtime whether it fits.
+        func prepared(_ offsets: UnsafeMutableBufferPointer<Int32>, _ needsCheck: UnsafeMutableBufferPointer<UInt8>) throws -> Result {
+            offsets.initialize(repeating: -1)
+            needsCheck.initialize(repeating: 0)
+            return try body(offsets, needsCheck)
+        }
         if count <= Self.stackFieldCapacity {
-            return withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.stackFieldCapacity) { offsets in
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.stackFieldCapacity) { needsCheck in
-                    loadFields(stored, loadedSlots: loadedSlots, offsets: UnsafeMutableBufferPointer(rebasing: offsets[0..<count]),
-                               needsCheck: UnsafeMutableBufferPointer(rebasing: needsCheck[0..<count]))
+            return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.stackFieldCapacity) { offsets in
+                try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.stackFieldCapacity) { needsCheck in
+                    try prepared(UnsafeMutableBufferPointer(rebasing: offsets[0..<count]),
+                                 UnsafeMutableBufferPointer(rebasing: needsCheck[0..<count]))
                 }
             }
         }
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { offsets in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { needsCheck in
-                loadFields(stored, loadedSlots: loadedSlots, offsets: offsets, needsCheck: needsCheck)
+        return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { offsets in
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { needsCheck in
+                try prepared(offsets, needsCheck)
             }
         }
     }
 
     private static let stackFieldCapacity = 32
 
-    private final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?, offsets: UnsafeMutableBufferPointer<Int32>,
+    /// The rest of loading once the walk matched `stored` to the fields: decodes the values
+    /// whose type byte could not tell, checks required fields, and keeps `stored`.
+    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?,
+                                  offsets: UnsafeMutableBufferPointer<Int32>,
                                   needsCheck: UnsafeMutableBufferPointer<UInt8>) -> Result<Int, LoadProblem> {
         let schema = self.schema
-        offsets.initialize(repeating: -1)
-        needsCheck.initialize(repeating: 0)
         let idOffset: Int
-        switch stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck) {
+        switch match {
         case .matched(let offset): idOffset = offset
         case .idNotObjectID(let offset): return .failure(.idNotObjectID(offset: offset))
         case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))

@@ -23,12 +23,19 @@ struct StoredDocuments {
     }
 
     /// The next stored document if it was fetched already, else nil (then call ``next()``).
-    mutating func nextBuffered() -> BSONDocument? {
-        cursor?.nextBuffered()
+    /// - Throws: ``BSONError`` when the server sent invalid BSON for it.
+    mutating func nextBuffered() throws -> BSONDocument? {
+        try cursor?.nextBuffered()
+    }
+
+    /// Calls `body` with the bytes of the next stored document if it was fetched already, as
+    /// the server sent them (not validated, valid only during the call); else nil.
+    mutating func withNextBufferedBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
+        try cursor?.withNextBufferedBytes(body)
     }
 
     /// The next stored document, or nil at the end.
-    mutating func next() async throws -> BSONDocument? {
+    nonisolated(nonsending) mutating func next() async throws -> BSONDocument? {
         if cursor == nil {
             cursor = try await open().makeAsyncIterator()
         }
@@ -67,13 +74,15 @@ struct HydratedDocuments<Model: Document> {
     /// batch costs no `async` call per document.
     mutating func nextReady() throws -> Model? {
         if !prefetches {
-            guard let document = stored.nextBuffered() else { return nil }
-            return try Model.hydrate(document, loadedSlots: loadedSlots, settings: stored.settings)
+            let loadedSlots = self.loadedSlots, settings = stored.settings
+            return try stored.withNextBufferedBytes { bytes in
+                try Model.hydrate(validating: bytes, loadedSlots: loadedSlots, settings: settings)
+            }
         }
         return ready.popLast()
     }
 
-    mutating func next() async throws -> Model? {
+    nonisolated(nonsending) mutating func next() async throws -> Model? {
         if !prefetches {
             guard let document = try await stored.next() else { return nil }
             return try Model.hydrate(document, loadedSlots: loadedSlots, settings: stored.settings)

@@ -100,7 +100,7 @@ extension ValuesQuery: AsyncSequence {
 
         /// The next value or tuple; throws ``MongoError`` or ``DocumentError``.
         public mutating func next() async throws -> Element? {
-            var stored = documents.nextBuffered()
+            var stored = try documents.nextBuffered()
             if stored == nil { stored = try await documents.next() }
             guard let stored else { return nil }
             return try values.makeElement(FieldReader(stored: stored, fields: fields))

@@ -39,14 +39,17 @@ public struct BSONDocument: @unchecked Sendable {
     /// and that nesting stays within ``maximumNestingDepth``.
     /// - Throws: ``BSONError`` (`.malformedBytes`, `.invalidUTF8`, `.nestingTooDeep`).
     public init(bytes: some Collection<UInt8>) throws {
-        let contiguous = Array(bytes)
-        storage = try contiguous.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else {
-                throw BSONError(.malformedBytes, "empty input is not a BSON document")
-            }
-            try BSONDocument.validate(base, length: buffer.count)
-            return BSONStorage.copyingValidated(base, length: buffer.count)
+        let validated = try bytes.withContiguousStorageIfAvailable { try BSONDocument(bytes: $0) }
+            ?? Array(bytes).withUnsafeBufferPointer { try BSONDocument(bytes: $0) }
+        self = validated
+    }
+
+    /// Validates and copies bytes in memory: ``init(bytes:)`` without an intermediate array.
+    init(bytes buffer: UnsafeBufferPointer<UInt8>) throws {
+        guard let base = buffer.baseAddress else {
+            throw BSONError(.malformedBytes, "empty input is not a BSON document")
         }
+        try self.init(validatingCopyOf: base, length: buffer.count)
     }
 
     /// Copies a `bson_t` that libmongoc lends (a cursor result, a reply), validating it first,
@@ -55,6 +58,11 @@ public struct BSONDocument: @unchecked Sendable {
         let length = Int(tendril_bson_length(bson))
         let data = bson_get_data(bson)
         guard let data else { throw BSONError(.malformedBytes, "libmongoc returned no document data") }
+        try self.init(validatingCopyOf: data, length: length)
+    }
+
+    /// Validates `length` bytes at `data` and copies them.
+    init(validatingCopyOf data: UnsafePointer<UInt8>, length: Int) throws {
         try BSONDocument.validate(data, length: length)
         storage = BSONStorage.copyingValidated(data, length: length)
     }

@@ -95,6 +95,42 @@ package enum BSONFieldMatch: Sendable {
 }
 
 extension BSONDocument {
+    /// Validates bytes from outside (a fetched batch) and matches them to `table`'s fields, in
+    /// one walk, then copies them into a document: what ``init(validatingCopyOf:length:)``
+    /// followed by ``matchFields(_:offsets:needsCheck:)`` do, walking the bytes once, not twice.
+    /// - Throws: ``BSONError``, as ``init(bytes:)``, when the bytes are not valid BSON; then
+    ///   nothing is copied.
+    package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
+                                       offsets: UnsafeMutableBufferPointer<Int32>,
+                                       needsCheck: UnsafeMutableBufferPointer<UInt8>) throws -> (document: BSONDocument, match: BSONFieldMatch) {
+        guard let base = bytes.baseAddress, bytes.count >= 5, bytes.count <= Int(Int32.max) else {
+            throw BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(bytes.count)")
+        }
+        var idOffset: Int32 = -1
+        var problem: UInt32 = 0
+        let result = withUnsafePointer(to: table.table) { tablePointer in
+            tendril_bson_validate_and_match_fields(base, UInt32(bytes.count), tablePointer, offsets.baseAddress, needsCheck.baseAddress,
+                                                   &idOffset, &problem, Int32(maximumNestingDepth))
+        }
+        if result != -1 {
+            // The walk stopped at the first problem, validating nothing after it: the full
+            // validation decides, so invalid bytes throw the error the cursor itself reports.
+            try validate(base, length: bytes.count)
+        }
+        let document = BSONDocument(storage: BSONStorage.copyingValidated(base, length: bytes.count))
+        switch result {
+        case -1: return (document, .matched(idOffset: Int(idOffset)))
+        case -2: return (document, .idNotObjectID(offset: Int(problem)))
+        case -3, -4:
+            // The walk found a fault the full validation did not: match again on the copy,
+            // which reports what it finds instead of trusting either walk.
+            offsets.update(repeating: -1)
+            needsCheck.update(repeating: 0)
+            return (document, document.matchFields(table, offsets: offsets, needsCheck: needsCheck))
+        default: return (document, .wrongType(slot: Int(result), offset: Int(problem)))
+        }
+    }
+
     /// Matches the document's elements to `table`'s fields in one libbson walk, writing each
     /// field's element offset (left as is when absent) and flagging values that need decoding to
     /// be checked.

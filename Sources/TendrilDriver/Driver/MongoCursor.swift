@@ -32,10 +32,16 @@ public final class MongoCursor: @unchecked Sendable {
     public func next() throws -> BSONDocument? {
         lock.lock()
         defer { lock.unlock() }
+        return try nextBorrowed().map { try BSONDocument(validatingBorrowed: $0) }
+    }
+
+    /// The next document as libmongoc lends it (valid until the next call), or nil when the
+    /// cursor is exhausted. Requires `lock`.
+    private func nextBorrowed() throws -> OpaquePointer? {
         guard let cursor = resources?.cursor else { return nil }
         var document: OpaquePointer?
         if mongoc_cursor_next(cursor, &document), let document {
-            return try BSONDocument(validatingBorrowed: document)
+            return document
         }
         // A second mongoc_cursor_next after `false` would turn a clean end into an error,
         // so the cursor is released right here, clean end or not.
@@ -150,9 +156,15 @@ extension MongoCursor: AsyncSequence {
     /// Fetches documents on Tendril's blocking threads, never on the cooperative pool, up to a
     /// batch per hop (the cursor's batch size, 101 by default, at most 1,000), so the thread
     /// hand-off is not paid per document and no more than about a batch is held.
+    ///
+    /// The blocking thread only copies the batch's bytes out of libmongoc, back to back in one
+    /// buffer; each document is validated and copied into its own storage on the iterating
+    /// task's thread as it is reached. So a document is allocated, read and freed on one thread
+    /// (no allocator locks or cache lines handed between cores per document), and a document
+    /// the iteration never reaches costs nothing more.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let cursor: MongoCursor
-        private var buffered: [BSONDocument] = []
+        private var batch = Batch()
         private var position = 0
         private var pendingError: (any Error)?
 
@@ -163,27 +175,40 @@ extension MongoCursor: AsyncSequence {
         /// The next document of the batch already fetched, or nil when a fetch (or the end, or
         /// an error) comes next: lets callers that stream many documents skip an `async` call
         /// per document.
-        package mutating func nextBuffered() -> BSONDocument? {
-            guard position < buffered.count else { return nil }
+        /// - Throws: ``BSONError`` when the server sent invalid BSON for this document; the
+        ///   iteration goes on with the next one.
+        package mutating func nextBuffered() throws -> BSONDocument? {
+            guard position < batch.count else { return nil }
             defer { position += 1 }
-            return buffered[position]
+            return try batch.document(at: position)
+        }
+
+        /// Calls `body` with the bytes of the next document of the batch already fetched, as the
+        /// server sent them, or returns nil when a fetch (or the end, or an error) comes next.
+        /// The bytes are not validated (`body` must validate them before keeping anything) and
+        /// are valid only during the call. For callers that validate while they read, in one walk.
+        package mutating func withNextBufferedBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
+            guard position < batch.count else { return nil }
+            defer { position += 1 }
+            return try batch.withBytes(at: position, body)
         }
 
         /// The next document, or nil at the end; throws what ``MongoCursor/next()`` throws,
         /// after delivering the documents that came before the failure.
-        public mutating func next() async throws -> BSONDocument? {
-            if position == buffered.count {
+        /// Runs on the caller's executor (only fetching a batch moves to Tendril's threads), so a
+        /// document fetched already is handed over without an executor hop.
+        public nonisolated(nonsending) mutating func next() async throws -> BSONDocument? {
+            if position == batch.count {
                 if let pendingError {
                     self.pendingError = nil
                     throw pendingError
                 }
                 let cursor = self.cursor
                 // The cursor is only touched on Tendril's threads, its batch size included.
-                let fetched = try await BlockingExecutor.shared.run { cursor.nextChunk(upTo: cursor.documentsPerHop) }
-                buffered = fetched.documents
+                batch = try await BlockingExecutor.shared.run { cursor.nextBatch(upTo: cursor.documentsPerHop) }
                 position = 0
-                pendingError = fetched.error
-                if buffered.isEmpty {
+                pendingError = batch.error
+                if batch.count == 0 {
                     if let pendingError {
                         self.pendingError = nil
                         throw pendingError
@@ -192,7 +217,7 @@ extension MongoCursor: AsyncSequence {
                 }
             }
             defer { position += 1 }
-            return buffered[position]
+            return try batch.document(at: position)
         }
     }
 
@@ -201,21 +226,52 @@ extension MongoCursor: AsyncSequence {
         AsyncIterator(cursor: self)
     }
 
-    /// Up to `limit` documents; an error ends the chunk and is reported after the documents before it.
-    struct Chunk: Sendable {
-        var documents: [BSONDocument]
+    /// Up to `limit` documents as the server sent them, not yet validated, packed back to back;
+    /// an error ends the batch and is reported after the documents before it.
+    struct Batch: Sendable {
+        /// The documents' bytes, one after another.
+        private(set) var bytes: [UInt8] = []
+        /// Where each document starts in `bytes`; it ends where the next one starts.
+        private(set) var starts: [Int] = []
         var error: (any Error)?
+
+        var count: Int { starts.count }
+
+        mutating func append(_ data: UnsafePointer<UInt8>, length: Int) {
+            starts.append(bytes.count)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
+        }
+
+        /// Document `index`, validated and copied into storage of its own.
+        /// - Throws: ``BSONError`` when its bytes are not valid BSON.
+        func document(at index: Int) throws -> BSONDocument {
+            try withBytes(at: index) { try BSONDocument(bytes: $0) }
+        }
+
+        /// Calls `body` with the bytes of document `index`, not validated.
+        func withBytes<Result>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+            let start = starts[index]
+            let end = index + 1 < starts.count ? starts[index + 1] : bytes.count
+            return try bytes.withUnsafeBufferPointer { buffer in
+                try body(UnsafeBufferPointer(rebasing: buffer[start..<end]))
+            }
+        }
     }
 
-    func nextChunk(upTo limit: Int) -> Chunk {
-        var chunk = Chunk(documents: [])
+    func nextBatch(upTo limit: Int) -> Batch {
+        lock.lock()
+        defer { lock.unlock() }
+        var batch = Batch()
         do {
-            while chunk.documents.count < limit, let document = try next() {
-                chunk.documents.append(document)
+            while batch.count < limit, let document = try nextBorrowed() {
+                guard let data = bson_get_data(document) else {
+                    throw BSONError(.malformedBytes, "libmongoc returned no document data")
+                }
+                batch.append(data, length: Int(tendril_bson_length(document)))
             }
         } catch {
-            chunk.error = error
+            batch.error = error
         }
-        return chunk
+        return batch
     }
 }
