@@ -71,6 +71,13 @@ static inline bool tendril_utf8_validate(const char *text, size_t length, bool a
 }
 
 
+// A document's field offsets packed as ElementLocations keeps them: four 16-bit lanes per word
+// (0xFFFF: absent), and one bit per field whose value needs decoding to be checked.
+typedef struct {
+    uint64_t lanes[3];
+    uint64_t needs_check;
+} tendril_packed_offsets_t;
+
 // A document class's fields as C sees them, for tendril_bson_match_fields.
 typedef struct {
     const uint8_t *keys;           // every field's key, concatenated
@@ -321,9 +328,15 @@ static inline tendril_bson_validity_t tendril_bson_validate(const uint8_t *data,
 // *problem_offset), or -4 when validating found a fault (tendril_bson_validate tells which).
 // *id_offset receives `_id`'s element offset. Any result but -1 stops the walk, so elements
 // after it are not validated.
+#define TENDRIL_FLAG_NEEDS_CHECK(field) \
+    do { if (packed) packed->needs_check |= 1ull << (field); else needs_check[field] = 1; } while (0)
+
+// With `packed` (at most 12 fields), offsets go into 16-bit lanes instead, four per word,
+// 0xFFFF meaning absent, and needs-check flags into bits; -5 then means an offset does not fit in
+// a lane (a document of 64 KiB or more: use the arrays).
 static inline __attribute__((always_inline)) int32_t tendril_bson_match_fields_walk(
         const uint8_t *data, uint32_t length, const tendril_field_table_t *table, int32_t *offsets, uint8_t *needs_check,
-        int32_t *id_offset, uint32_t *problem_offset, int max_depth) {
+        tendril_packed_offsets_t *packed, int32_t *id_offset, uint32_t *problem_offset, int max_depth) {
     int32_t guess = 0;
     uint32_t offset = 4;
     tendril_bson_element_t element;
@@ -363,7 +376,15 @@ static inline __attribute__((always_inline)) int32_t tendril_bson_match_fields_w
             continue;  // a stored field the class does not declare: kept, not checked
         }
         guess = field + 1;
-        offsets[field] = (int32_t)element.offset;
+        if (packed) {
+            if (element.offset >= 0xFFFF) {
+                return -5;
+            }
+            uint32_t shift = (uint32_t)(field % 4) * 16;
+            packed->lanes[field / 4] = (packed->lanes[field / 4] & ~(0xFFFFull << shift)) | ((uint64_t)element.offset << shift);
+        } else {
+            offsets[field] = (int32_t)element.offset;
+        }
         if (table->check_masks[field] & bit) {
             // An array or document of scalars is checked here, element by element, by type byte.
             if ((type == BSON_TYPE_ARRAY || type == BSON_TYPE_DOCUMENT) && table->element_accept_masks[field] != 0) {
@@ -376,7 +397,7 @@ static inline __attribute__((always_inline)) int32_t tendril_bson_match_fields_w
                         continue;
                     }
                     if (table->element_check_masks[field] & child_bit) {
-                        needs_check[field] = 1;
+                        TENDRIL_FLAG_NEEDS_CHECK(field);
                         break;
                     }
                     *problem_offset = element.offset;
@@ -387,7 +408,7 @@ static inline __attribute__((always_inline)) int32_t tendril_bson_match_fields_w
                     return -3;
                 }
             } else {
-                needs_check[field] = 1;
+                TENDRIL_FLAG_NEEDS_CHECK(field);
             }
         } else if (!(table->accept_masks[field] & bit)) {
             *problem_offset = element.offset;
@@ -404,13 +425,26 @@ static inline __attribute__((always_inline)) int32_t tendril_bson_match_fields_w
 static inline int32_t tendril_bson_match_fields(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
                                                 int32_t *offsets, uint8_t *needs_check, int32_t *id_offset,
                                                 uint32_t *problem_offset) {
-    return tendril_bson_match_fields_walk(data, length, table, offsets, needs_check, id_offset, problem_offset, -1);
+    return tendril_bson_match_fields_walk(data, length, table, offsets, needs_check, NULL, id_offset, problem_offset, -1);
 }
 
 static inline int32_t tendril_bson_validate_and_match_fields(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
                                                              int32_t *offsets, uint8_t *needs_check, int32_t *id_offset,
                                                              uint32_t *problem_offset, int max_depth) {
-    return tendril_bson_match_fields_walk(data, length, table, offsets, needs_check, id_offset, problem_offset, max_depth);
+    return tendril_bson_match_fields_walk(data, length, table, offsets, needs_check, NULL, id_offset, problem_offset, max_depth);
+}
+
+// tendril_bson_match_fields / tendril_bson_validate_and_match_fields (max_depth >= 0) into
+// packed lanes: `packed` is reset first. The table has at most 12 fields.
+static inline int32_t tendril_bson_match_fields_packed(const uint8_t *data, uint32_t length, const tendril_field_table_t *table,
+                                                       tendril_packed_offsets_t *packed, int32_t *id_offset,
+                                                       uint32_t *problem_offset, int max_depth) {
+    packed->lanes[0] = packed->lanes[1] = packed->lanes[2] = ~0ull;
+    packed->needs_check = 0;
+    if (max_depth >= 0) {
+        return tendril_bson_match_fields_walk(data, length, table, NULL, NULL, packed, id_offset, problem_offset, max_depth);
+    }
+    return tendril_bson_match_fields_walk(data, length, table, NULL, NULL, packed, id_offset, problem_offset, -1);
 }
 
 

@@ -181,7 +181,7 @@ open class Document: FieldContainer {
     /// `settings` (a query's database and cache policy) pass on to its references.
     static func hydrate(_ stored: BSONDocument, loadedSlots: [Bool]? = nil, settings: ReferenceSettings? = nil) throws -> Self {
         let document = Self()
-        try document.load(stored, loadedSlots: loadedSlots)
+        try document.withSchema { schema in try document.load(stored, loadedSlots: loadedSlots, schema: schema) }
         document.referenceSettings = settings
         document.fetchedByteCount = UInt32(clamping: stored.byteCount)
         return document
@@ -189,13 +189,20 @@ open class Document: FieldContainer {
 
     /// A document made from the bytes of a stored document as the server sent them, validated
     /// in the same walk that matches them to fields (see ``hydrate(_:loadedSlots:settings:)``).
+    /// `schema`, when the caller knows it (a query knows its model's), spares each new document
+    /// the lookup.
     /// - Throws: ``BSONError`` when the bytes are not valid BSON, else as ``load(_:loadedSlots:)``.
     static func hydrate(validating bytes: UnsafeBufferPointer<UInt8>, loadedSlots: [Bool]? = nil,
-                        settings: ReferenceSettings? = nil) throws -> Self {
+                        settings: ReferenceSettings? = nil, schema knownSchema: Schema? = nil) throws -> Self {
         let document = Self()
-        if let problem = document.schema.declarationProblem { throw document.error(.notAField, field: problem) }
-        let (stored, outcome) = try document.loadFields(validating: bytes, loadedSlots: loadedSlots)
-        try document.finishLoading(stored, outcome)
+        if let knownSchema, document.knownSchema == nil {
+            document.knownSchema = Unmanaged.passUnretained(knownSchema)
+        }
+        try document.withSchema { schema in
+            try document.checkDeclarations(schema)
+            let (stored, outcome) = try document.loadFields(validating: bytes, loadedSlots: loadedSlots, schema: schema)
+            try document.finishLoading(stored, outcome, schema: schema)
+        }
         document.referenceSettings = settings
         document.fetchedByteCount = UInt32(clamping: bytes.count)
         return document
@@ -204,12 +211,21 @@ open class Document: FieldContainer {
     /// Replaces the stored state with `stored` after checking it; reads then come from it.
     /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
     final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
+        try withSchema { schema in try load(stored, loadedSlots: loadedSlots, schema: schema) }
+    }
+
+    private final func load(_ stored: BSONDocument, loadedSlots: [Bool]?, schema: Schema) throws {
+        try checkDeclarations(schema)
+        try finishLoading(stored, loadFields(stored, loadedSlots: loadedSlots, schema: schema), schema: schema)
+    }
+
+    /// Throws when the class declares something Tendril cannot store (see ``Schema/declarationProblem``).
+    private final func checkDeclarations(_ schema: Schema) throws {
         if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
-        try finishLoading(stored, loadFields(stored, loadedSlots: loadedSlots))
     }
 
     /// Takes `_id` from a loaded document, or throws the problem loading found.
-    private final func finishLoading(_ stored: BSONDocument, _ outcome: Result<Int, LoadProblem>) throws {
+    private final func finishLoading(_ stored: BSONDocument, _ outcome: Result<Int, LoadProblem>, schema: Schema) throws {
         switch outcome {
         case .success(let idOffset):
             id = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3) : nil

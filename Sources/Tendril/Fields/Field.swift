@@ -135,13 +135,16 @@ public struct Field<Value: FieldValue> {
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, Field<Value>>
     ) -> Value {
         get {
-            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if let trace = owner.readTrace { trace.slots.append(slot) }
-            // Plain values are read without writing anything (see FieldStorage.peek).
-            if !Value.keepsIdentity {
-                return owner.peekField(slot, default: owner[keyPath: storageKeyPath].defaultValue)
+            // The schema is lent, not retained: reads are the hottest path there is.
+            owner.withSchema { schema in
+                let slot = schema.slot(for: storageKeyPath, in: owner)
+                if let trace = owner.readTrace { trace.slots.append(slot) }
+                // Plain values are read without writing anything (see FieldStorage.peek).
+                if !Value.keepsIdentity {
+                    return owner.peekField(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)
+                }
+                return owner.fieldStorage.read(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)
             }
-            return owner.fieldStorage.read(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
         }
         set {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)

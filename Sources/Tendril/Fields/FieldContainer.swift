@@ -13,20 +13,29 @@ open class FieldContainer {
     /// cache hands out has it set before any other thread can see the document.
     @inlinable
     final var schema: Schema {
-        if let knownSchema { return knownSchema }
+        if let knownSchema { return knownSchema.takeUnretainedValue() }
         return lookUpSchema()
+    }
+
+    /// Calls `body` with the class's schema without retaining it: what every field read does.
+    @inlinable
+    final func withSchema<Result>(_ body: (Schema) throws -> Result) rethrows -> Result {
+        if let knownSchema { return try knownSchema._withUnsafeGuaranteedRef(body) }
+        return try body(lookUpSchema())
     }
 
     @usableFromInline
     final func lookUpSchema() -> Schema {
         let schema = Schema.of(self)
-        knownSchema = schema
+        knownSchema = Unmanaged.passUnretained(schema)
         return schema
     }
     // The document's own state is touched only from within Tendril, never across a suspension
     // or through overlapping accesses, so the dynamic exclusivity checks (a thread-local
     // lookup on every read and write) are turned off for it.
-    @exclusivity(unchecked) @usableFromInline final var knownSchema: Schema?
+    /// Unretained: schemas live as long as the process (the registry keeps each one), so the
+    /// reference needs no counting, and reads through it retain nothing.
+    @exclusivity(unchecked) @usableFromInline final var knownSchema: Unmanaged<Schema>?
     @exclusivity(unchecked) @usableFromInline final var fieldStorage = FieldStorage()
     /// The trace of the fields read, while this instance is the schema prototype being traced
     /// (how a key path to a property, `\Person.name`, is traced to its field); nil otherwise.
@@ -46,17 +55,17 @@ open class FieldContainer {
     /// on `fieldStorage` from the field's inlined getter: that would copy the storage struct
     /// (four retains and releases) on every read.
     @inlinable
-    final func peekField<Value: FieldValue>(_ slot: Int, default defaultValue: @autoclosure () -> Value) -> Value {
+    final func peekField<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
         // The common case (loaded whole, unchanged) reads the storage's members one by one:
         // calling a method on `fieldStorage` made the compiler copy the whole struct (four
-        // retains and releases) to keep it stable during the call.
-        let schema = self.schema
+        // retains and releases) to keep it stable during the call. The stored bytes are read
+        // through their address, which retains nothing (the storage keeps them alive).
         guard fieldStorage.current.isEmpty, fieldStorage.loadedSlots == nil,
-              let offset = fieldStorage.locations.offset(of: slot), let stored = fieldStorage.stored else {
+              let offset = fieldStorage.locations.offset(of: slot), let bytes = fieldStorage.storedBytes else {
             return fieldStorage.peek(slot, schema: schema, default: defaultValue())
         }
         guard offset >= 0 else { return defaultValue() }
-        return Value.decodeStored(in: stored, elementOffset: offset, keyLength: schema.keyLengths[slot]) ?? defaultValue()
+        return Value.decodeStored(StoredElement(document: bytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
     }
 
     /// The ObjectId at `index` of the `[ObjectID]` field `slot`, read in place from the stored
@@ -91,61 +100,99 @@ open class FieldContainer {
     /// fields a projection fetched (nil: all of them). On a problem, nothing changes.
     /// - Returns: the offset of `_id`'s element (-1 when absent), or the problem.
     final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?) -> Result<Int, LoadProblem> {
-        let table = schema.fieldTable
-        return withMatchScratch { offsets, needsCheck in
-            loadFields(stored, match: stored.matchFields(table, offsets: offsets, needsCheck: needsCheck), loadedSlots: loadedSlots,
-                       offsets: offsets, needsCheck: needsCheck)
+        withSchema { loadFields(stored, loadedSlots: loadedSlots, schema: $0) }
+    }
+
+    /// ``loadFields(_:loadedSlots:)`` with the schema lent by the caller (loading is a hot path:
+    /// every schema access would otherwise retain and release it). Up to 12 fields, the C walk
+    /// writes the offsets straight into the packed form the storage keeps.
+    final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?, schema: Schema) -> Result<Int, LoadProblem> {
+        if schema.fields.count <= PackedFieldOffsets.capacity {
+            var packed = PackedFieldOffsets()
+            if let match = stored.matchFields(schema.fieldTable, packed: &packed) {
+                return loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, packed: packed)
+            }
+        }
+        return Self.withMatchScratch(count: schema.fields.count) { offsets, needsCheck in
+            loadFields(stored, match: stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck),
+                       loadedSlots: loadedSlots, schema: schema, offsets: offsets, needsCheck: needsCheck)
         }
     }
 
-    /// ``loadFields(_:loadedSlots:)`` for bytes fresh from the server: they are validated in the
-    /// same walk that matches them to fields, then copied into the stored document.
+    /// ``loadFields(_:loadedSlots:schema:)`` for bytes fresh from the server: they are validated
+    /// in the same walk that matches them to fields, then copied into the stored document.
     /// - Returns: the stored document, and `_id`'s element offset or the problem.
     /// - Throws: ``BSONError`` when the bytes are not valid BSON; nothing changes then.
-    final func loadFields(validating bytes: UnsafeBufferPointer<UInt8>,
-                          loadedSlots: [Bool]?) throws -> (stored: BSONDocument, outcome: Result<Int, LoadProblem>) {
-        let table = schema.fieldTable
-        return try withMatchScratch { offsets, needsCheck in
-            let (stored, match) = try BSONDocument.validatingCopy(of: bytes, matching: table, offsets: offsets, needsCheck: needsCheck)
-            return (stored, loadFields(stored, match: match, loadedSlots: loadedSlots, offsets: offsets, needsCheck: needsCheck))
+    final func loadFields(validating bytes: UnsafeBufferPointer<UInt8>, loadedSlots: [Bool]?,
+                          schema: Schema) throws -> (stored: BSONDocument, outcome: Result<Int, LoadProblem>) {
+        if schema.fields.count <= PackedFieldOffsets.capacity {
+            var packed = PackedFieldOffsets()
+            if let (stored, match) = try BSONDocument.validatingCopy(of: bytes, matching: schema.fieldTable, packed: &packed) {
+                return (stored, loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, packed: packed))
+            }
+        }
+        return try Self.withMatchScratch(count: schema.fields.count) { offsets, needsCheck in
+            let (stored, match) = try BSONDocument.validatingCopy(of: bytes, matching: schema.fieldTable, offsets: offsets,
+                                                                  needsCheck: needsCheck)
+            return (stored, loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, offsets: offsets,
+                                       needsCheck: needsCheck))
         }
     }
 
-    /// Calls `body` with room for each field's element offset (all -1) and needs-check flag (all
-    /// 0), which the C walk fills. A constant capacity is allocated on the stack without asking
-    /// the runtime whether it fits.
-    private final func withMatchScratch<Result>(
-        _ body: (UnsafeMutableBufferPointer<Int32>, UnsafeMutableBufferPointer<UInt8>) throws -> Result
+    /// Calls `body` with room for `count` fields' element offsets (all -1) and needs-check flags
+    /// (all 0), which the C walk fills. A constant capacity is allocated on the stack without
+    /// asking the runtime whether it fits. Always inlined: as a call, the closure's captures
+    /// were retained and released one by one on every load.
+    @inline(__always)
+    private static func withMatchScratch<Result>(
+        count: Int, _ body: (UnsafeMutableBufferPointer<Int32>, UnsafeMutableBufferPointer<UInt8>) throws -> Result
     ) rethrows -> Result {
-        let count = schema.fields.count
-        func prepared(_ offsets: UnsafeMutableBufferPointer<Int32>, _ needsCheck: UnsafeMutableBufferPointer<UInt8>) throws -> Result {
-            offsets.initialize(repeating: -1)
-            needsCheck.initialize(repeating: 0)
-            return try body(offsets, needsCheck)
-        }
-        if count <= Self.stackFieldCapacity {
-            return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.stackFieldCapacity) { offsets in
-                try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.stackFieldCapacity) { needsCheck in
-                    try prepared(UnsafeMutableBufferPointer(rebasing: offsets[0..<count]),
-                                 UnsafeMutableBufferPointer(rebasing: needsCheck[0..<count]))
+        if count <= stackFieldCapacity {
+            return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: stackFieldCapacity) { offsetSpace in
+                try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackFieldCapacity) { needsCheckSpace in
+                    let offsets = UnsafeMutableBufferPointer(rebasing: offsetSpace[0..<count])
+                    let needsCheck = UnsafeMutableBufferPointer(rebasing: needsCheckSpace[0..<count])
+                    offsets.initialize(repeating: -1)
+                    needsCheck.initialize(repeating: 0)
+                    return try body(offsets, needsCheck)
                 }
             }
         }
         return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { offsets in
             try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { needsCheck in
-                try prepared(offsets, needsCheck)
+                offsets.initialize(repeating: -1)
+                needsCheck.initialize(repeating: 0)
+                return try body(offsets, needsCheck)
             }
         }
     }
 
     private static let stackFieldCapacity = 32
 
-    /// The rest of loading once the walk matched `stored` to the fields: decodes the values
-    /// whose type byte could not tell, checks required fields, and keeps `stored`.
-    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?,
+    /// The rest of loading once the walk matched `stored` into packed offsets.
+    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?, schema: Schema,
+                                  packed: PackedFieldOffsets) -> Result<Int, LoadProblem> {
+        var needsCheck: [Int] = []
+        if packed.needsCheck != 0 {
+            needsCheck = schema.fields.indices.filter { packed.needsCheck & (1 << UInt64($0)) != 0 }
+        }
+        return loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema,
+                          locations: .packed(packed.lanes.0, packed.lanes.1, packed.lanes.2), needsCheck: needsCheck)
+    }
+
+    /// The rest of loading once the walk matched `stored` into offset and flag arrays.
+    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?, schema: Schema,
                                   offsets: UnsafeMutableBufferPointer<Int32>,
                                   needsCheck: UnsafeMutableBufferPointer<UInt8>) -> Result<Int, LoadProblem> {
-        let schema = self.schema
+        loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, locations: ElementLocations(offsets),
+                   needsCheck: needsCheck.indices.filter { needsCheck[$0] != 0 })
+    }
+
+    /// The rest of loading once the walk matched `stored` to the fields: decodes the values
+    /// whose type byte could not tell (the slots in `needsCheck`), checks required fields, and
+    /// keeps `stored`.
+    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?, schema: Schema,
+                                  locations: ElementLocations, needsCheck: [Int]) -> Result<Int, LoadProblem> {
         let idOffset: Int
         switch match {
         case .matched(let offset): idOffset = offset
@@ -153,19 +200,19 @@ open class FieldContainer {
         case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))
         case .malformed(let offset): return .failure(.malformed(offset: offset))
         }
-        for slot in needsCheck.indices where needsCheck[slot] != 0 {
-            let offset = Int(offsets[slot])
+        for slot in needsCheck {
+            let offset = locations.offset(of: slot) ?? -1
             if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])) == nil {
                 return .failure(.wrongType(slot: slot, offset: offset))
             }
         }
         for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
-            let offset = offsets[slot]
-            if offset < 0 || stored.typeByte(atElementOffset: Int(offset)) == 0x0A {
+            let offset = locations.offset(of: slot) ?? -1
+            if offset < 0 || stored.typeByte(atElementOffset: offset) == 0x0A {
                 return .failure(.missingRequired(slot: slot))
             }
         }
-        fieldStorage.load(stored, loadedSlots: loadedSlots, locations: ElementLocations(offsets))
+        fieldStorage.load(stored, loadedSlots: loadedSlots, locations: locations)
         return .success(idOffset)
     }
 
@@ -278,6 +325,9 @@ struct FieldStorage {
     /// Where each slot's element starts in `stored` (-1 when absent), found when loading, so a
     /// read decodes one value without walking the document.
     @usableFromInline var locations: ElementLocations = .unknown
+    /// The address of `stored`'s bytes while `locations` point into them (set and dropped with
+    /// them): reads go through it instead of copying `stored`, which would retain its storage.
+    @usableFromInline var storedBytes: UnsafeRawPointer?
 
     /// The field's value; values that keep their identity (embedded documents) are cached in
     /// `current`, so they are read with ``read(_:schema:default:)``.
@@ -305,10 +355,10 @@ struct FieldStorage {
         // an absent field (a new instance, or a document from before the field existed)
         // reads as the declared default.
         let value: Value
-        if let stored, let offset = locations.offset(of: slot) {
+        if let storedBytes, let offset = locations.offset(of: slot) {
             // The fast path: decode the one element in place.
             value = offset < 0 ? defaultValue()
-                : Value.decodeStored(in: stored, elementOffset: offset, keyLength: schema.keyLengths[slot]) ?? defaultValue()
+                : Value.decodeStored(StoredElement(document: storedBytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
         } else if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
             value = decoded   // after a save: the bytes were replaced, so look the key up
         } else {
@@ -341,6 +391,7 @@ struct FieldStorage {
     mutating func replaceStored(_ document: BSONDocument?) {
         stored = document
         locations = .unknown
+        storedBytes = nil
     }
 
     /// Makes `stored` the loaded state, forgetting values read or written before.
@@ -349,6 +400,8 @@ struct FieldStorage {
         if !current.isEmpty { current = [:] }
         self.loadedSlots = loadedSlots
         self.locations = locations
+        // `stored` is kept unchanged until replaced (with `storedBytes`), so its bytes stay put.
+        self.storedBytes = stored.unretainedBytes.data
     }
 
 

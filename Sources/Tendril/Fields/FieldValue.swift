@@ -25,18 +25,18 @@ public protocol FieldValue: SendableMetatype {
     static var keepsIdentity: Bool { get }
     /// The embedded document class this type stores, directly or in an optional or container.
     static var embeddedDocumentType: EmbeddedDocument.Type? { get }
-    /// Decodes the value of the element at `elementOffset` in a loaded document (its key has
-    /// `keyLength` bytes). The default goes through ``decode(_:)``; common scalars read their
-    /// bytes directly, which keeps field reads cheap.
-    static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Self?
+    /// Decodes a loaded document's element in place, or nil when it has the wrong type. The
+    /// default goes through ``decode(_:)``; common scalars read their bytes directly, which
+    /// keeps field reads cheap.
+    static func decodeStored(_ element: StoredElement) -> Self?
 }
 
 extension FieldValue {
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { nil }
     public static var keepsIdentity: Bool { false }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { nil }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Self? {
-        decode(document.value(atElementOffset: elementOffset, keyLength: keyLength))
+    public static func decodeStored(_ element: StoredElement) -> Self? {
+        decode(element.value)
     }
 }
 
@@ -52,8 +52,8 @@ extension String: FieldValue {
     public static func decode(_ value: BSONValue) -> String? { value.stringValue }
     public static var expectedBSONType: String { "string" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.string }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> String? {
-        document.string(atElementOffset: elementOffset, keyLength: keyLength)
+    public static func decodeStored(_ element: StoredElement) -> String? {
+        element.string
     }
 }
 
@@ -62,8 +62,8 @@ extension Int: FieldValue {
     public static func decode(_ value: BSONValue) -> Int? { value.intValue }
     public static var expectedBSONType: String { "long" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Int? {
-        document.integer(atElementOffset: elementOffset, keyLength: keyLength).flatMap { Int(exactly: $0) }
+    public static func decodeStored(_ element: StoredElement) -> Int? {
+        element.integer.flatMap { Int(exactly: $0) }
     }
 }
 
@@ -81,8 +81,8 @@ extension Int32: FieldValue {
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? {
         typeByte == StoredType.int32 ? true : (typeByte == StoredType.int64 ? nil : false)
     }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Int32? {
-        document.integer(atElementOffset: elementOffset, keyLength: keyLength).flatMap { Int32(exactly: $0) }
+    public static func decodeStored(_ element: StoredElement) -> Int32? {
+        element.integer.flatMap { Int32(exactly: $0) }
     }
 }
 
@@ -97,8 +97,8 @@ extension Int64: FieldValue {
     }
     public static var expectedBSONType: String { "long" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Int64? {
-        document.integer(atElementOffset: elementOffset, keyLength: keyLength)
+    public static func decodeStored(_ element: StoredElement) -> Int64? {
+        element.integer
     }
 }
 
@@ -114,8 +114,8 @@ extension Double: FieldValue {
     }
     public static var expectedBSONType: String { "double" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.double || typeByte == StoredType.int32 }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Double? {
-        document.double(atElementOffset: elementOffset, keyLength: keyLength)
+    public static func decodeStored(_ element: StoredElement) -> Double? {
+        element.double
     }
 }
 
@@ -124,8 +124,8 @@ extension Bool: FieldValue {
     public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
     public static var expectedBSONType: String { "bool" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.bool }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Bool? {
-        document.bool(atElementOffset: elementOffset, keyLength: keyLength)
+    public static func decodeStored(_ element: StoredElement) -> Bool? {
+        element.bool
     }
 }
 
@@ -135,8 +135,8 @@ extension Date: FieldValue {
     public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
     public static var expectedBSONType: String { "date" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.datetime }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Date? {
-        document.datetime(atElementOffset: elementOffset, keyLength: keyLength)?.date
+    public static func decodeStored(_ element: StoredElement) -> Date? {
+        element.datetime?.date
     }
 }
 
@@ -145,8 +145,8 @@ extension ObjectID: FieldValue {
     public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
     public static var expectedBSONType: String { "objectId" }
     public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.objectID }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> ObjectID? {
-        document.objectID(atElementOffset: elementOffset, keyLength: keyLength)
+    public static func decodeStored(_ element: StoredElement) -> ObjectID? {
+        element.objectID
     }
 }
 
@@ -207,9 +207,9 @@ extension Optional: FieldValue where Wrapped: FieldValue {
     }
     public static var keepsIdentity: Bool { Wrapped.keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Wrapped.embeddedDocumentType }
-    public static func decodeStored(in document: BSONDocument, elementOffset: Int, keyLength: Int) -> Wrapped?? {
-        if document.typeByte(atElementOffset: elementOffset) == StoredType.null { return .some(nil) }
-        return Wrapped.decodeStored(in: document, elementOffset: elementOffset, keyLength: keyLength).map { .some($0) }
+    public static func decodeStored(_ element: StoredElement) -> Wrapped?? {
+        if element.typeByte == StoredType.null { return .some(nil) }
+        return Wrapped.decodeStored(element).map { .some($0) }
     }
 }
 

@@ -55,6 +55,8 @@ struct HydratedDocuments<Model: Document> {
     /// lookups on every document).
     let prefetches: Bool
     let batchSize: Int
+    /// `Model`'s schema, handed to each document it hydrates.
+    let schema: Schema
     /// An error met while filling a batch, thrown once the documents before it are delivered.
     private var pendingError: (any Error)?
     /// Hydrated and prefetched documents not yet yielded, last first.
@@ -67,6 +69,7 @@ struct HydratedDocuments<Model: Document> {
         self.plan = query.prefetchPlan
         self.prefetches = !query.prefetchPlan.steps.isEmpty
         self.batchSize = query.prefetchBatchSize
+        self.schema = Schema.of(Model.self)
     }
 
     /// The next document when it is ready without waiting (fetched and, with a prefetch plan,
@@ -74,9 +77,9 @@ struct HydratedDocuments<Model: Document> {
     /// batch costs no `async` call per document.
     mutating func nextReady() throws -> Model? {
         if !prefetches {
-            let loadedSlots = self.loadedSlots, settings = stored.settings
+            let loadedSlots = self.loadedSlots, settings = stored.settings, schema = self.schema
             return try stored.withNextBufferedBytes { bytes in
-                try Model.hydrate(validating: bytes, loadedSlots: loadedSlots, settings: settings)
+                try Model.hydrate(validating: bytes, loadedSlots: loadedSlots, settings: settings, schema: schema)
             }
         }
         return ready.popLast()

@@ -1,10 +1,24 @@
 internal import CTendrilMongoC
 
-extension BSONDocument {
+/// The bytes of one valid BSON document, read in place and owned elsewhere: the element readers
+/// of the ODM's hot path. A view retains nothing, so reading through it costs no reference
+/// counting; it is valid only while its owner (a ``BSONDocument``'s storage) lives and is not
+/// replaced. Every read is bounds-checked against the document's own length prefix.
+package struct BSONBytes {
+    package let data: UnsafeRawPointer
+
+    package init(_ data: UnsafeRawPointer) {
+        self.data = data
+    }
+
+    /// The document's length, from its prefix.
+    package var length: Int { Int(UInt32(littleEndian: data.loadUnaligned(as: UInt32.self))) }
+
     /// Decodes the value of the element whose type byte is at `offset` (an offset from
-    /// ``matchFields(_:offsets:needsCheck:)``; `keyLength` when known saves a scan for the key's
-    /// end). Common scalars go through the typed readers below; everything else through libbson's
-    /// iterator. An offset that does not fit reads as `.null`, never out of bounds.
+    /// ``BSONDocument/matchFields(_:offsets:needsCheck:)``; `keyLength` when known saves a scan
+    /// for the key's end). Common scalars go through the typed readers below; everything else
+    /// through libbson's iterator. An offset that does not fit reads as `.null`, never out of
+    /// bounds.
     package func value(atElementOffset offset: Int, keyLength knownKeyLength: Int? = nil) -> BSONValue {
         guard let type = typeByte(atElementOffset: offset), let keyLength = keyLength(at: offset, known: knownKeyLength) else {
             return .null
@@ -19,45 +33,40 @@ extension BSONDocument {
         case 0x10: return integer(atElementOffset: offset, keyLength: keyLength).map { .int32(Int32(truncatingIfNeeded: $0)) } ?? .null
         case 0x12: return integer(atElementOffset: offset, keyLength: keyLength).map(BSONValue.int64) ?? .null
         default:
-            return withExtendedLifetime(storage) {
-                guard let handle = BSONIteratorHandle(storage),
-                      bson_iter_init_from_data_at_offset(handle.iter, storage.data, storage.length, UInt32(offset), UInt32(keyLength))
-                else { return .null }
-                return BSONValue(decodingAt: handle.iter)
-            }
+            // A heap iterator (bson_iter_t is 128-byte aligned: never on the Swift stack); the
+            // value it decodes copies what it needs, so nothing points into these bytes after.
+            guard let iter = tendril_iter_new() else { return .null }
+            defer { tendril_iter_free(iter) }
+            guard bson_iter_init_from_data_at_offset(iter, data.assumingMemoryBound(to: UInt8.self), length, UInt32(offset),
+                                                     UInt32(keyLength))
+            else { return .null }
+            return BSONValue(decodingAt: iter)
         }
     }
 
     /// The length of the key of the element at `offset`: `known` when it is right, else found by
     /// scanning for the key's end within the document.
     private func keyLength(at offset: Int, known: Int?) -> Int? {
-        withExtendedLifetime(storage) {
-            let data = UnsafeRawPointer(storage.data)
-            let end = storage.length - 1
-            if let known, known >= 0, offset + 1 + known < end, Self.keyEnds(data, at: offset, length: known) {
-                return known
-            }
-            var index = offset + 1
-            while index < end, data.load(fromByteOffset: index, as: UInt8.self) != 0 { index += 1 }
-            return index < end ? index - offset - 1 : nil
+        let end = length - 1
+        if let known, known >= 0, offset >= 4, offset + 1 + known < end, Self.keyEnds(data, at: offset, length: known) {
+            return known
         }
+        var index = offset + 1
+        while index < end, data.load(fromByteOffset: index, as: UInt8.self) != 0 { index += 1 }
+        return index < end ? index - offset - 1 : nil
     }
 }
 
 // Typed readers for the ODM's hot path: they read one scalar straight from the bytes of the
 // element at `offset` (whose key is `keyLength` bytes), with every bound checked, and return
 // nil for another type or an offset that does not fit.
-extension BSONDocument {
+extension BSONBytes {
     @inline(__always)
     private func withScalar<R>(_ offset: Int, _ keyLength: Int, size: Int, _ read: (UInt8, UnsafeRawPointer) -> R?) -> R? {
-        withExtendedLifetime(storage) {
-            let length = storage.length
-            let valueStart = offset + keyLength + 2
-            guard offset >= 4, keyLength >= 0, valueStart + size <= length - 1 else { return nil }
-            let data = UnsafeRawPointer(storage.data)
-            guard Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
-            return read(data.load(fromByteOffset: offset, as: UInt8.self), data + valueStart)
-        }
+        let valueStart = offset + keyLength + 2
+        guard offset >= 4, keyLength >= 0, valueStart + size <= length - 1 else { return nil }
+        guard Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
+        return read(data.load(fromByteOffset: offset, as: UInt8.self), data + valueStart)
     }
 
     /// True when the key starting after the type byte at `offset` is exactly `length` bytes:
@@ -72,21 +81,17 @@ extension BSONDocument {
 
     /// The BSON type byte of the element at `offset`, or nil when it does not fit.
     package func typeByte(atElementOffset offset: Int) -> UInt8? {
-        withExtendedLifetime(storage) {
-            offset >= 4 && offset < storage.length - 1 ? UnsafeRawPointer(storage.data).load(fromByteOffset: offset, as: UInt8.self) : nil
-        }
+        offset >= 4 && offset < length - 1 ? data.load(fromByteOffset: offset, as: UInt8.self) : nil
     }
 
     /// A string element's text.
     package func string(atElementOffset offset: Int, keyLength: Int) -> String? {
-        withExtendedLifetime(storage) {
-            withScalar(offset, keyLength, size: 4) { type, value -> String? in
-                guard type == 0x02 else { return nil }
-                let count = Int(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
-                let valueStart = offset + keyLength + 2
-                guard count >= 1, valueStart + 4 + count <= storage.length - 1 else { return nil }
-                return String(decoding: UnsafeRawBufferPointer(start: value + 4, count: count - 1), as: UTF8.self)
-            }
+        withScalar(offset, keyLength, size: 4) { type, value -> String? in
+            guard type == 0x02 else { return nil }
+            let count = Int(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
+            let valueStart = offset + keyLength + 2
+            guard count >= 1, valueStart + 4 + count <= length - 1 else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: value + 4, count: count - 1), as: UTF8.self)
         }
     }
 
@@ -95,7 +100,7 @@ extension BSONDocument {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
             case 0x10: Int64(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
-            case 0x12 where offset + keyLength + 2 + 8 <= storage.length - 1: Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+            case 0x12 where offset + keyLength + 2 + 8 <= length - 1: Int64(littleEndian: value.loadUnaligned(as: Int64.self))
             default: nil
             }
         }
@@ -105,7 +110,7 @@ extension BSONDocument {
     package func double(atElementOffset offset: Int, keyLength: Int) -> Double? {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
-            case 0x01 where offset + keyLength + 2 + 8 <= storage.length - 1:
+            case 0x01 where offset + keyLength + 2 + 8 <= length - 1:
                 Double(bitPattern: UInt64(littleEndian: value.loadUnaligned(as: UInt64.self)))
             case 0x10: Double(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
             default: nil
@@ -131,39 +136,80 @@ extension BSONDocument {
             type == 0x07 ? ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: value, count: 12), at: 0) : nil
         }
     }
-}
 
-extension BSONDocument {
     /// The ObjectId at position `index` of the array whose element starts at `offset` (key of
     /// `keyLength` bytes), read without decoding the rest of the array; nil when the element is
     /// not an array of ObjectIds, the index is past its end, or anything does not fit.
     package func objectID(inArrayAtElementOffset offset: Int, keyLength: Int, index: Int) -> ObjectID? {
         guard index >= 0 else { return nil }
-        return withExtendedLifetime(storage) {
-            let data = UnsafeRawPointer(storage.data)
-            let end = storage.length - 1
-            let arrayStart = offset + keyLength + 2
-            guard offset >= 4, arrayStart + 5 <= end, data.load(fromByteOffset: offset, as: UInt8.self) == 0x04,
-                  Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
-            let arrayLength = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: arrayStart, as: UInt32.self)))
-            let arrayEnd = arrayStart + arrayLength - 1   // the array's terminating NUL
-            guard arrayLength >= 5, arrayEnd <= end else { return nil }
-            var position = arrayStart + 4
-            var current = 0
-            while position < arrayEnd {
-                // Each element: type byte, key and its NUL, then 12 bytes for an ObjectId.
-                guard data.load(fromByteOffset: position, as: UInt8.self) == 0x07 else { return nil }
-                var keyEnd = position + 1
-                while keyEnd < arrayEnd, data.load(fromByteOffset: keyEnd, as: UInt8.self) != 0 { keyEnd += 1 }
-                let valueStart = keyEnd + 1
-                guard valueStart + 12 <= arrayEnd else { return nil }
-                if current == index {
-                    return ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: data + valueStart, count: 12), at: 0)
-                }
-                current += 1
-                position = valueStart + 12
+        let end = length - 1
+        let arrayStart = offset + keyLength + 2
+        guard offset >= 4, arrayStart + 5 <= end, data.load(fromByteOffset: offset, as: UInt8.self) == 0x04,
+              Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
+        let arrayLength = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: arrayStart, as: UInt32.self)))
+        let arrayEnd = arrayStart + arrayLength - 1   // the array's terminating NUL
+        guard arrayLength >= 5, arrayEnd <= end else { return nil }
+        var position = arrayStart + 4
+        var current = 0
+        while position < arrayEnd {
+            // Each element: type byte, key and its NUL, then 12 bytes for an ObjectId.
+            guard data.load(fromByteOffset: position, as: UInt8.self) == 0x07 else { return nil }
+            var keyEnd = position + 1
+            while keyEnd < arrayEnd, data.load(fromByteOffset: keyEnd, as: UInt8.self) != 0 { keyEnd += 1 }
+            let valueStart = keyEnd + 1
+            guard valueStart + 12 <= arrayEnd else { return nil }
+            if current == index {
+                return ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: data + valueStart, count: 12), at: 0)
             }
-            return nil
+            current += 1
+            position = valueStart + 12
         }
+        return nil
+    }
+}
+
+extension BSONDocument {
+    /// Calls `body` with a view of this document's bytes, kept alive for the call.
+    package func withBytes<R>(_ body: (BSONBytes) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(BSONBytes(storage.data)) }
+    }
+
+    /// A view of this document's bytes for a holder that keeps this document itself (unchanged)
+    /// for as long as it uses the view: the bytes live, and stay put, as long as the storage does.
+    package var unretainedBytes: BSONBytes { BSONBytes(storage.data) }
+
+    /// See ``BSONBytes/value(atElementOffset:keyLength:)``.
+    package func value(atElementOffset offset: Int, keyLength: Int? = nil) -> BSONValue {
+        withBytes { $0.value(atElementOffset: offset, keyLength: keyLength) }
+    }
+
+    /// See ``BSONBytes/typeByte(atElementOffset:)``.
+    package func typeByte(atElementOffset offset: Int) -> UInt8? {
+        withBytes { $0.typeByte(atElementOffset: offset) }
+    }
+
+    /// See ``BSONBytes/string(atElementOffset:keyLength:)``.
+    package func string(atElementOffset offset: Int, keyLength: Int) -> String? {
+        withBytes { $0.string(atElementOffset: offset, keyLength: keyLength) }
+    }
+
+    /// See ``BSONBytes/integer(atElementOffset:keyLength:)``.
+    package func integer(atElementOffset offset: Int, keyLength: Int) -> Int64? {
+        withBytes { $0.integer(atElementOffset: offset, keyLength: keyLength) }
+    }
+
+    /// See ``BSONBytes/double(atElementOffset:keyLength:)``.
+    package func double(atElementOffset offset: Int, keyLength: Int) -> Double? {
+        withBytes { $0.double(atElementOffset: offset, keyLength: keyLength) }
+    }
+
+    /// See ``BSONBytes/objectID(atElementOffset:keyLength:)``.
+    package func objectID(atElementOffset offset: Int, keyLength: Int) -> ObjectID? {
+        withBytes { $0.objectID(atElementOffset: offset, keyLength: keyLength) }
+    }
+
+    /// See ``BSONBytes/objectID(inArrayAtElementOffset:keyLength:index:)``.
+    package func objectID(inArrayAtElementOffset offset: Int, keyLength: Int, index: Int) -> ObjectID? {
+        withBytes { $0.objectID(inArrayAtElementOffset: offset, keyLength: keyLength, index: index) }
     }
 }

@@ -94,7 +94,75 @@ package enum BSONFieldMatch: Sendable {
     case malformed(offset: Int)
 }
 
+/// Where up to ``capacity`` fields' elements start in a document, packed four 16-bit lanes to a
+/// word (0xFFFF: absent), and which values need decoding to be checked, one bit per field: what
+/// ``BSONDocument/matchFields(_:packed:)`` fills. A plain value on the caller's stack, which the
+/// C walk writes through its address: no allocation, no closure, nothing retained.
+package struct PackedFieldOffsets {
+    /// The most fields the lanes hold.
+    package static let capacity = 12
+    var raw = tendril_packed_offsets_t()
+
+    package init() {}
+
+    /// The lanes: field `slot` is bits `(slot % 4) * 16` of word `slot / 4`.
+    package var lanes: (UInt64, UInt64, UInt64) { raw.lanes }
+    /// Bit `slot` set: field `slot`'s value must be decoded to know whether it fits.
+    package var needsCheck: UInt64 { raw.needs_check }
+}
+
 extension BSONDocument {
+    /// ``matchFields(_:offsets:needsCheck:)`` into packed lanes (the table has at most
+    /// ``PackedFieldOffsets/capacity`` fields); nil when an offset does not fit in a lane (a
+    /// document of 64 KiB or more): then use the other form.
+    package func matchFields(_ table: BSONFieldTable, packed: inout PackedFieldOffsets) -> BSONFieldMatch? {
+        withExtendedLifetime(storage) {
+            var idOffset: Int32 = -1
+            var problem: UInt32 = 0
+            var cTable = table.table
+            let result = tendril_bson_match_fields_packed(storage.data, UInt32(storage.length), &cTable, &packed.raw, &idOffset, &problem, -1)
+            return Self.fieldMatch(result, idOffset: idOffset, problem: problem)
+        }
+    }
+
+    /// ``validatingCopy(of:matching:offsets:needsCheck:)`` into packed lanes; nil when an offset
+    /// does not fit in a lane: then use the other form (nothing was copied).
+    package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
+                                       packed: inout PackedFieldOffsets) throws -> (document: BSONDocument, match: BSONFieldMatch)? {
+        guard let base = bytes.baseAddress, bytes.count >= 5, bytes.count <= Int(Int32.max) else {
+            throw BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(bytes.count)")
+        }
+        var idOffset: Int32 = -1
+        var problem: UInt32 = 0
+        var cTable = table.table
+        let result = tendril_bson_match_fields_packed(base, UInt32(bytes.count), &cTable, &packed.raw, &idOffset, &problem,
+                                                      Int32(maximumNestingDepth))
+        if result == -5 { return nil }
+        if result != -1 {
+            // The walk stopped at the first problem, validating nothing after it: the full
+            // validation decides, so invalid bytes throw the error the cursor itself reports.
+            try validate(base, length: bytes.count)
+        }
+        let document = BSONDocument(storage: BSONStorage.copyingValidated(base, length: bytes.count))
+        if result == -3 || result == -4 {
+            // The walk found a fault the full validation did not: match again on the copy,
+            // which reports what it finds instead of trusting either walk.
+            return document.matchFields(table, packed: &packed).map { (document, $0) }
+        }
+        return fieldMatch(result, idOffset: idOffset, problem: problem).map { (document, $0) }
+    }
+
+    /// The outcome a C walk's result stands for; nil for -5 (an offset too large for a lane).
+    private static func fieldMatch(_ result: Int32, idOffset: Int32, problem: UInt32) -> BSONFieldMatch? {
+        switch result {
+        case -1: .matched(idOffset: Int(idOffset))
+        case -2: .idNotObjectID(offset: Int(problem))
+        case -3, -4: .malformed(offset: Int(problem))
+        case -5: nil
+        default: .wrongType(slot: Int(result), offset: Int(problem))
+        }
+    }
+
     /// Validates bytes from outside (a fetched batch) and matches them to `table`'s fields, in
     /// one walk, then copies them into a document: what ``init(validatingCopyOf:length:)``
     /// followed by ``matchFields(_:offsets:needsCheck:)`` do, walking the bytes once, not twice.

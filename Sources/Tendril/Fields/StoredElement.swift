@@ -1,0 +1,49 @@
+import TendrilDriver
+
+/// One element of a loaded document, read in place: what ``FieldValue/decodeStored(_:)``
+/// decodes when a field is read. It is lent for the duration of that call and points into the
+/// document's stored bytes, so reading a field retains nothing and copies only the value.
+///
+/// ```swift
+/// struct Celsius: FieldValue {
+///     var degrees: Double
+///     // ...
+///     static func decodeStored(_ element: StoredElement) -> Celsius? {
+///         Double.decodeStored(element).map(Celsius.init(degrees:))
+///     }
+/// }
+/// ```
+public struct StoredElement {
+    /// The stored document's bytes (valid and bounds-checked by every reader).
+    let bytes: BSONBytes
+    /// Where the element (its type byte) starts in the document.
+    let offset: Int
+    /// The length of the element's key.
+    let keyLength: Int
+
+    @usableFromInline
+    init(document: UnsafeRawPointer, offset: Int, keyLength: Int) {
+        self.bytes = BSONBytes(document)
+        self.offset = offset
+        self.keyLength = keyLength
+    }
+
+    init(bytes: BSONBytes, offset: Int, keyLength: Int) {
+        self.bytes = bytes
+        self.offset = offset
+        self.keyLength = keyLength
+    }
+
+    /// The element's BSON type byte (0x02 for a string, 0x10 for an int32, ...).
+    public var typeByte: UInt8 { bytes.typeByte(atElementOffset: offset) ?? 0 }
+
+    /// The element's value, decoded.
+    public var value: BSONValue { bytes.value(atElementOffset: offset, keyLength: keyLength) }
+
+    var string: String? { bytes.string(atElementOffset: offset, keyLength: keyLength) }
+    var integer: Int64? { bytes.integer(atElementOffset: offset, keyLength: keyLength) }
+    var double: Double? { bytes.double(atElementOffset: offset, keyLength: keyLength) }
+    var bool: Bool? { bytes.bool(atElementOffset: offset, keyLength: keyLength) }
+    var datetime: BSONDateTime? { bytes.datetime(atElementOffset: offset, keyLength: keyLength) }
+    var objectID: ObjectID? { bytes.objectID(atElementOffset: offset, keyLength: keyLength) }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import Tendril
+@testable import TendrilDriver
+
+/// A small class (at most 12 fields): its offsets are packed straight by the C walk.
+final class Membership: Document {
+    @Field var count: Int32 = 0
+    @Field var role: Role = .member
+    @Field var note: String = ""
+}
+
+/// Hydration from a query takes one of two paths: classes of up to 12 fields in documents under
+/// 64 KiB have the C walk pack field offsets in place; others use offset arrays. Both must load
+/// the same values and report the same errors.
+@Suite("Documents: both hydration paths load and refuse alike")
+struct HydrationPathTests {
+    @Test("a document of 64 KiB or more (offsets too wide to pack) loads every field")
+    func wideDocument() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let long = String(repeating: "é", count: 40_000)   // 80,000 bytes of UTF-8
+            try await database.collection("Person").insertOne(["name": .string(long), "age": 36, "tags": ["a", "b"], "mail": "x@y"])
+            let person = try #require(try await Person.objects.using(database).first())
+            #expect(person.name == long && person.age == 36 && person.tags == ["a", "b"] && person.email == "x@y")
+        }
+    }
+
+    @Test("a wrong type after 64 KiB of earlier fields is still a type error naming the field")
+    func wideDocumentMismatch() async throws {
+        try await TestServer.withDatabase { database, _ in
+            try await database.collection("Person").insertOne(["name": .string(String(repeating: "x", count: 70_000)), "age": "old"])
+            let error = try await #require(throws: DocumentError.self) {
+                _ = try await Person.objects.using(database).first()
+            }
+            #expect(error.kind == .typeMismatch(expected: "long", found: "string") && error.field == "age")
+        }
+    }
+
+    @Test("values whose type byte cannot tell are decoded to check them, in a small class too")
+    func decodedChecks() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let collection = database.collection("Membership")
+            try await collection.insertOne(["count": .int64(1 << 20), "role": "admin", "note": "fits"])
+            let loaded = try #require(try await Membership.objects.using(database).first())
+            #expect(loaded.count == 1 << 20 && loaded.role == .admin && loaded.note == "fits")
+
+            try await collection.deleteMany([:])
+            try await collection.insertOne(["count": .int64(1 << 40)])
+            let overflow = try await #require(throws: DocumentError.self) {
+                _ = try await Membership.objects.using(database).first()
+            }
+            #expect(overflow.field == "count")
+
+            try await collection.deleteMany([:])
+            try await collection.insertOne(["role": "superuser"])
+            let badCase = try await #require(throws: DocumentError.self) {
+                _ = try await Membership.objects.using(database).first()
+            }
+            #expect(badCase.field == "role")
+        }
+    }
+
+    @Test("streaming a class of more than 12 fields loads each document's own values")
+    func manyFields() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let originals = (0..<250).map { index in
+                let document = AllTypes()
+                document.string = "s\(index)"
+                document.int = index
+                document.strings = ["\(index)"]
+                document.optionalInt = index.isMultiple(of: 2) ? index : nil
+                return document
+            }
+            try await AllTypes.insert(originals, into: database)
+            var seen = 0
+            for try await loaded in AllTypes.objects.using(database).sort(\.$int).batchSize(100) {
+                #expect(loaded.string == "s\(seen)" && loaded.int == seen && loaded.strings == ["\(seen)"])
+                #expect(loaded.optionalInt == (seen.isMultiple(of: 2) ? seen : nil))
+                seen += 1
+            }
+            #expect(seen == 250)
+        }
+    }
+}
