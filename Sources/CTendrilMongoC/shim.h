@@ -177,6 +177,7 @@ typedef struct {
     uint32_t key_length;
     const uint8_t *value;
     uint32_t value_size;
+    bool key_is_ascii;      // no key byte has its high bit set (the scan for its end found no NUL)
 } tendril_bson_element_t;
 
 // Steps to the element at *offset of the document `data` (`length` bytes, its length prefix
@@ -194,10 +195,12 @@ static inline __attribute__((always_inline)) int tendril_bson_next_element(const
     // Keys are short: a plain loop beats a call to memchr.
     uint32_t key_length = 0;
     uint32_t key_room = end - (at + 1);
-    while (key_length < key_room && key[key_length] != 0) key_length++;
+    uint8_t key_bits = 0;  // every key byte OR-ed: the high bit tells whether the key is plain ASCII
+    while (key_length < key_room && key[key_length] != 0) key_bits |= key[key_length++];
     if (key_length == key_room) return -1;
     element->key = key;
     element->key_length = key_length;
+    element->key_is_ascii = (key_bits & 0x80) == 0;
     uint32_t value_offset = at + 1 + element->key_length + 1;
     int64_t size = tendril_bson_value_size(element->type, data + value_offset, end - value_offset);
     if (size < 0) return -1;
@@ -238,7 +241,8 @@ static inline __attribute__((always_inline)) tendril_bson_validity_t tendril_bso
     uint32_t child_length = 0;
     int32_t code_length;
     *error_offset = element->offset;
-    if (!tendril_utf8_validate((const char *)element->key, element->key_length, false)) {
+    // An ASCII key without NUL (the walk stopped at the first) is UTF-8 already.
+    if (!element->key_is_ascii && !tendril_utf8_validate((const char *)element->key, element->key_length, false)) {
         return TENDRIL_BSON_INVALID_UTF8;
     }
     switch (element->type) {

@@ -10,6 +10,29 @@ final class Membership: Document {
     @Field var note: String = ""
 }
 
+/// A type of the user's own that reads its stored scalar in place (the docs' example).
+struct Celsius: FieldValue, Equatable {
+    var degrees: Double
+    var bsonValue: BSONValue { .double(degrees) }
+    static func decode(_ value: BSONValue) -> Celsius? { Double.decode(value).map(Celsius.init) }
+    static var expectedBSONType: String { "double" }
+    static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { Double.acceptsStoredType(typeByte) }
+    static func decodeStored(_ element: StoredElement) -> Celsius? { Double.decodeStored(element).map(Celsius.init) }
+}
+
+/// A type that keeps the default `decodeStored` and only looks at the element's type byte.
+struct Flag: FieldValue, Equatable {
+    var on: Bool
+    var bsonValue: BSONValue { .bool(on) }
+    static func decode(_ value: BSONValue) -> Flag? { value.boolValue.map(Flag.init) }
+    static var expectedBSONType: String { "bool" }
+}
+
+final class Reading: Document {
+    @Field var temperature = Celsius(degrees: 0)
+    @Field var flag = Flag(on: false)
+}
+
 /// Hydration from a query takes one of two paths: classes of up to 12 fields in documents under
 /// 64 KiB have the C walk pack field offsets in place; others use offset arrays. Both must load
 /// the same values and report the same errors.
@@ -57,6 +80,18 @@ struct HydrationPathTests {
                 _ = try await Membership.objects.using(database).first()
             }
             #expect(badCase.field == "role")
+        }
+    }
+
+    @Test("custom field types decode from a StoredElement: in place, or through the default")
+    func customDecodeStored() async throws {
+        try await TestServer.withDatabase { database, _ in
+            try await database.collection("Reading").insertOne(["temperature": 21.5, "flag": true])
+            try await database.collection("Reading").insertOne(["temperature": .int32(-3)])
+            // Sorted here: without a sort, MongoDB promises no order.
+            let readings = try await Reading.objects.using(database).all().sorted { $0.temperature.degrees < $1.temperature.degrees }
+            #expect(readings.map(\.temperature) == [Celsius(degrees: -3), Celsius(degrees: 21.5)])
+            #expect(readings.map(\.flag) == [Flag(on: false), Flag(on: true)])
         }
     }
 
