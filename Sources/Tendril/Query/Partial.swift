@@ -114,8 +114,9 @@ extension PartialQuery: AsyncSequence {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var documents: HydratedDocuments<Model>
 
-        /// The next partial document; throws as ``Query/AsyncIterator/next()``.
-        public mutating func next() async throws -> Partial<Model>? {
+        /// The next partial document, on the caller's executor; throws as
+        /// ``Query/AsyncIterator/next()``.
+        public nonisolated(nonsending) mutating func next() async throws -> Partial<Model>? {
             if let ready = try documents.nextReady() { return Partial(ready) }
             return try await documents.next().map(Partial.init)
         }

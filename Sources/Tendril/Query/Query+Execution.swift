@@ -148,13 +148,9 @@ extension Query: AsyncSequence {
 
         /// The next document; throws ``MongoError``, or ``DocumentError`` if a stored document
         /// does not fit `Model` (the documents before it were delivered).
-        public mutating func next() async throws -> Model? {
-            try await next(isolation: nil)
-        }
-
-        /// What `for try await` calls: it runs on the caller's executor, so a document fetched
-        /// already is handed over without an executor hop (only fetching a batch leaves it).
-        public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async throws -> Model? {
+        /// Runs on the caller's executor, so a document fetched already is handed over without
+        /// an executor hop (only fetching a batch moves to Tendril's threads).
+        public nonisolated(nonsending) mutating func next() async throws -> Model? {
             if let ready = try documents.nextReady() { return ready }
             return try await documents.next()
         }

@@ -98,8 +98,9 @@ extension ValuesQuery: AsyncSequence {
         let fields: ProjectedFields
         var documents: StoredDocuments
 
-        /// The next value or tuple; throws ``MongoError`` or ``DocumentError``.
-        public mutating func next() async throws -> Element? {
+        /// The next value or tuple, on the caller's executor; throws ``MongoError`` or
+        /// ``DocumentError``.
+        public nonisolated(nonsending) mutating func next() async throws -> Element? {
             var stored = try documents.nextBuffered()
             if stored == nil { stored = try await documents.next() }
             guard let stored else { return nil }
