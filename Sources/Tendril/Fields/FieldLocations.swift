@@ -33,7 +33,8 @@ enum ElementLocations {
     case packed(UInt64, UInt64, UInt64)
     case buffer(FieldLocations)
 
-    private static let packedCapacity = 12
+    /// As many lanes as the C walk packs (`PackedFieldOffsets`), so its words are stored as they are.
+    private static let packedCapacity = PackedFieldOffsets.capacity
     private static let absent: UInt64 = 0xFFFF
 
     /// The offset of `slot`'s element: -1 when the field is absent, nil when unknown.

@@ -129,14 +129,50 @@ extension BSONDocument {
     /// does not fit in a lane: then use the other form (nothing was copied).
     package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
                                        packed: inout PackedFieldOffsets) throws -> (document: BSONDocument, match: BSONFieldMatch)? {
+        var cTable = table.table
+        return try validatingCopy(of: bytes) { data, length, idOffset, problem in
+            tendril_bson_match_fields_packed(data, length, &cTable, &packed.raw, &idOffset, &problem, Int32(maximumNestingDepth))
+        } rematch: { document in
+            document.matchFields(table, packed: &packed)
+        }
+    }
+
+    /// Validates bytes from outside (a fetched batch) and matches them to `table`'s fields, in
+    /// one walk, then copies them into a document: what ``init(validatingCopyOf:length:)``
+    /// followed by ``matchFields(_:offsets:needsCheck:)`` do, walking the bytes once, not twice.
+    /// - Throws: ``BSONError``, as ``init(bytes:)``, when the bytes are not valid BSON; then
+    ///   nothing is copied.
+    package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
+                                       offsets: UnsafeMutableBufferPointer<Int32>,
+                                       needsCheck: UnsafeMutableBufferPointer<UInt8>) throws -> (document: BSONDocument, match: BSONFieldMatch) {
+        var cTable = table.table
+        let copied = try validatingCopy(of: bytes) { data, length, idOffset, problem in
+            tendril_bson_validate_and_match_fields(data, length, &cTable, offsets.baseAddress, needsCheck.baseAddress, &idOffset,
+                                                   &problem, Int32(maximumNestingDepth))
+        } rematch: { document in
+            offsets.update(repeating: -1)
+            needsCheck.update(repeating: 0)
+            return document.matchFields(table, offsets: offsets, needsCheck: needsCheck)
+        }
+        // The array form has room for every offset, so its walk never answers -5.
+        guard let copied else { throw BSONError(.malformedBytes, "a field offset did not fit the offset arrays") }
+        return copied
+    }
+
+    /// Runs `walk` (a validating C walk that also matches fields; it gets the bytes, their
+    /// length, and `_id`'s offset and the problem offset to fill) over `bytes`, and copies them
+    /// once they are known valid. Nil when the walk answers -5 (an offset too large for its form).
+    @inline(__always)
+    private static func validatingCopy(
+        of bytes: UnsafeBufferPointer<UInt8>, walk: (UnsafePointer<UInt8>, UInt32, inout Int32, inout UInt32) -> Int32,
+        rematch: (BSONDocument) -> BSONFieldMatch?
+    ) throws -> (document: BSONDocument, match: BSONFieldMatch)? {
         guard let base = bytes.baseAddress, bytes.count >= 5, bytes.count <= Int(Int32.max) else {
             throw BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(bytes.count)")
         }
         var idOffset: Int32 = -1
         var problem: UInt32 = 0
-        var cTable = table.table
-        let result = tendril_bson_match_fields_packed(base, UInt32(bytes.count), &cTable, &packed.raw, &idOffset, &problem,
-                                                      Int32(maximumNestingDepth))
+        let result = walk(base, UInt32(bytes.count), &idOffset, &problem)
         if result == -5 { return nil }
         if result != -1 {
             // The walk stopped at the first problem, validating nothing after it: the full
@@ -147,7 +183,7 @@ extension BSONDocument {
         if result == -3 || result == -4 {
             // The walk found a fault the full validation did not: match again on the copy,
             // which reports what it finds instead of trusting either walk.
-            return document.matchFields(table, packed: &packed).map { (document, $0) }
+            return rematch(document).map { (document, $0) }
         }
         return fieldMatch(result, idOffset: idOffset, problem: problem).map { (document, $0) }
     }
@@ -163,42 +199,6 @@ extension BSONDocument {
         }
     }
 
-    /// Validates bytes from outside (a fetched batch) and matches them to `table`'s fields, in
-    /// one walk, then copies them into a document: what ``init(validatingCopyOf:length:)``
-    /// followed by ``matchFields(_:offsets:needsCheck:)`` do, walking the bytes once, not twice.
-    /// - Throws: ``BSONError``, as ``init(bytes:)``, when the bytes are not valid BSON; then
-    ///   nothing is copied.
-    package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
-                                       offsets: UnsafeMutableBufferPointer<Int32>,
-                                       needsCheck: UnsafeMutableBufferPointer<UInt8>) throws -> (document: BSONDocument, match: BSONFieldMatch) {
-        guard let base = bytes.baseAddress, bytes.count >= 5, bytes.count <= Int(Int32.max) else {
-            throw BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(bytes.count)")
-        }
-        var idOffset: Int32 = -1
-        var problem: UInt32 = 0
-        let result = withUnsafePointer(to: table.table) { tablePointer in
-            tendril_bson_validate_and_match_fields(base, UInt32(bytes.count), tablePointer, offsets.baseAddress, needsCheck.baseAddress,
-                                                   &idOffset, &problem, Int32(maximumNestingDepth))
-        }
-        if result != -1 {
-            // The walk stopped at the first problem, validating nothing after it: the full
-            // validation decides, so invalid bytes throw the error the cursor itself reports.
-            try validate(base, length: bytes.count)
-        }
-        let document = BSONDocument(storage: BSONStorage.copyingValidated(base, length: bytes.count))
-        switch result {
-        case -1: return (document, .matched(idOffset: Int(idOffset)))
-        case -2: return (document, .idNotObjectID(offset: Int(problem)))
-        case -3, -4:
-            // The walk found a fault the full validation did not: match again on the copy,
-            // which reports what it finds instead of trusting either walk.
-            offsets.update(repeating: -1)
-            needsCheck.update(repeating: 0)
-            return (document, document.matchFields(table, offsets: offsets, needsCheck: needsCheck))
-        default: return (document, .wrongType(slot: Int(result), offset: Int(problem)))
-        }
-    }
-
     /// Matches the document's elements to `table`'s fields in one libbson walk, writing each
     /// field's element offset (left as is when absent) and flagging values that need decoding to
     /// be checked.
@@ -211,12 +211,8 @@ extension BSONDocument {
                 tendril_bson_match_fields(storage.data, UInt32(storage.length), tablePointer, offsets.baseAddress,
                                           needsCheck.baseAddress, &idOffset, &problem)
             }
-            switch result {
-            case -1: return .matched(idOffset: Int(idOffset))
-            case -2: return .idNotObjectID(offset: Int(problem))
-            case -3: return .malformed(offset: Int(problem))
-            default: return .wrongType(slot: Int(result), offset: Int(problem))
-            }
+            // The array form has room for every offset: never -5, so never nil.
+            return Self.fieldMatch(result, idOffset: idOffset, problem: problem) ?? .malformed(offset: Int(problem))
         }
     }
 }
