@@ -445,6 +445,8 @@ static inline int32_t tendril_bson_match_fields_packed(const uint8_t *data, uint
                                                        uint32_t *problem_offset, int max_depth) {
     packed->lanes[0] = packed->lanes[1] = packed->lanes[2] = ~0ull;
     packed->needs_check = 0;
+    // Two inlined copies of the walk: in the second, max_depth is the constant -1, so the
+    // validation drops out of it (trusted bytes are only matched).
     if (max_depth >= 0) {
         return tendril_bson_match_fields_walk(data, length, table, NULL, NULL, packed, id_offset, problem_offset, max_depth);
     }
