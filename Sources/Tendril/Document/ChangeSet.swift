@@ -12,8 +12,8 @@ struct ChangeSet {
     /// `{"$set": ..., "$unset": ...}`, leaving out an empty part.
     func updateDocument() throws -> BSONDocument {
         var update = BSONDocument()
-        if !sets.isEmpty { try update.append("$set", .document(sets)) }
-        if !unsets.isEmpty { try update.append("$unset", .document(unsets)) }
+        if !sets.isEmpty { try update.appendOperator("$set", .document(sets)) }
+        if !unsets.isEmpty { try update.appendOperator("$unset", .document(unsets)) }
         return update
     }
 
@@ -32,8 +32,10 @@ struct ChangeSet {
                     updatedStored.removeValue(forKey: field.key)
                 }
             } else if old != new {
-                try Self.diff(old: old, new: new, path: field.key, sets: &sets, unsets: &unsets)
+                // First: building the stored document as it will be checks that the new value
+                // encodes within MongoDB's limits (the diff below reads only its elements).
                 try updatedStored.setValue(new, forKey: field.key)
+                try Self.diff(old: old, new: new, path: field.key, sets: &sets, unsets: &unsets)
             }
         }
     }

@@ -169,7 +169,7 @@ extension Document {
     public final func reload(from database: MongoDatabase? = nil) async throws {
         guard let id else { throw error(.notInserted) }
         let collection = try collection(in: database)
-        guard let stored = try await collection.findOne(["_id": .objectID(id)]) else { throw error(.notFound) }
+        guard let stored = try await fetchStored(id, from: collection) else { throw error(.notFound) }
         try load(stored)   // every field, so a partial document becomes whole
         clearReferenceCache()
         adoptDatabase(database)
@@ -199,7 +199,7 @@ extension Document {
         guard let id, let stored = fieldStorage.stored else { throw error(.notInserted) }
         let collection = try collection(in: database)
         let projection = BSONDocument(elements: slots.map { (schema.keys[$0], .int32(1)) })
-        guard let fetched = try await collection.findOne(["_id": .objectID(id)], projection: projection) else {
+        guard let fetched = try await fetchStored(id, from: collection, projection: projection) else {
             throw error(.notFound)
         }
         var merged = stored
@@ -214,5 +214,17 @@ extension Document {
         for slot in slots { kept[slot] = nil }
         try load(merged, loadedSlots: loaded)
         fieldStorage.current = kept
+    }
+}
+
+extension Document {
+    /// The stored document with `id`, or nil; invalid BSON from the server is a
+    /// ``DocumentError`` `.invalidBSON` naming the document and the field.
+    final func fetchStored(_ id: ObjectID, from collection: MongoCollection, projection: BSONDocument? = nil) async throws -> BSONDocument? {
+        do {
+            return try await collection.findOne(["_id": .objectID(id)], projection: projection)
+        } catch {
+            throw DocumentError.reading(error, collection: Self.collectionName)
+        }
     }
 }

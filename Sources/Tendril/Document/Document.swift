@@ -145,16 +145,20 @@ open class Document: FieldContainer {
     public final var isNew: Bool { fieldStorage.stored == nil }
 
     /// The document as it would be inserted now: `_id` (if any) then every field.
+    ///
+    /// ```swift
+    /// print(try person.bsonDocument)   // { "_id" : ..., "name" : "Ada", ... }
+    /// ```
+    /// - Throws: ``BSONError`` when a field cannot be encoded (`.nestingTooDeep`, naming its path).
     public final var bsonDocument: BSONDocument {
-        // Keys were checked when the schema was built and values are plain BSON: appends succeed.
-        (try? document(withID: id)) ?? encodedFields()
+        get throws { try document(withID: id) }
     }
 
     /// `_id` first (when there is one), then every field.
     final func document(withID id: ObjectID?) throws -> BSONDocument {
         var document = BSONDocument()
         if let id { try document.append("_id", .objectID(id)) }
-        for (key, value) in encodedFields() { try document.append(key, value) }
+        for (key, value) in try encodedFields() { try document.append(key, value) }
         return document
     }
 
@@ -198,10 +202,14 @@ open class Document: FieldContainer {
         if let knownSchema, document.knownSchema == nil {
             document.knownSchema = Unmanaged.passUnretained(knownSchema)
         }
-        try document.withSchema { schema in
-            try document.checkDeclarations(schema)
-            let (stored, outcome) = try document.loadFields(validating: bytes, loadedSlots: loadedSlots, schema: schema)
-            try document.finishLoading(stored, outcome, schema: schema)
+        do {
+            try document.withSchema { schema in
+                try document.checkDeclarations(schema)
+                let (stored, outcome) = try document.loadFields(validating: bytes, loadedSlots: loadedSlots, schema: schema)
+                try document.finishLoading(stored, outcome, schema: schema)
+            }
+        } catch {
+            throw DocumentError.reading(error, collection: collectionName)
         }
         document.referenceSettings = settings
         document.fetchedByteCount = UInt32(clamping: bytes.count)
@@ -242,7 +250,8 @@ open class Document: FieldContainer {
             throw DocumentError(.missingRequiredField, collection: Self.collectionName,
                                 documentID: stored["_id"], field: schema.fields[slot].key)
         case .failure(.malformed(let offset)):
-            throw BSONError(.malformedBytes, "\(Self.collectionName): the stored document is not well-formed BSON at byte \(offset)")
+            let problem = BSONError(.malformedBytes, "the stored document is not well-formed BSON at byte \(offset)")
+            throw DocumentError(.invalidBSON(problem), collection: Self.collectionName, documentID: stored["_id"])
         }
     }
 

@@ -45,6 +45,11 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
         /// Someone else saved the document since it was loaded: its `.version` field (`field`)
         /// no longer holds `expected`. Reload, reapply the change and save again.
         case versionConflict(expected: Int)
+        /// A stored document is not BSON that Tendril accepts: corrupt bytes, invalid UTF-8, or
+        /// nesting deeper than MongoDB's 100 levels (another client may store such a document).
+        /// `field` is the dotted path of the fault when known, `documentID` the document's `_id`
+        /// when its top level reads up to it; nothing of the document is loaded.
+        case invalidBSON(BSONError)
     }
 
     /// What is wrong.
@@ -100,8 +105,20 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
             return "\(subject): index \(index) is outside \(field), which holds \(count) references"
         case .deleteDenied(let referencingCollection):
             return "\(subject): cannot be deleted while \(referencingCollection) documents reference it through \(field)"
+        case .invalidBSON(let error):
+            return "\(subject): \(field) cannot be loaded: \(error.message)"
         case .versionConflict(let expected):
             return "\(subject): saved by someone else since it was loaded (\(field) is no longer \(expected)); reload and save again"
         }
+    }
+}
+
+extension DocumentError {
+    /// `error`, met while reading stored documents of `collection`: invalid BSON becomes
+    /// ``Kind/invalidBSON(_:)`` naming the document's id and the field; anything else is
+    /// returned as it is.
+    static func reading(_ error: any Error, collection: String) -> any Error {
+        guard let bsonError = error as? BSONError else { return error }
+        return DocumentError(.invalidBSON(bsonError), collection: collection, documentID: bsonError.documentID, field: bsonError.key)
     }
 }

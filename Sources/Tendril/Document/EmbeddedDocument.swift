@@ -18,8 +18,17 @@ import TendrilDriver
 /// Reading an embedded field twice gives the same object, so changes made inside it are
 /// tracked and saved by path.
 open class EmbeddedDocument: FieldContainer, FieldValue {
-    /// The fields as an embedded BSON document.
-    public final var bsonValue: BSONValue { .document(encodedFields()) }
+    /// The fields as an embedded BSON document. When they cannot be encoded (nested deeper than
+    /// MongoDB's 100 levels), the document carries the error (``BSONDocument/encodingError``),
+    /// so storing or sending it throws instead of storing part of it.
+    public final var bsonValue: BSONValue {
+        do {
+            return .document(try encodedFields())
+        } catch {
+            let failure = error as? BSONError ?? BSONError(.invalidValue, "\(Self.self): \(error)")
+            return .document(BSONDocument().carrying(failure))
+        }
+    }
 
     /// Decodes a stored embedded document; nil if it is not a document, a field has the wrong
     /// type, or a `.required` field is missing.

@@ -35,17 +35,17 @@ struct SavePlan {
         var versioned = BSONDocument()
         var set = BSONDocument()
         for (operation, value) in update {
-            guard let fields = value.documentValue else { try versioned.append(operation, value); continue }
+            guard let fields = value.documentValue else { try versioned.appendOperator(operation, value); continue }
             var kept = BSONDocument()
             for (field, fieldValue) in fields where field != key { try kept.append(field, fieldValue) }
             if operation == "$set" {
                 set = kept
             } else if !kept.isEmpty {
-                try versioned.append(operation, .document(kept))
+                try versioned.appendOperator(operation, .document(kept))
             }
         }
         try set.append(key, next)
-        try versioned.append("$set", .document(set))
+        try versioned.appendOperator("$set", .document(set))
         var updatedStored = changes.updatedStored
         try updatedStored.setValue(next, forKey: key)
         self.filter = filter
@@ -53,7 +53,11 @@ struct SavePlan {
         self.updatedStored = updatedStored
         self.expectedVersion = expected
         var applied: BSONDocument = ["_id": .objectID(id), key: next]
-        for (field, value) in set where field != key { try applied.append(field, ["$eq": value]) }
+        for (field, value) in set where field != key {
+            var equals = BSONDocument()
+            try equals.appendOperator("$eq", value)
+            try applied.appendOperator(field, .document(equals))
+        }
         if let unset = versioned["$unset"]?.documentValue {
             for (field, _) in unset { try applied.append(field, ["$exists": false]) }
         }

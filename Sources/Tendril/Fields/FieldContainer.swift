@@ -220,7 +220,9 @@ open class FieldContainer {
     /// those never set). A loaded one starts from its stored bytes and replaces only the fields
     /// read or written since, so keys the class does not declare, and the exact stored
     /// encoding of untouched values (an int32 in an `Int` field, say), survive.
-    func encodedFields() -> BSONDocument {
+    /// - Throws: ``BSONError`` when a value cannot be encoded, `.nestingTooDeep` naming the
+    ///   field's path: a field is never left out of what is stored.
+    func encodedFields() throws -> BSONDocument {
         if let stored = fieldStorage.stored {
             var document = stored
             document.removeValue(forKey: "_id")   // a Document's id is written separately
@@ -230,8 +232,7 @@ open class FieldContainer {
                 if value.isNull {  // nil is absent, never a stored null
                     document.removeValue(forKey: field.key)
                 } else if stored[field.key] != value {
-                    // Keys were validated when the schema was built; values are plain BSON.
-                    try? document.setValue(value, forKey: field.key)
+                    try document.setValue(value, forKey: field.key)
                 }
             }
             return document
@@ -240,7 +241,7 @@ open class FieldContainer {
         for (slot, field) in schema.fields.enumerated() {
             let value = fieldStorage.currentValue(slot, schema: schema)
             if !value.isNull {
-                try? document.append(field.key, value)
+                try document.append(field.key, value)
             }
         }
         return document

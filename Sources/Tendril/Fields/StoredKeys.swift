@@ -19,7 +19,7 @@ enum StoredKeys {
         switch value {
         case .document(let document):
             // A key BSON cannot encode at all (NUL) was left out of the bytes, and kept here.
-            if let unencodable = document.encodingError?.key { return unencodable }
+            if let error = document.encodingError, error.kind == .invalidKey, let unencodable = error.key { return unencodable }
             for (key, element) in document {
                 if !isValid(key) { return key }
                 if let nested = firstInvalidKey(in: element) { return nested }

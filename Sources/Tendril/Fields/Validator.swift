@@ -53,6 +53,8 @@ extension Validator where Value == String {
     /// to match the whole string). An invalid pattern fails every value.
     public static func matches(_ pattern: String) -> Validator {
         .custom("matches \(pattern)") { value in
+            // The pattern is the class's declaration, not data: an invalid one fails every value
+            // (documented above), so saves report `.validationFailed` naming it.
             guard let regex = try? NSRegularExpression(pattern: pattern) else { return false }
             return regex.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
         }

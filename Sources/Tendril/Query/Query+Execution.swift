@@ -7,7 +7,13 @@ extension Query {
         var options = limit(1).findOptions
         options.extra = ["singleBatch": true]   // one reply, and the server closes the cursor
         let cursor = try await collection().find(filterDocument, options: options)
-        guard let stored = try await cursor.nextDocument() else { return nil }
+        let fetched: BSONDocument?
+        do {
+            fetched = try await cursor.nextDocument()
+        } catch {
+            throw DocumentError.reading(error, collection: Model.collectionName)
+        }
+        guard let stored = fetched else { return nil }
         let document = try Model.hydrate(stored, settings: referenceSettings)
         try await prefetchPlan.run(on: [document])
         return document
@@ -39,8 +45,12 @@ extension Query {
         }
         pipeline.append(["$count": "n"])
         let cursor = try await collection.aggregate(pipeline)
-        let result = try await cursor.nextDocument()
-        return result?["n"]?.intValue ?? 0
+        // `$count` yields no document at all when nothing matches.
+        guard let result = try await cursor.nextDocument() else { return 0 }
+        guard let count = result["n"]?.intValue else {
+            throw MongoError(kind: .protocol, message: "the server's $count reply holds no integer count: \(result)")
+        }
+        return count
     }
 
     /// True when at least one document matches (fetches at most one `_id`).
@@ -80,7 +90,8 @@ extension Query {
     /// try await Person.objects.filter(\.$age < 18).update(.set(\.$tags, ["minor"]), .increment(\.$age, by: 1))
     /// ```
     /// - Throws: ``MongoError``; ``DocumentError`` `.invalidFieldKey` for a value holding a key
-    ///   that may not be stored (see ``Document``).
+    ///   that may not be stored (see ``Document``); ``BSONError`` `.nestingTooDeep` (naming the
+    ///   field's path) for a value nested past MongoDB's 100 levels. Nothing is sent then.
     @discardableResult
     public func update(_ updates: Update<Model>...) async throws -> Int {
         var operators: [String: BSONDocument] = [:]
@@ -96,7 +107,8 @@ extension Query {
             if operators[update.operatorName] == nil { order.append(update.operatorName) }
             try operators[update.operatorName, default: BSONDocument()].append(key, update.value)
         }
-        let document = BSONDocument(elements: order.map { ($0, .document(operators[$0] ?? [:])) })
+        var document = BSONDocument()
+        for name in order { try document.appendOperator(name, .document(operators[name] ?? [:])) }
         return try await collection().updateMany(filterDocument, document).modifiedCount
     }
 }

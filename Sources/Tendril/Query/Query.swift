@@ -57,7 +57,12 @@ public struct Query<Model: Document>: Sendable {
             query.problems.append(Model.describe(keyPath))
             return query
         }
-        try? query.sortDocument.append(key, .int32(order == .ascending ? 1 : -1))
+        do {
+            try query.sortDocument.append(key, .int32(order == .ascending ? 1 : -1))
+        } catch {
+            // A key BSON cannot encode (a NUL in a declared key): running the query reports it.
+            query.problems.append(Model.describe(keyPath))
+        }
         return query
     }
 

@@ -11,10 +11,13 @@ struct StoredDocuments {
     private let open: @Sendable () async throws -> MongoCursor
     /// The query's database and cache policy, shared by every document it creates.
     let settings: ReferenceSettings?
+    /// The model's collection, named by errors about a stored document.
+    let collectionName: String
     private var cursor: MongoCursor.AsyncIterator?
 
     init<Model: Document>(_ query: Query<Model>, projection: BSONDocument? = nil) {
         self.settings = query.referenceSettings
+        self.collectionName = Model.collectionName
         self.open = {
             var options = query.findOptions
             if let projection { options.projection = projection }
@@ -23,9 +26,13 @@ struct StoredDocuments {
     }
 
     /// The next stored document if it was fetched already, else nil (then call ``next()``).
-    /// - Throws: ``BSONError`` when the server sent invalid BSON for it.
+    /// - Throws: ``DocumentError`` `.invalidBSON` when the server sent invalid BSON for it.
     mutating func nextBuffered() throws -> BSONDocument? {
-        try cursor?.nextBuffered()
+        do {
+            return try cursor?.nextBuffered()
+        } catch {
+            throw DocumentError.reading(error, collection: collectionName)
+        }
     }
 
     /// Calls `body` with the bytes of the next stored document if it was fetched already, as
@@ -39,7 +46,11 @@ struct StoredDocuments {
         if cursor == nil {
             cursor = try await open().makeAsyncIterator()
         }
-        return try await cursor?.next()
+        do {
+            return try await cursor?.next()
+        } catch {
+            throw DocumentError.reading(error, collection: collectionName)
+        }
     }
 }
 

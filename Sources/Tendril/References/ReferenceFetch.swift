@@ -14,12 +14,21 @@ enum ReferenceFetch {
             didSendQuery()
             let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]
             let cursor = try collection.find(filter, options: FindOptions(projection: projection?.document, batchSize: chunk.count))
-            while let stored = try cursor.next() {
+            while let stored = try nextStored(of: cursor, collection: Target.collectionName) {
                 let document = try Target.hydrate(stored, loadedSlots: projection?.loadedSlots, settings: settings)
                 if let id = document.id { fetched[id] = document }
             }
         }
         return fetched
+    }
+
+    /// The cursor's next document; invalid BSON from the server is a ``DocumentError`` naming it.
+    private static func nextStored(of cursor: MongoCursor, collection: String) throws -> BSONDocument? {
+        do {
+            return try cursor.next()
+        } catch {
+            throw DocumentError.reading(error, collection: collection)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ extension BSONDocument {
     /// doc.canonicalExtendedJSON   // { "n" : { "$numberInt" : "1" } }
     /// ```
     public var canonicalExtendedJSON: String {
+        // withBSON refuses only bytes libbson rejects, and stored bytes were validated on the way in.
         Self.json((try? storage.withBSON { bson_as_canonical_extended_json($0, nil) }) ?? nil)
     }
 
@@ -18,6 +19,7 @@ extension BSONDocument {
     /// doc.relaxedExtendedJSON     // { "n" : 1 }
     /// ```
     public var relaxedExtendedJSON: String {
+        // As above: validated bytes are never refused.
         Self.json((try? storage.withBSON { bson_as_relaxed_extended_json($0, nil) }) ?? nil)
     }
 

@@ -86,17 +86,43 @@ public struct BSONDocument: @unchecked Sendable {
         }
         var offset: UInt32 = 0
         let validity = tendril_bson_validate(data, UInt32(length), 0, Int32(maximumNestingDepth), &offset)
+        let error: BSONError
         switch validity {
         case TENDRIL_BSON_VALID:
             return
         case TENDRIL_BSON_INVALID_UTF8:
             let path = fieldPath(toElementAt: offset, in: data, length: UInt32(length))
-            throw BSONError(.invalidUTF8, "invalid UTF-8 in field \"\(path)\" (the element at byte offset \(offset))", key: path)
+            error = BSONError(.invalidUTF8, "invalid UTF-8 in field \"\(path)\" (the element at byte offset \(offset))", key: path)
         case TENDRIL_BSON_TOO_DEEP:
-            throw BSONError(.nestingTooDeep, "documents nest deeper than \(maximumNestingDepth) levels")
+            // The offset is where the document one level too deep starts: name the field holding it.
+            error = BSONError.nestingTooDeep(at: fieldPath(toElementAt: offset, in: data, length: UInt32(length)))
         default:
-            throw BSONError(.malformedBytes, "corrupt BSON at byte offset \(offset)")
+            error = BSONError(.malformedBytes, "corrupt BSON at byte offset \(offset)")
         }
+        throw error.identifying(topLevelID(in: data, length: UInt32(length)))
+    }
+
+    /// The `_id` of bytes that failed validation, read from the top level when the walk reaches
+    /// it intact: an ObjectId, an integer, or a UTF-8 string (what a caller can name a document by).
+    static func topLevelID(in data: UnsafePointer<UInt8>, length: UInt32) -> BSONValue? {
+        var position: UInt32 = 4
+        var element = tendril_bson_element_t()
+        while tendril_bson_next_element(data, length, &position, &element) == 1 {
+            guard element.key_length == 3, let key = element.key, key[0] == 0x5F, key[1] == 0x69, key[2] == 0x64,
+                  let value = element.value else { continue }
+            let raw = UnsafeRawPointer(value)
+            switch element.type {
+            case 0x02 where element.value_size < 5: return nil
+            case 0x07: return .objectID(ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: raw, count: 12), at: 0))
+            case 0x10: return .int32(Int32(littleEndian: raw.loadUnaligned(as: Int32.self)))
+            case 0x12: return .int64(Int64(littleEndian: raw.loadUnaligned(as: Int64.self)))
+            case 0x02:
+                let text = UnsafeBufferPointer(start: value + 4, count: Int(element.value_size) - 5)
+                return String(validating: text, as: UTF8.self).map(BSONValue.string)
+            default: return nil
+            }
+        }
+        return nil
     }
 
     /// The dotted path (`address.city`, `tags.3`) of the element starting at `offset` of a
@@ -151,7 +177,16 @@ public struct BSONDocument: @unchecked Sendable {
 
     /// The number of top-level keys.
     /// > Note: Counting walks the document: O(n).
-    public var count: Int { (try? storage.withBSON { Int(bson_count_keys($0)) }) ?? 0 }
+    public var count: Int {
+        withExtendedLifetime(storage) {
+            // The element walk needs no bson_t (so nothing can be refused); stored bytes are valid.
+            var position: UInt32 = 4
+            var element = tendril_bson_element_t()
+            var keys = 0
+            while tendril_bson_next_element(storage.data, UInt32(storage.length), &position, &element) == 1 { keys += 1 }
+            return keys
+        }
+    }
 
     /// True when the document has no keys.
     public var isEmpty: Bool { storage.length <= 5 }
@@ -185,13 +220,31 @@ public struct BSONDocument: @unchecked Sendable {
     ///   value's own ``encodingError``; `.documentTooLarge` past 2 GiB. The document is
     ///   unchanged when it throws.
     public mutating func append(_ key: String, _ value: BSONValue) throws {
-        // Inline (read-only) bytes have no growable bson_t: appending starts from a copy.
+        try BSONValue.append(value, forKey: key, to: growableStorage())
+    }
+
+    /// The owned `bson_t` to append to, copying shared or inline (read-only) bytes first.
+    private mutating func growableStorage() throws -> OpaquePointer {
         if !isKnownUniquelyReferenced(&storage) || storage.growable == nil {
             storage = storage.copy()
         }
         // `copy()` always gives an owned bson_t; the fallback only guards the invariant.
         guard let growable = storage.growable else { throw BSONError(.malformedBytes, "the document cannot be appended to") }
-        try BSONValue.append(value, forKey: key, to: growable)
+        return growable
+    }
+
+    /// Appends an operator (`$set`, `$eq`) whose value holds stored values one level down:
+    /// MongoDB's nesting limit applies to the documents stored, not to the operator's level,
+    /// so that level is not counted, and a `.nestingTooDeep` path names the stored field
+    /// (`address.city`), not the operator.
+    /// - Throws: as ``append(_:_:)``.
+    package mutating func appendOperator(_ name: String, _ value: BSONValue) throws {
+        do {
+            try BSONValue.append(value, forKey: name, to: growableStorage(), level: -1)
+        } catch let error as BSONError where error.kind == .nestingTooDeep {
+            let path = error.key.flatMap { $0.hasPrefix(name + ".") ? String($0.dropFirst(name.count + 1)) : nil }
+            throw BSONError.nestingTooDeep(at: path)
+        }
     }
 
     /// Returns a copy with `key: value` appended.
@@ -224,16 +277,32 @@ public struct BSONDocument: @unchecked Sendable {
     public mutating func removeValue(forKey key: String) -> BSONValue? {
         var removed: BSONValue?
         let kept = BSONStorage.empty()
-        for (existingKey, existingValue) in self {
-            if existingKey == key {
-                removed = removed ?? existingValue
-            } else {
-                // Re-appending elements read from a valid document cannot fail.
-                if let growable = kept.growable { try? BSONValue.append(existingValue, forKey: existingKey, to: growable) }
+        guard let handle = BSONIteratorHandle(storage), let growable = kept.growable else { return nil }
+        var copiedAll = true
+        withExtendedLifetime(handle) {
+            while bson_iter_next(handle.iter) {
+                if BSONValue.key(at: handle.iter) == key {
+                    removed = removed ?? BSONValue(decodingAt: handle.iter)
+                } else {
+                    // A byte copy of the element: no re-encoding, so nothing to refuse but size,
+                    // and what is kept is smaller than the valid document it comes from.
+                    copiedAll = copiedAll && bson_append_iter(growable, nil, 0, handle.iter)
+                }
             }
         }
+        // Never drop an element that was not asked for: keep the document whole instead.
+        guard copiedAll else { return nil }
         if removed != nil { storage = kept }
         return removed
+    }
+
+    /// This document marked as failed to encode with `error`: what a non-throwing conversion
+    /// (an embedded document's `bsonValue`) returns, so that appending or sending it throws
+    /// `error` instead of storing a partial document.
+    package func carrying(_ error: BSONError) -> BSONDocument {
+        var marked = self
+        marked.encodingError = encodingError ?? error
+        return marked
     }
 
     /// Throws the literal-construction error, if any, so invalid documents never reach the server.
@@ -258,15 +327,11 @@ public struct BSONDocument: @unchecked Sendable {
     /// past ``maximumNestingDepth``. Walks at most that many levels.
     func checkNesting(below levels: Int) throws {
         let allowed = Self.maximumNestingDepth - levels
-        guard allowed >= 0 else { throw Self.nestingError }
+        guard allowed >= 0 else { throw BSONError.nestingTooDeep(at: nil) }
         let depth = withExtendedLifetime(storage) {
             tendril_bson_nesting_depth(storage.data, UInt32(storage.length), Int32(allowed))
         }
-        if depth > allowed { throw Self.nestingError }
-    }
-
-    static var nestingError: BSONError {
-        BSONError(.nestingTooDeep, "documents nest deeper than \(maximumNestingDepth) levels (MongoDB's limit)")
+        if depth > allowed { throw BSONError.nestingTooDeep(at: nil) }
     }
 }
 

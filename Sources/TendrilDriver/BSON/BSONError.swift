@@ -33,16 +33,44 @@ public struct BSONError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
 
     /// For `.invalidKey`: the key BSON could not encode (it holds a NUL byte). For `.invalidUTF8`
-    /// found in stored bytes: the dotted path of the field that holds it (`address.city`).
+    /// found in stored bytes: the dotted path of the field that holds it (`address.city`). For
+    /// `.nestingTooDeep`: the dotted path of the value that crosses the limit
+    /// (`root.child.child`, `offices.3.location`), when known.
     public let key: String?
 
-    /// Creates an error of `kind` with an explanation, and the offending key when there is one.
-    public init(_ kind: Kind, _ message: String, key: String? = nil) {
+    /// For bytes received from outside that fail validation: the document's `_id`, when its top
+    /// level reads up to it (an ObjectId, string or integer). Nil otherwise.
+    public var documentID: BSONValue? { identity?.value }
+    /// Boxed: a ``BSONValue`` may hold a document, which holds an error.
+    private let identity: Identity?
+
+    /// Creates an error of `kind` with an explanation, the offending key or path when there is
+    /// one, and the failing document's `_id` when known.
+    public init(_ kind: Kind, _ message: String, key: String? = nil, documentID: BSONValue? = nil) {
         self.kind = kind
         self.message = message
         self.key = key
+        self.identity = documentID.map(Identity.init)
+    }
+
+    /// `.nestingTooDeep` for the value at `path`.
+    static func nestingTooDeep(at path: String?) -> BSONError {
+        let subject = path.map { "field \"\($0)\" nests" } ?? "documents nest"
+        return BSONError(.nestingTooDeep, "\(subject) deeper than \(BSONDocument.maximumNestingDepth) levels (MongoDB's limit)",
+                         key: path)
+    }
+
+    /// This error with `documentID` set.
+    func identifying(_ documentID: BSONValue?) -> BSONError {
+        BSONError(kind, message, key: key, documentID: documentID)
     }
 
     /// The kind and the message.
     public var description: String { "BSONError.\(kind.rawValue): \(message)" }
+
+    private final class Identity: Sendable, Equatable {
+        let value: BSONValue
+        init(_ value: BSONValue) { self.value = value }
+        static func == (lhs: Identity, rhs: Identity) -> Bool { lhs.value == rhs.value }
+    }
 }

@@ -106,10 +106,16 @@ extension BSONValue {
             throw BSONError(.documentTooLarge, "a key of \(key.utf8.count) bytes exceeds the BSON size limit")
         }
         var key = key
-        let appended: Bool = try key.withUTF8 { buffer in
-            try buffer.withMemoryRebound(to: CChar.self) { chars in
-                try value.append(to: bson, key: chars.baseAddress ?? emptyKey, keyLength: keyLength, level: level)
+        let appended: Bool
+        do {
+            appended = try key.withUTF8 { buffer in
+                try buffer.withMemoryRebound(to: CChar.self) { chars in
+                    try value.append(to: bson, key: chars.baseAddress ?? emptyKey, keyLength: keyLength, level: level)
+                }
             }
+        } catch let error as BSONError where error.kind == .nestingTooDeep {
+            // Each level names itself on the way out, so the error carries the whole path.
+            throw BSONError.nestingTooDeep(at: error.key.map { key + "." + $0 } ?? key)
         }
         guard appended else {
             throw BSONError(.documentTooLarge, "appending \(key.debugDescription) would exceed the BSON size limit")
@@ -127,7 +133,7 @@ extension BSONValue {
             try document.checkNesting(below: level + 1)
             return try document.storage.withBSON { bson_append_document(bson, key, keyLength, $0) }
         case .array(let elements):
-            guard level + 1 <= BSONDocument.maximumNestingDepth else { throw BSONDocument.nestingError }
+            guard level + 1 <= BSONDocument.maximumNestingDepth else { throw BSONError.nestingTooDeep(at: nil) }
             let array = BSONDocument()
             guard let growable = array.storage.growable else { throw BSONError(.malformedBytes, "a new array cannot be appended to") }
             for (index, element) in elements.enumerated() {

@@ -153,6 +153,8 @@ final class CommandEventCenter: Sendable {
             guard let event, let center = CommandEventCenter.center(mongoc_apm_command_started_get_context(event)) else { return }
             let observers = center.current
             guard !observers.isEmpty else { return }
+            // Observation only: a command libmongoc sends is valid BSON, and one that were not would
+            // show as empty to the observer, never change what is sent.
             let command = observers.contains(where: \.observesDocuments)
                 ? mongoc_apm_command_started_get_command(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
                 : BSONDocument()
@@ -168,6 +170,7 @@ final class CommandEventCenter: Sendable {
             guard let event, let center = CommandEventCenter.center(mongoc_apm_command_succeeded_get_context(event)) else { return }
             let observers = center.current
             guard !observers.isEmpty else { return }
+            // Observation only: the operation itself validates the reply it reads (and throws).
             let reply = observers.contains(where: \.observesDocuments)
                 ? mongoc_apm_command_succeeded_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
                 : BSONDocument()
@@ -184,6 +187,7 @@ final class CommandEventCenter: Sendable {
             guard !observers.isEmpty else { return }
             var error = bson_error_t()
             mongoc_apm_command_failed_get_error(event, &error)
+            // Observation only: the failing operation throws its own error.
             let reply = mongoc_apm_command_failed_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) }
             let failed = CommandFailedEvent(
                 commandName: String(cString: mongoc_apm_command_failed_get_command_name(event)),

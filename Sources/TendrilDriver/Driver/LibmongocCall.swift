@@ -12,6 +12,7 @@ func performLibmongocCall(_ call: (OpaquePointer, UnsafeMutablePointer<bson_erro
         tendril_bson_free_struct(reply)
     }
     let succeeded = call(reply, &error)
+    // The failure is thrown either way; an invalid reply only leaves the error without its details.
     guard succeeded else { throw MongoError(error, reply: try? BSONDocument(validatingBorrowed: reply)) }
     // A reply that fails validation must not read as zero counts.
     return try BSONDocument(validatingBorrowed: reply)

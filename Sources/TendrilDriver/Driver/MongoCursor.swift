@@ -48,6 +48,7 @@ public final class MongoCursor: @unchecked Sendable {
         var error = bson_error_t()
         var replyPointer: OpaquePointer?
         if mongoc_cursor_error_document(cursor, &error, &replyPointer) {
+            // The error is thrown either way; an invalid reply only leaves it without its details.
             let reply = replyPointer.flatMap { try? BSONDocument(validatingBorrowed: $0) }
             release()
             throw MongoError(error, reply: reply)
@@ -98,7 +99,12 @@ public final class MongoCursor: @unchecked Sendable {
     /// Tendril's threads, not on the cooperative pool.
     public func close() async {
         let cursor = self
-        _ = try? await BlockingExecutor.shared.run { cursor.close() }
+        await withCheckedContinuation { continuation in
+            BlockingExecutor.shared.execute {
+                cursor.close()
+                continuation.resume()
+            }
+        }
     }
 
     /// Requires `lock` (or exclusive access).

@@ -230,6 +230,16 @@ def send_raw_op_msg(request, document):
     request._client.sendall(header + data)
 
 
+def send_raw_first_batch(request, documents):
+    """Replies to a find with `documents` (BSON bytes, sent as they are) as its only batch."""
+    batch = raw_document([(str(i).encode(), 0x03, document) for i, document in enumerate(documents)])
+    cursor = raw_document([(b"id", 0x12, (0).to_bytes(8, "little")),
+                           (b"ns", 0x02, bson_string(namespace(request).encode())),
+                           (b"firstBatch", 0x04, batch)])
+    send_raw_op_msg(request, raw_document([(b"cursor", 0x03, cursor),
+                                           (b"ok", 0x01, struct.pack("<d", 1.0))]))
+
+
 class InvalidUTF8(Scenario):
     """find returns a valid person, then one whose name holds bytes that are not UTF-8, then one
     whose embedded address's city does."""
@@ -248,15 +258,36 @@ class InvalidUTF8(Scenario):
 
     def on_find(self, request, seen):
         people = [self.person(0, b"Ada"), self.person(1, b"Gr\xffce"), self.person(2, b"Alan", city=b"Lond\xc3")]
-        batch = raw_document([(str(i).encode(), 0x03, person) for i, person in enumerate(people)])
-        cursor = raw_document([(b"id", 0x12, (0).to_bytes(8, "little")),
-                               (b"ns", 0x02, bson_string(namespace(request).encode())),
-                               (b"firstBatch", 0x04, batch)])
-        send_raw_op_msg(request, raw_document([(b"cursor", 0x03, cursor),
-                                               (b"ok", 0x01, struct.pack("<d", 1.0))]))
+        send_raw_first_batch(request, people)
+
+
+class TooDeep(Scenario):
+    """Chains of embedded documents ({"label": ..., "child": {...}}) stored by another client:
+    a find by `_id` (a `get`, a reference) returns one whose root nests 101 levels deep; any
+    other find returns a valid chain, then that one, then one 200 levels deep."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids = [ObjectId() for _ in range(3)]
+        self.report["ids"] = [str(i) for i in self.ids]
+
+    def chain(self, index, depth):
+        node = raw_document([(b"label", 0x02, bson_string(b"leaf"))])
+        for _ in range(depth - 1):
+            node = raw_document([(b"label", 0x02, bson_string(b"node")), (b"child", 0x03, node)])
+        return raw_document([(b"_id", 0x07, self.ids[index].binary), (b"name", 0x02, bson_string(b"chain")),
+                             (b"root", 0x03, node)])
+
+    def on_find(self, request, seen):
+        if "_id" in request.doc.get("filter", {}):
+            documents = [self.chain(1, 101)]
+        else:
+            documents = [self.chain(0, 3), self.chain(1, 101), self.chain(2, 200)]
+        send_raw_first_batch(request, documents)
 
 
 SCENARIOS = {
+    "too-deep": TooDeep,
     "cursor-not-found": CursorNotFound,
     "write-hangup-replica-set": WriteHangupReplicaSet,
     "write-hangup-standalone": WriteHangupStandalone,

@@ -20,6 +20,33 @@ struct BadInputTests {
         _ = try BSONDocument(bytes: deepest.bytes)
         let error = #expect(throws: BSONError.self) { try BSONDocument().appending("d", .document(deepest)) }
         #expect(error?.kind == .nestingTooDeep)
+        #expect(error?.key == "d", "the error names the value that does not fit")
+        // Inside an array inside a document: the path runs through both.
+        let inArray = #expect(throws: BSONError.self) { try BSONDocument().appending("list", [1, .document(deepest)]) }
+        #expect(inArray?.key == "list.1")
+    }
+
+    /// Raw bytes of `{_id: id, d: {d: ... {leaf: 1}}}` nested `levels` deep below the top.
+    static func rawNested(_ levels: Int, id: ObjectID) -> [UInt8] {
+        func document(_ body: [UInt8]) -> [UInt8] {
+            let length = UInt32(body.count + 5)
+            return withUnsafeBytes(of: length.littleEndian, Array.init) + body + [0]
+        }
+        var inner = document([0x10] + Array("leaf".utf8) + [0, 1, 0, 0, 0])
+        for _ in 0..<levels { inner = document([0x03] + Array("d".utf8) + [0] + inner) }
+        // Put `_id` first at the top level: unwrap the outermost document and rebuild it.
+        let body = Array(inner.dropFirst(4).dropLast())
+        return document([0x07] + Array("_id".utf8) + [0] + id.bytes + body)
+    }
+
+    @Test("received bytes nested past the limit: the error names the field's path and the document's _id")
+    func receivedTooDeepNamesPathAndID() throws {
+        let id = ObjectID()
+        _ = try BSONDocument(bytes: Self.rawNested(100, id: id))
+        let error = #expect(throws: BSONError.self) { try BSONDocument(bytes: Self.rawNested(101, id: id)) }
+        #expect(error?.kind == .nestingTooDeep)
+        #expect(error?.key == Array(repeating: "d", count: 101).joined(separator: "."))
+        #expect(error?.documentID == .objectID(id))
     }
 
     @Test("arrays nested 10,000 deep inside a task are a typed error, not a stack overflow")

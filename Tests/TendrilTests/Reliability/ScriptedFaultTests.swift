@@ -120,11 +120,17 @@ struct ScriptedFaultTests {
         let server = try MockServer("invalid-utf8")
         let client = try MongoClient(server.uri("serverSelectionTimeoutMS=2000"))
         var names: [String] = []
-        let error = await #expect(throws: BSONError.self) {
+        let error = await #expect(throws: DocumentError.self) {
             for try await person in Person.objects.using(client.database("faults")) { names.append(person.name) }
         }
         #expect(names == ["Ada"])
-        #expect(error?.kind == .invalidUTF8 && error?.key == "name", "\(String(describing: error))")
-        _ = try server.finish()
+        guard case .invalidBSON(let cause)? = error?.kind else {
+            Issue.record("expected DocumentError.invalidBSON, got \(String(describing: error))")
+            return
+        }
+        #expect(cause.kind == .invalidUTF8 && error?.field == "name" && error?.collection == "Person", "\(String(describing: error))")
+        let report = try server.finish()
+        let ids = report["ids"] as? [String] ?? []
+        #expect(error?.documentID == ids.dropFirst().first.flatMap { try? ObjectID($0) }.map(BSONValue.objectID), "the document's id")
     }
 }
