@@ -232,10 +232,8 @@ public final class ReferenceCache: @unchecked Sendable {
     func seed<Target: Document>(_ documents: [ObjectID: Target], missing: [ObjectID], as type: Target.Type) {
         locked {
             for (id, document) in documents {
-                let key = ReferenceKey(type, id: id)
                 let cost = document.fieldStorage.stored?.byteCount ?? 0
-                counters.evictions += storage.store(document, for: key, cost: cost).count
-                dangling.remove(key)   // found again: no longer dangling
+                counters.evictions += storage.store(document, for: ReferenceKey(type, id: id), cost: cost).count
             }
             for id in missing { dangling.insert(ReferenceKey(type, id: id)) }
         }

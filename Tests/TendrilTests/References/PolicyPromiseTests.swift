@@ -92,6 +92,11 @@ struct PolicyPromiseTests {
             #expect(findsFor([1]) == 1)
             #expect(findsFor([0, 1]) == 0)
             #expect(parent.referenceCache.statistics.danglingCount == 2)
+            // Evicting an id forgets it; a new policy starts with no dangling id.
+            parent.referenceCache.evict(Pal.self, id: friendIDs[0])
+            #expect(parent.referenceCache.statistics.danglingCount == 1)
+            parent.referenceCache.policy = .strong
+            #expect(parent.referenceCache.statistics.danglingCount == 0)
         }
     }
 
