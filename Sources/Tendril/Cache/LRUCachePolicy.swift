@@ -24,6 +24,16 @@ public struct LRUCachePolicy: ReferenceCachePolicy {
 
     public func makeStorage() -> any ReferenceCacheStorage { LRUStorage(capacity: capacity, maxBytes: maxBytes) }
 
+    /// As many dangling ids as documents may be kept: `capacity` of them, and within `maxBytes`
+    /// at 12 bytes (an ObjectId) each, so the memo is bounded by the same numbers as the
+    /// documents.
+    public var danglingIDCapacity: Int {
+        min(capacity ?? .max, maxBytes.map { $0 / Self.danglingIDCost } ?? .max)
+    }
+
+    /// What one remembered dangling id costs in a byte budget: its ObjectId's size.
+    static let danglingIDCost = 12
+
     /// A dictionary into a doubly linked list threaded through an array of nodes: O(1) lookup,
     /// touch, insert and eviction, and no allocation per entry beyond the dictionary's.
     final class LRUStorage: ReferenceCacheStorage {

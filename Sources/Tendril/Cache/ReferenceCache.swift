@@ -11,7 +11,8 @@ import TendrilDriver
 /// person.referenceCache.clear()
 /// ```
 /// > Note: The cache is thread-safe and `Sendable`: share it (not the parent) to resolve from
-/// several tasks. Concurrent resolutions of one id share one query. The documents it returns
+/// several tasks. Concurrent resolutions of one id share one query while it runs, under every
+/// policy; whether a later one queries again is the policy's business. The documents it returns
 /// are shared by everyone who resolves them through this cache: their plain fields may be read
 /// and their references resolved from several tasks at once; change them, or read their
 /// embedded-document fields, from one task at a time.
@@ -30,7 +31,7 @@ public final class ReferenceCache: @unchecked Sendable {
     private let condition = NSCondition()
     private var storage: any ReferenceCacheStorage
     private var currentPolicy: CachePolicy
-    private var dangling: Set<ReferenceKey> = []
+    private var dangling: DanglingMemo
     private var flights: [ReferenceKey: Flight] = [:]
     private var counters = ReferenceCacheStatistics()
     /// Bumped by `clear()` and policy changes, so a fetch begun before them stores nothing.
@@ -42,6 +43,7 @@ public final class ReferenceCache: @unchecked Sendable {
     init(policy: CachePolicy, settings: ReferenceSettings?) {
         self.currentPolicy = policy
         self.storage = policy.base.makeStorage()
+        self.dangling = DanglingMemo(capacity: policy.base.danglingIDCapacity)
         self.currentSettings = settings
     }
 
@@ -56,8 +58,8 @@ public final class ReferenceCache: @unchecked Sendable {
         return try body()
     }
 
-    /// The policy deciding what is kept. Setting it drops every kept document (the new policy
-    /// starts empty) but keeps the dangling memo and the counters.
+    /// The policy deciding what is kept. Setting it drops every kept document and dangling id
+    /// (the new policy starts empty) but keeps the counters.
     public var policy: CachePolicy {
         get { locked { currentPolicy } }
         set {
@@ -65,6 +67,7 @@ public final class ReferenceCache: @unchecked Sendable {
                 defer {
                     currentPolicy = newValue
                     storage = newValue.base.makeStorage()
+                    dangling = DanglingMemo(capacity: newValue.base.danglingIDCapacity)
                     generation += 1
                 }
                 return storage
@@ -202,8 +205,8 @@ public final class ReferenceCache: @unchecked Sendable {
                         let cost = document.fieldStorage.stored?.byteCount ?? 0
                         counters.evictions += storage.store(document, for: key, cost: cost).count
                     }
-                } else if storing && generation == startGeneration && !(currentPolicy.base is NoCachePolicy) {
-                    dangling.insert(key)   // remembered like a kept document: not by `.none` or `noCache()`
+                } else if storing && generation == startGeneration {
+                    dangling.insert(key)   // as many as the policy's danglingIDCapacity (none under .none)
                 }
             }
         }
@@ -225,16 +228,14 @@ public final class ReferenceCache: @unchecked Sendable {
     }
 
     /// Offers documents fetched elsewhere (a query-level prefetch) to the policy; ids without a
-    /// document are remembered as dangling.
+    /// document are remembered as dangling, as many as the policy remembers.
     func seed<Target: Document>(_ documents: [ObjectID: Target], missing: [ObjectID], as type: Target.Type) {
         locked {
             for (id, document) in documents {
                 let cost = document.fieldStorage.stored?.byteCount ?? 0
                 counters.evictions += storage.store(document, for: ReferenceKey(type, id: id), cost: cost).count
             }
-            if !(currentPolicy.base is NoCachePolicy) {
-                for id in missing { dangling.insert(ReferenceKey(type, id: id)) }
-            }
+            for id in missing { dangling.insert(ReferenceKey(type, id: id)) }
         }
     }
 }

@@ -6,7 +6,8 @@ import TendrilDriver
 ///
 /// A policy is a value shared by many parents; each parent's cache asks it for a storage of
 /// its own with ``makeStorage()``. The contract of that storage is
-/// ``ReferenceCacheStorage``'s.
+/// ``ReferenceCacheStorage``'s. A policy also says how many dangling ids a cache remembers
+/// (``danglingIDCapacity``: none unless it says otherwise).
 ///
 /// ```swift
 /// /// Keeps each document for a fixed time after it was fetched.
@@ -20,6 +21,28 @@ import TendrilDriver
 public protocol ReferenceCachePolicy: Sendable, CustomStringConvertible {
     /// A new, empty storage for one parent's cache.
     func makeStorage() -> any ReferenceCacheStorage
+
+    /// How many dangling ids (ids whose documents were not found) one parent's cache remembers,
+    /// so that resolving one of them again throws `danglingReference` without a query; beyond
+    /// it, the least recently used is forgotten. 0 (the default) remembers none: every
+    /// resolution of a dangling id asks the database again, and a document stored again under
+    /// that id is found at once. `Int.max` never forgets for room.
+    ///
+    /// ```swift
+    /// struct TimeToLivePolicy: ReferenceCachePolicy {
+    ///     var danglingIDCapacity: Int { 1_000 }   // ids only, never documents
+    ///     ...
+    /// }
+    /// ```
+    /// > Note: The memo holds ids, never documents. It is emptied by `clear()`, `reload()` and a
+    /// change of policy, and loses an id when that id is evicted; a document stored again
+    /// under a remembered id is not seen until then.
+    var danglingIDCapacity: Int { get }
+}
+
+extension ReferenceCachePolicy {
+    /// Remembers no dangling id: a policy keeps what it says it keeps, and nothing more.
+    public var danglingIDCapacity: Int { 0 }
 }
 
 /// The documents one parent's cache keeps, as its policy decides.
@@ -112,24 +135,28 @@ public struct CachePolicy: Sendable, CustomStringConvertible {
     }
 
     /// Keeps every resolved document until the parent dies, is reloaded or cleared: re-access
-    /// never queries, and the parent grows with each distinct document it resolves.
-    /// MongoEngine's behaviour, and the default.
+    /// never queries, and the parent grows with each distinct document it resolves. It
+    /// remembers every dangling id as well. MongoEngine's behaviour, and the default.
     public static let strong = CachePolicy(StrongCachePolicy())
 
-    /// Keeps nothing: every access fetches, and the parent never grows.
+    /// Keeps nothing: every access fetches (a dangling id too: nothing is remembered), and the
+    /// parent never grows. Resolutions running at the same time still share a fetch in flight.
     public static let none = CachePolicy(NoCachePolicy())
 
     /// Keeps weak references only: a resolved document is served from the cache exactly as long
-    /// as something else holds it, so the parent never keeps a document alive.
+    /// as something else holds it, so the parent never keeps a document alive. Nobody holds a
+    /// missing document, so no dangling id is remembered either.
     public static let weak = CachePolicy(WeakCachePolicy())
 
-    /// Keeps the `capacity` most recently used documents, evicting the least recently used.
+    /// Keeps the `capacity` most recently used documents, evicting the least recently used,
+    /// and remembers the `capacity` most recently used dangling ids.
     public static func lru(capacity: Int) -> CachePolicy {
         CachePolicy(LRUCachePolicy(capacity: capacity, maxBytes: nil))
     }
 
     /// Keeps the most recently used documents whose BSON sizes add up to at most `maxBytes`
-    /// (exactly: a document larger than the whole budget is not kept at all).
+    /// (exactly: a document larger than the whole budget is not kept at all), and remembers the
+    /// most recently used dangling ids within the same number of bytes, at 12 (an ObjectId) each.
     public static func lru(maxBytes: Int) -> CachePolicy {
         CachePolicy(LRUCachePolicy(capacity: nil, maxBytes: maxBytes))
     }

@@ -19,8 +19,11 @@ public struct ReferenceCacheStatistics: Sendable, Equatable, CustomStringConvert
     /// Queries this cache sent to fetch referenced documents (one per `$in` chunk). A query's
     /// `prefetch` sends its own queries for all its documents; they are not counted here.
     public var queries = 0
-    /// Ids known to be dangling (their documents were deleted), remembered until `clear()` or
-    /// the parent's `reload()` (not under `.none`, nor by a `noCache()` access).
+    /// Ids remembered as dangling (their documents were deleted), so that resolving them again
+    /// sends no query: as many as the policy's ``ReferenceCachePolicy/danglingIDCapacity``
+    /// (every one under `.strong`, the most recently used under `.lru`, none under `.none`,
+    /// `.weak`, a `noCache()` access, or a custom policy that does not say), until `clear()`,
+    /// the parent's `reload()`, a change of policy or an eviction of that id.
     public var danglingCount = 0
 
     public init() {}

@@ -5,6 +5,8 @@ public struct StrongCachePolicy: ReferenceCachePolicy {
     public init() {}
     public var description: String { "strong" }
     public func makeStorage() -> any ReferenceCacheStorage { StrongStorage() }
+    /// Every dangling id, like every document: until `clear()`, `reload()` or an eviction.
+    public var danglingIDCapacity: Int { .max }
 
     /// One table per document class, keyed by ObjectId alone and holding the document alone
     /// (24 bytes a slot): this table is most of what a strong cache adds to each document it
@@ -45,6 +47,9 @@ public struct NoCachePolicy: ReferenceCachePolicy {
     public init() {}
     public var description: String { "none" }
     public func makeStorage() -> any ReferenceCacheStorage { NoStorage() }
+    /// None: every resolution asks the database, so an answer is never stale and the parent
+    /// never grows.
+    public var danglingIDCapacity: Int { 0 }
 
     final class NoStorage: ReferenceCacheStorage {
         func lookUp(_ key: ReferenceKey) -> ReferenceCacheLookup { .miss }
@@ -62,6 +67,9 @@ public struct WeakCachePolicy: ReferenceCachePolicy {
     public init() {}
     public var description: String { "weak" }
     public func makeStorage() -> any ReferenceCacheStorage { WeakStorage() }
+    /// None: a weak cache serves only what someone else holds, and nobody holds a missing
+    /// document (the weak storage's size follows the application's, with no memo growing beside it).
+    public var danglingIDCapacity: Int { 0 }
 
     /// Entries are removed when their document is freed (the document tells its observers from
     /// its deinit), so released documents leave nothing behind, not even a tombstone.

@@ -32,6 +32,11 @@ extension ReferenceCache {
     /// This is how several tasks resolve through one parent's cache: share the cache, which is
     /// `Sendable`, not the parent.
     ///
+    /// A call that finds `id` being fetched by another waits for that fetch instead of querying,
+    /// under every policy; a call made after it answered queries again unless the policy kept
+    /// the document (under `.none`, always). A dangling id throws without a query when the
+    /// policy remembers it (``ReferenceCachePolicy/danglingIDCapacity``).
+    ///
     /// ```swift
     /// let cache = person.referenceCache
     /// let ids = person.friends
@@ -53,7 +58,7 @@ extension ReferenceCache {
     }
 
     /// The documents of `type` with `ids`, in order, the missing ones fetched together
-    /// (blocking the thread).
+    /// (blocking the thread); ids another call is fetching are waited for, not asked again.
     /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; ``MongoError``.
     public func resolve<Target: Document>(_ type: Target.Type, ids: [ObjectID]) throws -> [Target] {
         try resolveAll(ids, as: type, storing: true, field: nil)

@@ -103,19 +103,6 @@ struct ReferenceTests {
         }
     }
 
-    @Test("under .none a dangling id is asked for again: nothing is remembered")
-    func danglingUnderNone() async throws {
-        try await TestServer.withDatabase { database, recorder in
-            let (parentID, friendIDs) = try await PalFixture.seed(2, in: database)
-            try await database.collection("Pal").deleteOne(["_id": .objectID(friendIDs[0])])
-            let parent = try await Pal.objects.using(database).noCache().get(parentID).unwrapped()
-            recorder.reset()
-            for _ in 0..<2 { #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: 0) } }
-            #expect(recorder.count(of: "find") == 2)
-            #expect(parent.referenceCache.statistics.danglingCount == 0)
-        }
-    }
-
     @Test("resolve(at:) reads the id in place, and sees the list's unsaved changes")
     func resolveAtReadsInPlace() async throws {
         try await TestServer.withDatabase { database, _ in
