@@ -14,12 +14,14 @@ let package = Package(
             pkgConfig: "libmongoc-1.0",
             providers: [.apt(["libmongoc-dev", "libbson-dev"])]
         ),
+        // Tendril's own C: the checked BSON element walk, validator and field matcher.
+        .target(name: "CTendrilBSON", dependencies: ["CTendrilMongoC"]),
         // BSON and the driver wrapper: the only module that imports C.
-        .target(name: "TendrilDriver", dependencies: ["CTendrilMongoC"]),
+        .target(name: "TendrilDriver", dependencies: ["CTendrilMongoC", "CTendrilBSON"]),
         // The ODM, the module users import.
         .target(name: "Tendril", dependencies: ["TendrilDriver"]),
         .executableTarget(name: "tendril-demo", dependencies: ["Tendril"]),
-        .testTarget(name: "TendrilTests", dependencies: ["TendrilDriver", "Tendril"]),
+        .testTarget(name: "TendrilTests", dependencies: ["TendrilDriver", "Tendril", "CTendrilBSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

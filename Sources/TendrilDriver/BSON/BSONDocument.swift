@@ -1,4 +1,5 @@
 internal import CTendrilMongoC
+internal import CTendrilBSON
 
 /// An ordered BSON document: immutable bytes owned by libbson, shared and copied on write.
 ///
@@ -107,7 +108,7 @@ public struct BSONDocument: @unchecked Sendable {
     static func topLevelID(in data: UnsafePointer<UInt8>, length: UInt32) -> BSONValue? {
         var position: UInt32 = 4
         var element = tendril_bson_element_t()
-        while tendril_bson_next_element(data, length, &position, &element) == 1 {
+        while tendril_bson_next_element(data, length, &position, &element) == TENDRIL_STEP_ELEMENT {
             guard element.key_length == 3, let key = element.key, key[0] == 0x5F, key[1] == 0x69, key[2] == 0x64,
                   let value = element.value else { continue }
             let raw = UnsafeRawPointer(value)
@@ -135,7 +136,7 @@ public struct BSONDocument: @unchecked Sendable {
         var target = offset
         var position: UInt32 = 4
         var element = tendril_bson_element_t()
-        while tendril_bson_next_element(base, baseLength, &position, &element) == 1 {
+        while tendril_bson_next_element(base, baseLength, &position, &element) == TENDRIL_STEP_ELEMENT {
             guard let value = element.value, let key = element.key else { break }
             let valueStart = UInt32(value - base)
             let end = valueStart + element.value_size
@@ -178,14 +179,8 @@ public struct BSONDocument: @unchecked Sendable {
     /// The number of top-level keys.
     /// > Note: Counting walks the document: O(n).
     public var count: Int {
-        withExtendedLifetime(storage) {
-            // The element walk needs no bson_t (so nothing can be refused); stored bytes are valid.
-            var position: UInt32 = 4
-            var element = tendril_bson_element_t()
-            var keys = 0
-            while tendril_bson_next_element(storage.data, UInt32(storage.length), &position, &element) == 1 { keys += 1 }
-            return keys
-        }
+        // The element walk needs no bson_t (so nothing can be refused); stored bytes are valid.
+        withExtendedLifetime(storage) { Int(tendril_bson_count_elements(storage.data, UInt32(storage.length))) }
     }
 
     /// True when the document has no keys.

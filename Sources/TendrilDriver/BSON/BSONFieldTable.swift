@@ -1,4 +1,4 @@
-internal import CTendrilMongoC
+internal import CTendrilBSON
 
 /// A document class's fields prepared for ``BSONDocument/matchFields(_:offsets:needsCheck:)``:
 /// their keys and, per field, which BSON type bytes are valid as is and which need a closer
@@ -117,11 +117,10 @@ extension BSONDocument {
     /// document of 64 KiB or more): then use the other form.
     package func matchFields(_ table: BSONFieldTable, packed: inout PackedFieldOffsets) -> BSONFieldMatch? {
         withExtendedLifetime(storage) {
-            var idOffset: Int32 = -1
-            var problem: UInt32 = 0
+            var outcome = tendril_match_outcome_t()
             var cTable = table.table
-            let result = tendril_bson_match_fields_packed(storage.data, UInt32(storage.length), &cTable, &packed.raw, &idOffset, &problem, -1)
-            return Self.fieldMatch(result, idOffset: idOffset, problem: problem)
+            let status = tendril_bson_match_fields_packed(storage.data, UInt32(storage.length), &cTable, &packed.raw, -1, &outcome)
+            return Self.fieldMatch(status, outcome)
         }
     }
 
@@ -130,8 +129,8 @@ extension BSONDocument {
     package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
                                        packed: inout PackedFieldOffsets) throws -> (document: BSONDocument, match: BSONFieldMatch)? {
         var cTable = table.table
-        return try validatingCopy(of: bytes) { data, length, idOffset, problem in
-            tendril_bson_match_fields_packed(data, length, &cTable, &packed.raw, &idOffset, &problem, Int32(maximumNestingDepth))
+        return try validatingCopy(of: bytes) { data, length, outcome in
+            tendril_bson_match_fields_packed(data, length, &cTable, &packed.raw, Int32(maximumNestingDepth), &outcome)
         } rematch: { document in
             document.matchFields(table, packed: &packed)
         }
@@ -146,73 +145,76 @@ extension BSONDocument {
                                        offsets: UnsafeMutableBufferPointer<Int32>,
                                        needsCheck: UnsafeMutableBufferPointer<UInt8>) throws -> (document: BSONDocument, match: BSONFieldMatch) {
         var cTable = table.table
-        let copied = try validatingCopy(of: bytes) { data, length, idOffset, problem in
-            tendril_bson_validate_and_match_fields(data, length, &cTable, offsets.baseAddress, needsCheck.baseAddress, &idOffset,
-                                                   &problem, Int32(maximumNestingDepth))
+        let copied = try validatingCopy(of: bytes) { data, length, outcome in
+            tendril_bson_validate_and_match_fields(data, length, &cTable, offsets.baseAddress, needsCheck.baseAddress,
+                                                   Int32(maximumNestingDepth), &outcome)
         } rematch: { document in
             offsets.update(repeating: -1)
             needsCheck.update(repeating: 0)
             return document.matchFields(table, offsets: offsets, needsCheck: needsCheck)
         }
-        // The array form has room for every offset, so its walk never answers -5.
+        // The array form has room for every offset, so its walk never runs out of room.
         guard let copied else { throw BSONError(.malformedBytes, "a field offset did not fit the offset arrays") }
         return copied
     }
 
     /// Runs `walk` (a validating C walk that also matches fields; it gets the bytes, their
-    /// length, and `_id`'s offset and the problem offset to fill) over `bytes`, and copies them
-    /// once they are known valid. Nil when the walk answers -5 (an offset too large for its form).
+    /// length, and the outcome to fill) over `bytes`, and copies them once they are known valid.
+    /// Nil when an offset was too large for the walk's form.
     @inline(__always)
     private static func validatingCopy(
-        of bytes: UnsafeBufferPointer<UInt8>, walk: (UnsafePointer<UInt8>, UInt32, inout Int32, inout UInt32) -> Int32,
+        of bytes: UnsafeBufferPointer<UInt8>,
+        walk: (UnsafePointer<UInt8>, UInt32, inout tendril_match_outcome_t) -> tendril_match_status_t,
         rematch: (BSONDocument) -> BSONFieldMatch?
     ) throws -> (document: BSONDocument, match: BSONFieldMatch)? {
         guard let base = bytes.baseAddress, bytes.count >= 5, bytes.count <= Int(Int32.max) else {
             throw BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(bytes.count)")
         }
-        var idOffset: Int32 = -1
-        var problem: UInt32 = 0
-        let result = walk(base, UInt32(bytes.count), &idOffset, &problem)
-        if result == -5 { return nil }
-        if result != -1 {
+        var outcome = tendril_match_outcome_t()
+        let status = walk(base, UInt32(bytes.count), &outcome)
+        switch status {
+        case TENDRIL_MATCH_OFFSET_TOO_LARGE:
+            return nil
+        case TENDRIL_MATCH_OK:
+            break
+        default:
             // The walk stopped at the first problem, validating nothing after it: the full
             // validation decides, so invalid bytes throw the error the cursor itself reports.
             try validate(base, length: bytes.count)
         }
         let document = BSONDocument(storage: BSONStorage.copyingValidated(base, length: bytes.count))
-        if result == -3 || result == -4 {
+        if status == TENDRIL_MATCH_MALFORMED || status == TENDRIL_MATCH_INVALID {
             // The walk found a fault the full validation did not: match again on the copy,
             // which reports what it finds instead of trusting either walk.
             return rematch(document).map { (document, $0) }
         }
-        return fieldMatch(result, idOffset: idOffset, problem: problem).map { (document, $0) }
+        return fieldMatch(status, outcome).map { (document, $0) }
     }
 
-    /// The outcome a C walk's result stands for; nil for -5 (an offset too large for a lane).
-    private static func fieldMatch(_ result: Int32, idOffset: Int32, problem: UInt32) -> BSONFieldMatch? {
-        switch result {
-        case -1: .matched(idOffset: Int(idOffset))
-        case -2: .idNotObjectID(offset: Int(problem))
-        case -3, -4: .malformed(offset: Int(problem))
-        case -5: nil
-        default: .wrongType(slot: Int(result), offset: Int(problem))
+    /// What a C walk's status stands for; nil when an offset was too large for a lane.
+    private static func fieldMatch(_ status: tendril_match_status_t, _ outcome: tendril_match_outcome_t) -> BSONFieldMatch? {
+        switch status {
+        case TENDRIL_MATCH_OK: .matched(idOffset: Int(outcome.id_offset))
+        case TENDRIL_MATCH_WRONG_TYPE: .wrongType(slot: Int(outcome.slot), offset: Int(outcome.problem_offset))
+        case TENDRIL_MATCH_ID_NOT_OBJECT_ID: .idNotObjectID(offset: Int(outcome.problem_offset))
+        case TENDRIL_MATCH_OFFSET_TOO_LARGE: nil
+        default: .malformed(offset: Int(outcome.problem_offset))   // MALFORMED, or INVALID on trusted bytes
         }
     }
 
-    /// Matches the document's elements to `table`'s fields in one libbson walk, writing each
-    /// field's element offset (left as is when absent) and flagging values that need decoding to
-    /// be checked.
+    /// Matches the document's elements to `table`'s fields in one walk, writing each field's
+    /// element offset (left as is when absent) and flagging values that need decoding to be
+    /// checked.
     package func matchFields(_ table: BSONFieldTable, offsets: UnsafeMutableBufferPointer<Int32>,
                              needsCheck: UnsafeMutableBufferPointer<UInt8>) -> BSONFieldMatch {
         withExtendedLifetime(storage) {
-            var idOffset: Int32 = -1
-            var problem: UInt32 = 0
-            let result = withUnsafePointer(to: table.table) { tablePointer in
+            var outcome = tendril_match_outcome_t()
+            let status = withUnsafePointer(to: table.table) { tablePointer in
                 tendril_bson_match_fields(storage.data, UInt32(storage.length), tablePointer, offsets.baseAddress,
-                                          needsCheck.baseAddress, &idOffset, &problem)
+                                          needsCheck.baseAddress, &outcome)
             }
-            // The array form has room for every offset: never -5, so never nil.
-            return Self.fieldMatch(result, idOffset: idOffset, problem: problem) ?? .malformed(offset: Int(problem))
+            // The array form has room for every offset: never nil.
+            return Self.fieldMatch(status, outcome) ?? .malformed(offset: Int(outcome.problem_offset))
         }
     }
 }

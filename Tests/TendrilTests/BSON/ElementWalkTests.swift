@@ -1,3 +1,4 @@
+import CTendrilBSON
 import CTendrilMongoC
 import Testing
 @testable import TendrilDriver
@@ -26,8 +27,8 @@ struct ElementWalkTests {
         var element = tendril_bson_element_t()
         while true {
             let step = tendril_bson_next_element(data, UInt32(length), &offset, &element)
-            if step == 0 { return (elements, false) }
-            if step < 0 { return (elements, true) }
+            if step == TENDRIL_STEP_END { return (elements, false) }
+            if step == TENDRIL_STEP_MALFORMED { return (elements, true) }
             let key = Array(UnsafeBufferPointer(start: element.key, count: Int(element.key_length)))
             var children: [Element]?
             var nestedMalformed = false
