@@ -99,10 +99,12 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
     var storesResolved = true
 
     /// The stored ids, in order.
+    /// > Note: Decodes the whole list (12 bytes per id); ``count`` and ``value(at:)`` do not.
     public var ids: [ObjectID] { parent.referenceIDs(at: slot, default: []) }
 
     /// How many references the list holds.
-    public var count: Int { ids.count }
+    /// > Note: O(1) after the first call, which indexes the stored list (see ``value(at:)``).
+    public var count: Int { parent.referenceListCount(at: slot) }
 
     private var field: String { parent.fieldKey(at: slot) }
 
@@ -135,11 +137,24 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
 
     /// The document at `index` alone.
     /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
+    /// > Note: Finding the id costs O(1), as in ``value(at:)``.
     public func resolve(at index: Int) throws -> Target {
         try parent.referenceCache.resolveOne(id(at: index), as: Target.self, storing: storesResolved, field: field)
     }
 
     /// The document at `index` alone, fetched on Tendril's threads.
+    ///
+    /// ```swift
+    /// for index in 0..<person.$friends.count {
+    ///     print(try await person.$friends.value(at: index).name)   // one query per friend not kept
+    /// }
+    /// ```
+    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
+    /// > Note: Finding the id costs O(1) at any index: while the list is unchanged since loading,
+    /// the first positional read indexes the stored list once (4 bytes per reference, 400 KB for
+    /// 100,000, kept with the parent until its stored bytes are replaced by a save, an insert,
+    /// `reload()` or a delete); a changed list is read from its current value. To visit every
+    /// reference, the async sequence is cheaper still: one query per window of ids.
     public func value(at index: Int) async throws -> Target {
         let (cache, id, storing, field) = (parent.referenceCache, try id(at: index), storesResolved, field)
         return try await BlockingExecutor.shared.run {
@@ -147,7 +162,7 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
         }.value
     }
 
-    /// The id at `index`, read in place (resolving one by one must not decode the whole list
+    /// The id at `index`, in O(1) (resolving one by one must not decode or scan the whole list
     /// for every element).
     private func id(at index: Int) throws -> ObjectID {
         guard let id = parent.objectID(inListAt: slot, index: index) else {
