@@ -90,31 +90,35 @@ struct StoredIDCursor: IteratorProtocol {
 }
 
 extension Document {
-    /// Where reference list `slot` lies in the stored bytes, when reads of it come from them (it
-    /// was loaded and is unchanged since); nil when they come from the current value.
-    private final func storedList(at slot: Int) -> (stored: BSONDocument, elementOffset: Int?)? {
-        guard slot >= 0, fieldStorage.current[slot] == nil, fieldStorage.loadedSlots?[slot] ?? true,
-              let stored = fieldStorage.stored else { return nil }
+    /// The stored document reads of reference list `slot` come from (it was loaded and is
+    /// unchanged since); nil when they come from its current value.
+    private final func storedDocument(forList slot: Int) -> BSONDocument? {
+        guard slot >= 0, fieldStorage.current[slot] == nil, fieldStorage.loadedSlots?[slot] ?? true else { return nil }
+        return fieldStorage.stored
+    }
+
+    /// Where reference list `slot`'s element starts in `stored`; nil when it is absent.
+    private final func elementOffset(ofList slot: Int, in stored: BSONDocument) -> Int? {
         // After a save the load-time locations are gone: the key is looked up (O(keys)).
         let offset = fieldStorage.locations.offset(of: slot) ?? stored.elementOffset(forKey: schema.keys[slot])
-        return (stored, offset.flatMap { $0 >= 0 ? $0 : nil })
+        return offset.flatMap { $0 >= 0 ? $0 : nil }
     }
 
     /// The index of reference list `slot`'s stored ids, built on first use and kept until the
     /// stored bytes are replaced; nil when the list is read from its current value (changed, or
     /// absent from the stored document).
     final func storedIDList(at slot: Int) -> StoredIDList? {
-        guard let (stored, elementOffset) = storedList(at: slot), let elementOffset else { return nil }
+        guard let stored = storedDocument(forList: slot) else { return nil }
         return storedIDList(at: slot, of: stored) {
-            StoredIDList(stored, elementOffset: elementOffset, keyLength: schema.keyLengths[slot])
+            elementOffset(ofList: slot, in: stored).flatMap { StoredIDList(stored, elementOffset: $0, keyLength: schema.keyLengths[slot]) }
         }
     }
 
     /// A cursor over reference list `slot`'s stored ids; nil when the list is read from its
     /// current value.
     final func storedIDCursor(at slot: Int) -> StoredIDCursor? {
-        guard let (stored, elementOffset) = storedList(at: slot), let elementOffset else { return nil }
-        return StoredIDCursor(stored, elementOffset: elementOffset, keyLength: schema.keyLengths[slot])
+        guard let stored = storedDocument(forList: slot), let offset = elementOffset(ofList: slot, in: stored) else { return nil }
+        return StoredIDCursor(stored, elementOffset: offset, keyLength: schema.keyLengths[slot])
     }
 
     /// The ObjectId at `index` of reference list `slot`, in O(1): through the stored list's index
