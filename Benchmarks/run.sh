@@ -5,6 +5,7 @@
 #   bash Benchmarks/run.sh growth --csv growth.csv --plot docs/growth.svg
 #   bash Benchmarks/run.sh hydrate [--quick] [--csv F]
 #   bash Benchmarks/run.sh queries [--quick] [--csv F]
+#   bash Benchmarks/run.sh scale [--quick] [--refs N,...] [--csv F]   # long reference lists (issue 13)
 #   bash Benchmarks/run.sh soak [--quick] [--cycles N]   # nothing may accumulate (docs/reliability.md)
 #   bash Benchmarks/run.sh hydration [--quick]       # in memory, no server
 #   bash Benchmarks/run.sh micro [--filter REGEX]    # package-benchmark micro-benchmarks, no server

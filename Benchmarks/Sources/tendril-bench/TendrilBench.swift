@@ -7,8 +7,8 @@ import Tendril
 struct TendrilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tendril-bench",
-        abstract: "Tendril's benchmarks: parent growth, hydration from the server and query counts.",
-        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Soak.self]
+        abstract: "Tendril's benchmarks: parent growth, hydration from the server, query counts and long reference lists.",
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self]
     )
 }
 
@@ -111,6 +111,65 @@ extension TendrilBench {
             var report = Report(columns: QueriesBenchmark.columns)
             for row in rows { report.append([row.mode, "\(row.parents)", "\(row.queries)", row.milliseconds.formatted(1)]) }
             print(report.table)
+            try report.writeCSV(to: options.csv)
+        }
+    }
+
+    struct Scale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Visiting every reference of a parent with N references: one by one, as a sequence, whole.")
+
+        @OptionGroup var options: CommonOptions
+
+        @Option(help: "Numbers of references, comma-separated, e.g. 1000,100_000 (default 1000,10_000,100_000,800_000; --quick: 1000,10_000,100_000).")
+        var refs: String?
+
+        private var sizes: [Int] {
+            get throws {
+                guard let refs else { return options.quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 800_000] }
+                // Sizes are comma-separated, so a size groups its digits with underscores (100_000).
+                let parts = refs.split(separator: ",")
+                let sizes = parts.compactMap { Int($0.filter { $0 != "_" }) }
+                guard !sizes.isEmpty, sizes.count == parts.count, sizes.allSatisfy({ $0 > 0 }) else {
+                    throw ValidationError("--refs takes positive numbers, comma-separated: \(refs)")
+                }
+                return sizes
+            }
+        }
+
+        func validate() throws {
+            for size in try sizes where ScaleBenchmark.parentByteCount(refs: size) > ScaleBenchmark.documentLimit {
+                throw ValidationError("""
+                    \(size) references do not fit in one BSON document: \(ScaleBenchmark.parentByteCount(refs: size)) bytes, \
+                    over MongoDB's 16 MiB (at most about 840,000 ObjectIds in one array)
+                    """)
+            }
+        }
+
+        func run() async throws {
+            BenchEnvironment.ensureServer(disablingThreadCache: true)
+            let sizes = try self.sizes
+            let valueAtLimit = ScaleBenchmark.valueAtLimit(quick: options.quick)
+            let valueAtSizes = sizes.filter { $0 <= valueAtLimit }
+            print("Scale: a parent with N references under .none, every friend visited and its name read.")
+            print("""
+                N = \(sizes.map(String.init).joined(separator: ", ")); value_at (one query per reference) only up to \
+                \(valueAtLimit): N = \(valueAtSizes.map(String.init).joined(separator: ", ")).
+                """)
+            if !options.quick && refs == nil {
+                print("The full run stops at 800,000 references: 1,000,000 ObjectIds do not fit in one 16 MiB BSON document.")
+            }
+            let rows = try await BenchEnvironment.withDatabase { database, counter in
+                try await ScaleBenchmark(sizes: sizes, valueAtLimit: valueAtLimit).run(in: database, counter: counter)
+            }
+            var report = Report(columns: ScaleBenchmark.columns)
+            for row in rows { report.append(row.cells) }
+            print(report.table)
+            print("""
+                heap_min_bytes/heap_max_bytes: heap in use (glibc mallinfo2, tcache off) sampled while iterating, \
+                minus the live heap just after loading the parent.
+                """)
+            for line in ScaleBenchmark.verdicts(rows) { print(line) }
             try report.writeCSV(to: options.csv)
         }
     }

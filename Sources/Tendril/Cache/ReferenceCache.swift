@@ -20,6 +20,10 @@ public final class ReferenceCache: @unchecked Sendable {
     /// The most ids sent in one `$in` query; longer lists are fetched in chunks of this size.
     public static let maximumIDsPerQuery = 1000
 
+    /// How many references the async sequence of a reference list or dictionary resolves per
+    /// window (one `$in` query for those not kept), unless `readingAhead(_:)` says otherwise.
+    public static let defaultReadAhead = 100
+
     /// A fetch in progress, which later resolvers of the same id wait for instead of querying.
     private final class Flight {
         /// nil while running; then the document (nil when dangling) or the fetch's error.

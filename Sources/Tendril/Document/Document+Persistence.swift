@@ -46,7 +46,7 @@ extension Document {
     final func didInsert(id: ObjectID, document: BSONDocument) {
         self.id = id
         hasUnconfirmedInsert = false
-        fieldStorage.replaceStored(document)
+        replaceStored(document)
     }
 
     /// Inserts a new document, or sends only what changed since it was loaded or saved.
@@ -159,7 +159,7 @@ extension Document {
                 fieldStorage.current[slot] = value
             }
         }
-        fieldStorage.replaceStored(nil)
+        replaceStored(nil)
     }
 
     /// Fetches the document again, dropping unsaved changes, and empties its reference cache:

@@ -42,13 +42,16 @@ open class Document: FieldContainer {
     /// Where this document's references resolve and under which policy, when a query or the
     /// document that resolved it set them.
     @exclusivity(unchecked) final var referenceSettings: ReferenceSettings?
-    /// The reference cache once created, and the weak caches to tell when this document is
-    /// freed: one optional object, since most documents need neither.
+    /// The reference cache once created, the weak caches to tell when this document is freed,
+    /// and the indexes of stored reference lists: one optional object, since most documents
+    /// need none of them.
     private final var referenceState: ReferenceState?
 
     private final class ReferenceState {
         var cache: ReferenceCache?
         var deinitObservers: [any DocumentDeinitObserver] = []
+        /// By slot; each names the stored bytes it indexes.
+        var storedIDLists: [Int: StoredIDList] = [:]
     }
 
     private final var createdReferenceCache: ReferenceCache? {
@@ -86,6 +89,41 @@ open class Document: FieldContainer {
         if referenceState == nil { referenceState = ReferenceState() }
         referenceState?.deinitObservers.append(observer)
         Self.referenceCacheCreation.unlock()
+    }
+
+    /// The index of stored list `slot` built for `stored`: the one kept, else the one `build`
+    /// makes (then kept). Documents a cache hands out are read from several threads, so the
+    /// index is published under `referenceCacheCreation`; it is built outside the lock (two
+    /// threads may both build one, and the first kept wins), and immutable once built.
+    final func storedIDList(at slot: Int, of stored: BSONDocument, build: () -> StoredIDList?) -> StoredIDList? {
+        Self.referenceCacheCreation.lock()
+        let kept = referenceState?.storedIDLists[slot]
+        Self.referenceCacheCreation.unlock()
+        if let kept, kept.indexes(stored) { return kept }
+        guard let built = build() else { return nil }
+        Self.referenceCacheCreation.lock()
+        defer { Self.referenceCacheCreation.unlock() }
+        if let raced = referenceState?.storedIDLists[slot], raced.indexes(stored) { return raced }
+        if referenceState == nil { referenceState = ReferenceState() }
+        referenceState?.storedIDLists[slot] = built
+        return built
+    }
+
+    /// Replaces the stored bytes (after an insert, a save or a delete), dropping the indexes of
+    /// the old ones.
+    final func replaceStored(_ document: BSONDocument?) {
+        fieldStorage.replaceStored(document)
+        dropStoredIDLists()
+    }
+
+    /// Drops the indexes of stored lists: their bytes were replaced, and an index keeps its
+    /// bytes alive.
+    final func dropStoredIDLists() {
+        Self.referenceCacheCreation.lock()
+        let dropped = referenceState?.storedIDLists
+        if dropped?.isEmpty == false { referenceState?.storedIDLists = [:] }
+        Self.referenceCacheCreation.unlock()
+        _ = consume dropped   // released after unlocking
     }
 
     deinit {
@@ -220,6 +258,7 @@ open class Document: FieldContainer {
     /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
     final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
         try withSchema { schema in try load(stored, loadedSlots: loadedSlots, schema: schema) }
+        dropStoredIDLists()
     }
 
     private final func load(_ stored: BSONDocument, loadedSlots: [Bool]?, schema: Schema) throws {

@@ -69,7 +69,7 @@ extension Document {
     /// Makes a successful save's bytes the stored state. The `.version` field reads from them
     /// again (a value set by hand is dropped: the save set the version).
     final func didSave(_ plan: SavePlan) {
-        fieldStorage.replaceStored(plan.updatedStored)
+        replaceStored(plan.updatedStored)
         if let versionSlot = schema.versionSlot { fieldStorage.current[versionSlot] = nil }
     }
 

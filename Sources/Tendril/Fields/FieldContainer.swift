@@ -68,20 +68,6 @@ open class FieldContainer {
         return Value.decodeStored(StoredElement(document: bytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
     }
 
-    /// The ObjectId at `index` of the `[ObjectID]` field `slot`, read in place from the stored
-    /// bytes when the field is unchanged since loading (no decoding of the whole list), else
-    /// from the current list; nil when `index` is out of range.
-    final func objectID(inListAt slot: Int, index: Int) -> ObjectID? {
-        // Member by member, as in peekField: no copy of the whole storage struct.
-        if fieldStorage.current[slot] == nil, let offset = fieldStorage.locations.offset(of: slot), offset >= 0,
-           let stored = fieldStorage.stored,
-           let id = stored.objectID(inArrayAtElementOffset: offset, keyLength: schema.keyLengths[slot], index: index) {
-            return id
-        }
-        let ids: [ObjectID] = fieldStorage.peek(slot, schema: schema, default: [])
-        return ids.indices.contains(index) ? ids[index] : nil
-    }
-
     /// Why ``loadFields(_:loadedSlots:)`` refused a stored document.
     enum LoadProblem: Error {
         /// `_id` is not an ObjectId (its element is at `offset`).

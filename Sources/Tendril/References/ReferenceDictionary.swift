@@ -10,6 +10,7 @@ import TendrilDriver
 /// try team.$roles.set(ada, forKey: "lead")
 /// let lead = try team.$roles.resolve("lead")        // Person?
 /// let everyone = try team.$roles.resolve()          // [String: Person], one $in query
+/// for try await (role, person) in team.$roles { }   // in key order, 100 ids per $in query
 /// ```
 @propertyWrapper
 public struct ReferenceDictionary<Target: Document> {
@@ -87,6 +88,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
     let parent: Document
     let slot: Int
     var storesResolved = true
+    var readAhead = ReferenceCache.defaultReadAhead
 
     /// The stored ids by key.
     public var ids: [String: ObjectID] { parent.referenceIDs(at: slot, default: [:]) }
@@ -147,8 +149,50 @@ public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
         return handle
     }
 
+    /// This handle, whose async sequence resolves `count` references per window (default
+    /// ``ReferenceCache/defaultReadAhead``, 100), as ``ReferenceListHandle/readingAhead(_:)``.
+    ///
+    /// ```swift
+    /// for try await (role, person) in team.$roles.readingAhead(500) { ... }
+    /// ```
+    public func readingAhead(_ count: Int) -> ReferenceDictionaryHandle {
+        var handle = self
+        handle.readAhead = count
+        return handle
+    }
+
     /// Drops the dictionary's documents from the parent's cache.
     public func evict() {
         parent.referenceCache.evict(Target.self, ids: ids.values)
+    }
+}
+
+extension ReferenceDictionaryHandle: AsyncSequence {
+    public typealias Element = (key: String, value: Target)
+
+    /// Resolves the references a window at a time, in key order (as ``resolve()`` returns
+    /// them), as a list's sequence does (see ``ReferenceListHandle/AsyncIterator``): one `$in`
+    /// query per window for the documents the cache does not keep, two keys naming one id each
+    /// yielded.
+    ///
+    /// ```swift
+    /// for try await (role, person) in team.$roles { print(role, person.name) }
+    /// ```
+    /// - Throws: ``DocumentError`` `.danglingReference` at a dangling id's key, after the keys
+    ///   before it; ``MongoError`` when a window's fetch fails.
+    /// > Note: Memory: the keys and ids (taken when iteration begins) and one window of documents.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var readAhead: ReferenceReadAhead<Target, ReferenceDictionaryIDs>
+
+        /// Runs on the caller's executor: only fetching a window moves to Tendril's threads.
+        public nonisolated(nonsending) mutating func next() async throws -> (key: String, value: Target)? {
+            guard let (entry, document) = try await readAhead.next() else { return nil }
+            return (entry.key, document)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(readAhead: ReferenceReadAhead(ReferenceDictionaryIDs(ids), cache: parent.referenceCache,
+                                                    storing: storesResolved, field: field, windowSize: readAhead))
     }
 }

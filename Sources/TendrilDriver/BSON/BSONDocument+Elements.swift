@@ -137,34 +137,40 @@ extension BSONBytes {
         }
     }
 
-    /// The ObjectId at position `index` of the array whose element starts at `offset` (key of
-    /// `keyLength` bytes), read without decoding the rest of the array; nil when the element is
-    /// not an array of ObjectIds, the index is past its end, or anything does not fit.
-    package func objectID(inArrayAtElementOffset offset: Int, keyLength: Int, index: Int) -> ObjectID? {
-        guard index >= 0 else { return nil }
+    /// Where the elements of the array whose element starts at `offset` (key of `keyLength`
+    /// bytes) lie: from its first element to its terminating NUL. nil when the element is not an
+    /// array or does not fit in the document.
+    package func arrayElements(atElementOffset offset: Int, keyLength: Int) -> Range<Int>? {
         let end = length - 1
         let arrayStart = offset + keyLength + 2
-        guard offset >= 4, arrayStart + 5 <= end, data.load(fromByteOffset: offset, as: UInt8.self) == 0x04,
+        guard offset >= 4, keyLength >= 0, arrayStart + 5 <= end, data.load(fromByteOffset: offset, as: UInt8.self) == 0x04,
               Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
         let arrayLength = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: arrayStart, as: UInt32.self)))
         let arrayEnd = arrayStart + arrayLength - 1   // the array's terminating NUL
         guard arrayLength >= 5, arrayEnd <= end else { return nil }
-        var position = arrayStart + 4
-        var current = 0
-        while position < arrayEnd {
-            // Each element: type byte, key and its NUL, then 12 bytes for an ObjectId.
-            guard data.load(fromByteOffset: position, as: UInt8.self) == 0x07 else { return nil }
-            var keyEnd = position + 1
-            while keyEnd < arrayEnd, data.load(fromByteOffset: keyEnd, as: UInt8.self) != 0 { keyEnd += 1 }
-            let valueStart = keyEnd + 1
-            guard valueStart + 12 <= arrayEnd else { return nil }
-            if current == index {
-                return ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: data + valueStart, count: 12), at: 0)
-            }
-            current += 1
-            position = valueStart + 12
+        return (arrayStart + 4)..<arrayEnd
+    }
+
+    /// The ObjectId element that starts at `position`, among array elements ending at `end` (as
+    /// ``arrayElements(atElementOffset:keyLength:)`` found them): where its 12 bytes start and
+    /// where the next element does. nil when it is not an ObjectId or does not fit.
+    package func objectIDElement(at position: Int, before end: Int) -> (value: Int, next: Int)? {
+        // Each element: type byte, key and its NUL, then 12 bytes for an ObjectId.
+        guard position >= 4, position < end, end < length, data.load(fromByteOffset: position, as: UInt8.self) == 0x07 else {
+            return nil
         }
-        return nil
+        var keyEnd = position + 1
+        while keyEnd < end, data.load(fromByteOffset: keyEnd, as: UInt8.self) != 0 { keyEnd += 1 }
+        let valueStart = keyEnd + 1
+        guard valueStart + 12 <= end else { return nil }
+        return (valueStart, valueStart + 12)
+    }
+
+    /// The ObjectId whose 12 bytes start at `offset` (an offset ``objectIDElement(at:before:)``
+    /// returned); nil when they do not fit in the document.
+    package func objectID(atValueOffset offset: Int) -> ObjectID? {
+        guard offset >= 4, offset + 12 <= length - 1 else { return nil }
+        return ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: data + offset, count: 12), at: 0)
     }
 }
 
@@ -208,8 +214,31 @@ extension BSONDocument {
         withBytes { $0.objectID(atElementOffset: offset, keyLength: keyLength) }
     }
 
-    /// See ``BSONBytes/objectID(inArrayAtElementOffset:keyLength:index:)``.
-    package func objectID(inArrayAtElementOffset offset: Int, keyLength: Int, index: Int) -> ObjectID? {
-        withBytes { $0.objectID(inArrayAtElementOffset: offset, keyLength: keyLength, index: index) }
+    /// True when both documents share one storage: the same bytes, unchanged (a storage that is
+    /// shared is never written to), at the same address.
+    package func sharesStorage(with other: BSONDocument) -> Bool {
+        storage === other.storage
+    }
+
+    /// The offset of the first element named `key` (as ``BSONBytes`` readers take it), or nil
+    /// when the key is absent. Walks the top-level keys: O(keys), not O(bytes).
+    package func elementOffset(forKey key: String) -> Int? {
+        withIterator(atKey: key) { Int(bson_iter_offset($0)) }
+    }
+
+    /// Calls `body` with an iterator on the first element named `key`; nil when it is absent.
+    func withIterator<R>(atKey key: String, _ body: (OpaquePointer) -> R) -> R? {
+        // No stored key holds a NUL, and libbson's lookup would stop comparing at one.
+        guard !key.utf8.contains(0), let keyLength = Int32(exactly: key.utf8.count),
+              let handle = BSONIteratorHandle(storage) else { return nil }
+        var key = key
+        return withExtendedLifetime(handle) {
+            let found = key.withUTF8 { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    bson_iter_find_w_len(handle.iter, chars.baseAddress ?? emptyKey, keyLength)
+                }
+            }
+            return found ? body(handle.iter) : nil
+        }
     }
 }

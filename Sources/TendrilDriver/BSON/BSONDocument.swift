@@ -191,18 +191,7 @@ public struct BSONDocument: @unchecked Sendable {
 
     /// The value for `key`, or nil when the key is absent. Walks the document: O(n).
     public subscript(key: String) -> BSONValue? {
-        // No stored key holds a NUL, and libbson's lookup would stop comparing at one.
-        guard !key.utf8.contains(0), let keyLength = Int32(exactly: key.utf8.count),
-              let handle = BSONIteratorHandle(storage) else { return nil }
-        var key = key
-        return withExtendedLifetime(handle) {
-            let found = key.withUTF8 { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { chars in
-                    bson_iter_find_w_len(handle.iter, chars.baseAddress ?? emptyKey, keyLength)
-                }
-            }
-            return found ? BSONValue(decodingAt: handle.iter) : nil
-        }
+        withIterator(atKey: key) { BSONValue(decodingAt: $0) }
     }
 
     /// True when `key` is present.
