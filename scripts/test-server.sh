@@ -127,7 +127,12 @@ cmd_start() {
         # double-forks, which would lose the PID. All fds are redirected so the
         # server never holds a caller's pipe open (e.g. `$(... start)` or CI).
         # A caller's PYTHONPATH/PYTHONHOME must not leak into the venv.
-        env -u PYTHONPATH -u PYTHONHOME "$venv/bin/nx-27017" \
+        # --default-signal unblocks TERM and INT: fork and exec keep the
+        # caller's signal mask, and a caller running on a thread that blocks
+        # them (a Swift concurrency or Dispatch worker thread, as when the
+        # benchmarks re-run themselves under with-test-server.sh) would give
+        # the server a SIGTERM that stays pending until stop's SIGKILL.
+        env -u PYTHONPATH -u PYTHONHOME --default-signal=TERM,INT "$venv/bin/nx-27017" \
             --host 127.0.0.1 --port "$port" "${storage[@]}" \
             --pid-file "$rundir/nx-27017.pid" \
             --log-file "$rundir/nx-27017.log" \
