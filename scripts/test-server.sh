@@ -33,6 +33,19 @@ log_file="$rundir/server.log"
 
 log() { echo "test-server: $*" >&2; }
 
+# True while PID is a process that has not exited yet. `kill -0` is not
+# enough: the server is orphaned as soon as `start` returns, so once it exits
+# it stays a zombie until PID 1 reaps it (1-2 s on these machines, longer when
+# PID 1 is busy), and `kill -0` succeeds on a zombie. State Z or X in
+# /proc/PID/stat (the field after the command's closing parenthesis) means
+# it has exited.
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ -n "$stat" && ${stat:0:1} != Z && ${stat:0:1} != X ]]
+}
+
 # PID recorded in the run dir, if it names a live nx-27017 process. The
 # cmdline check guards against killing an unrelated process that reused
 # the PID after the server died.
@@ -41,7 +54,7 @@ running_pid() {
     local pid
     pid=$(tr -dc '0-9' <"$pid_file")
     [[ -n "$pid" ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
+    alive "$pid" || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'nx-27017' || return 1
     echo "$pid"
 }
@@ -70,12 +83,15 @@ finally:
 PY
 }
 
+# nx-27017 exits within about 0.2 s of SIGTERM (its handler calls sys.exit;
+# open client connections and in-flight requests do not hold it), so poll
+# often; SIGKILL only if it is still running (not a zombie) after 10 s.
 stop_pid() {
     local pid=$1
     kill "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
+    for _ in $(seq 1 200); do
+        alive "$pid" || return 0
+        sleep 0.05
     done
     log "PID $pid ignored SIGTERM for 10 s; sending SIGKILL"
     kill -9 "$pid" 2>/dev/null || true
@@ -111,7 +127,12 @@ cmd_start() {
         # double-forks, which would lose the PID. All fds are redirected so the
         # server never holds a caller's pipe open (e.g. `$(... start)` or CI).
         # A caller's PYTHONPATH/PYTHONHOME must not leak into the venv.
-        env -u PYTHONPATH -u PYTHONHOME "$venv/bin/nx-27017" \
+        # --default-signal unblocks TERM and INT: fork and exec keep the
+        # caller's signal mask, and a caller running on a thread that blocks
+        # them (a Swift concurrency or Dispatch worker thread, as when the
+        # benchmarks re-run themselves under with-test-server.sh) would give
+        # the server a SIGTERM that stays pending until stop's SIGKILL.
+        env -u PYTHONPATH -u PYTHONHOME --default-signal=TERM,INT "$venv/bin/nx-27017" \
             --host 127.0.0.1 --port "$port" "${storage[@]}" \
             --pid-file "$rundir/nx-27017.pid" \
             --log-file "$rundir/nx-27017.log" \
@@ -121,7 +142,7 @@ cmd_start() {
 
         deadline=$((SECONDS + startup_timeout))
         while ((SECONDS < deadline)); do
-            if ! kill -0 "$pid" 2>/dev/null; then
+            if ! alive "$pid"; then
                 break
             fi
             if handshake "$uri"; then
@@ -133,7 +154,7 @@ cmd_start() {
             sleep 0.2
         done
 
-        if kill -0 "$pid" 2>/dev/null; then
+        if alive "$pid"; then
             log "nx-27017 (PID $pid) did not answer a handshake within ${startup_timeout}s"
             stop_pid "$pid"
             rm -f "$pid_file"

@@ -31,6 +31,12 @@ enum BenchEnvironment {
         if needsServer {
             command = ["/bin/bash", repositoryRoot.appendingPathComponent("scripts/with-test-server.sh").path] + command
         }
+        // execv keeps the calling thread's signal mask, and this runs on a concurrency pool
+        // thread, which blocks most signals: the scripts, the test server and this benchmark
+        // would then ignore SIGTERM and SIGINT (the server's stop waited 10 s for its SIGKILL).
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        pthread_sigmask(SIG_SETMASK, &unblocked, nil)
         var cArguments = command.map { strdup($0) } + [nil]
         execv(command[0], &cArguments)
         FileHandle.standardError.write(Data("tendril-bench: could not run \(command[0]): \(String(cString: strerror(errno)))\n".utf8))

@@ -35,7 +35,8 @@ extension QueryableDocument {
     }
 
     /// Inserts the new documents and sends the changes of the stored ones, all in one bulk
-    /// write; documents without changes send nothing.
+    /// write; documents without changes send nothing. Hooks as for ``Document/save(in:)``:
+    /// `.beforeUpdate` and `.afterUpdate` see every stored document, changed or not.
     /// - Throws: as ``Document/save(in:)``; `.notFound` when a stored document was deleted
     ///   meanwhile, `.versionConflict` when a versioned one was saved by someone else (the
     ///   others' updates were applied; saving them again is correct: unversioned documents
@@ -57,7 +58,8 @@ extension QueryableDocument {
         }
         var operations = insertions.map { WriteModel.insertOne($0.1) }
         for (_, plan) in updates { operations.append(.updateOne(filter: plan.filter, update: plan.update)) }
-        guard !operations.isEmpty else { return }
+        // Nothing to send is still a successful save: every before-hook gets its after-hook.
+        guard !operations.isEmpty else { return try emitAfterSave(inserted: new, updated: stored) }
         let result = try await keepingTriedIDs(new, insertions.map(\.0)) {
             try await reportingDuplicateKeys(id: nil) { try await collection.bulkWrite(operations) }
         }
@@ -83,11 +85,18 @@ extension QueryableDocument {
         }
         for (document, (id, bytes)) in zip(new, insertions) { document.didInsert(id: id, document: bytes) }
         for (document, plan) in updates { document.didSave(plan) }
-        try EventHooks.emit(.afterInsert, for: self, new)
-        try EventHooks.emit(.afterUpdate, for: self, updates.map(\.0))
+        try emitAfterSave(inserted: new, updated: stored)
     }
 
-    /// Deletes `documents` with one command (`_id` in the list), applying delete rules.
+    /// The after-hooks of a bulk save: `.afterUpdate` gets every stored document, whether or not
+    /// it had changes to send, as `.beforeUpdate` did.
+    private static func emitAfterSave(inserted: [Self], updated: [Self]) throws {
+        try EventHooks.emit(.afterInsert, for: self, inserted)
+        try EventHooks.emit(.afterUpdate, for: self, updated)
+    }
+
+    /// Deletes `documents` with one command (`_id` in the list), applying delete rules. The
+    /// `.beforeDelete` hooks run before anything is sent, the rules' queries included.
     /// - Throws: ``DocumentError`` `.notInserted` if one was never stored (nothing is sent),
     ///   `.deleteDenied` when a `deny` rule refuses (nothing is deleted), ``MongoError``.
     public static func delete(_ documents: [Self], from database: MongoDatabase? = nil) async throws {
@@ -98,8 +107,9 @@ extension QueryableDocument {
             guard !document.isNew, let id = document.id else { throw document.error(.notInserted) }
             ids.append(.objectID(id))
         }
-        let plan = try await DeletionPlan(deleting: ids.compactMap(\.objectIDValue), of: self, in: database)
+        // Hooks first: a cancelled delete sends nothing, not even the rules' planning queries.
         try EventHooks.emit(.beforeDelete, for: self, documents)
+        let plan = try await DeletionPlan(deleting: ids.compactMap(\.objectIDValue), of: self, in: database)
         try await collection.deleteMany(["_id": ["$in": .array(ids)]])
         documents.forEach { $0.didDelete() }
         try await plan.applyAfterDelete()

@@ -57,6 +57,8 @@ extension Document {
     /// ```
     /// Nothing is sent when nothing changed. Changes inside embedded documents are set by
     /// path (`address.city`); arrays are set whole; optional fields set to nil are unset.
+    /// A stored document's save runs the `.beforeUpdate` hooks, then (when it succeeds) the
+    /// `.afterUpdate` ones, also when nothing needed sending.
     /// - Throws: as ``insert(into:)``; ``DocumentError`` `.notFound` when the stored document
     ///   was deleted meanwhile (it is never inserted again by a save), `.versionConflict` when a
     ///   class with a `.version` field was saved by someone else since this document was loaded.
@@ -69,7 +71,8 @@ extension Document {
         try EventHooks.emit(.beforeUpdate, for: Self.self, [self])
         try validateForSave()
         let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage)
-        guard !changes.isEmpty else { return }
+        // Nothing to send is still a successful update: the hooks come in pairs.
+        guard !changes.isEmpty else { return try EventHooks.emit(.afterUpdate, for: Self.self, [self]) }
         let plan = try SavePlan(id: id, stored: stored, changes: changes, schema: schema)
         let result = try await Self.reportingDuplicateKeys(id: id) { try await collection.updateOne(plan.filter, plan.update) }
         guard result.matchedCount == 1 else { throw try await saveMismatch(plan, in: collection) }
@@ -138,14 +141,17 @@ extension Document {
     }
 
     /// Deletes the stored document, applying the ``DeleteRule``s of the references to it. The
-    /// object keeps its values (and id); saving it again inserts it anew.
+    /// object keeps its values (and id); saving it again inserts it anew. The `.beforeDelete`
+    /// hooks run before anything is sent (the rules' queries included), so one that throws
+    /// cancels the delete with nothing sent.
     /// - Throws: ``DocumentError`` `.notInserted` for a document never stored, `.deleteDenied`
     ///   when a `deny` rule refuses (nothing is deleted then), ``MongoError``.
     public final func delete(from database: MongoDatabase? = nil) async throws {
         guard !isNew, let id else { throw error(.notInserted) }
         let collection = try collection(in: database)
-        let plan = try await DeletionPlan(deleting: [id], of: Self.self, in: database ?? referenceSettings?.database)
+        // Hooks first: a cancelled delete sends nothing, not even the rules' planning queries.
         try EventHooks.emit(.beforeDelete, for: Self.self, [self])
+        let plan = try await DeletionPlan(deleting: [id], of: Self.self, in: database ?? referenceSettings?.database)
         try await collection.deleteOne(["_id": .objectID(id)])
         didDelete()
         try await plan.applyAfterDelete()

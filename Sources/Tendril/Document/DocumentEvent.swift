@@ -6,11 +6,12 @@ public enum DocumentEvent: Sendable, Hashable, CaseIterable {
     case beforeInsert
     /// After an insert succeeded.
     case afterInsert
-    /// Before an update (a `save` of a stored document) is sent; throwing cancels it.
+    /// Before an update (a `save` of a stored document) is sent; throwing cancels it. Runs on
+    /// every save of a stored document, before its changes are computed.
     case beforeUpdate
-    /// After an update succeeded.
+    /// After an update succeeded, also when the save had nothing to send.
     case afterUpdate
-    /// Before a delete is sent; throwing cancels it.
+    /// Before a delete, or the queries its delete rules need, is sent; throwing cancels it.
     case beforeDelete
     /// After a delete succeeded.
     case afterDelete

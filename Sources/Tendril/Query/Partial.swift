@@ -50,6 +50,13 @@ public final class Partial<Model: Document> {
         document[keyPath: keyPath] = value
     }
 
+    /// Whether ``save(in:)`` would send anything (see ``Document/hasChanges``).
+    public var hasChanges: Bool { document.hasChanges }
+
+    /// The stored keys of the fields a save would send (see ``Document/changedFields``): those
+    /// set through ``set(_:to:)`` to another value than stored, loaded or not.
+    public var changedFields: [String] { document.changedFields }
+
     /// Sends the fields set through ``set(_:to:)`` (and changes inside loaded ones), never
     /// touching what was not loaded.
     /// - Throws: as ``Document/save(in:)``.

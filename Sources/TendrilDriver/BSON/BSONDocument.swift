@@ -68,7 +68,25 @@ public struct BSONDocument: @unchecked Sendable {
         storage = BSONStorage.copyingValidated(data, length: length)
     }
 
-    package init(elements: [(String, BSONValue)]) {
+    /// A document of `elements`, in order: what a dictionary literal builds, from an array.
+    ///
+    /// Use it for pairs computed at run time (`zip(keys, values)`), or where a literal would need
+    /// `as BSONDocument` to get its type: the array's element type is fixed, so each
+    /// `.string(...)` or `.int64(...)` is resolved against ``BSONValue`` alone. When the values do
+    /// arithmetic on a closure parameter whose type is inferred, the whole array is still one
+    /// expression for the compiler, as a literal is: build such documents with
+    /// ``init(_:)`` (``BSONDocumentBuilder``), which checks each line on its own.
+    /// ```swift
+    /// let people = names.map { name in
+    ///     BSONDocument(elements: [("name", .string(name)), ("active", .bool(true))])
+    /// }
+    /// let row = BSONDocument(elements: Array(zip(columns, values)))
+    /// ```
+    /// > Note: Like a literal, it cannot throw: a key BSON cannot encode (one holding a NUL
+    /// byte) is left out and recorded in ``encodingError``, which the driver throws when the
+    /// document is sent, so nothing is silently stored. Use ``append(_:_:)`` to get the error at
+    /// once. Keys are not deduplicated, as in BSON itself.
+    public init(elements: [(String, BSONValue)]) {
         storage = BSONStorage.empty()
         for (key, value) in elements {
             do {

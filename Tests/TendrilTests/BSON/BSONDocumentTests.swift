@@ -49,6 +49,57 @@ struct BSONDocumentTests {
         #expect(Set([first, ["a": 1, "b": 2]]).count == 1)
     }
 
+    @Test("ten .string/.int64 keys computed inside a map closure build with BSONDocument { } as the literal would")
+    func documentBuilder() throws {
+        // The closure's parameter type is inferred: written as one literal (or one
+        // `elements:` array), these values make the type checker give up after about 10 s.
+        let people = (0..<3).map { index in
+            BSONDocument {
+                ("name", .string("person \(index)"))
+                ("age", .int64(Int64(20 + index % 50)))
+                ("city", .string("city \(index % 10)"))
+                ("score", .int64(Int64(index) * 7))
+                ("team", .string("blue"))
+                ("rank", .int64(Int64(index) + 1))
+                ("country", .string("NZ"))
+                ("visits", .int64(0))
+                ("status", .string("active"))
+                ("balance", .int64(-Int64(index)))
+                if index.isMultiple(of: 2) { ("even", .bool(true)) }
+                for slot in 0..<index { ("slot\(slot)", .int64(Int64(slot))) }
+            }
+        }
+        let literal: BSONDocument = [
+            "name": "person 2", "age": .int64(22), "city": "city 2", "score": .int64(14), "team": "blue",
+            "rank": .int64(3), "country": "NZ", "visits": .int64(0), "status": "active", "balance": .int64(-2),
+            "even": true, "slot0": .int64(0), "slot1": .int64(1),
+        ]
+        #expect(people.last == literal, "the same bytes as the literal")
+        #expect(people.map(\.count) == [11, 11, 13])
+        #expect(people.allSatisfy { $0.encodingError == nil })
+    }
+
+    @Test("BSONDocument(elements:) builds ten .string/.int64 keys inside a map closure, as the literal would")
+    func elementsBuilder() {
+        let people = ["Ada", "Grace"].map { name in
+            BSONDocument(elements: [
+                ("name", .string(name)), ("age", .int64(36)), ("city", .string("London")), ("score", .int64(7)),
+                ("team", .string("blue")), ("rank", .int64(1)), ("country", .string("UK")), ("visits", .int64(0)),
+                ("status", .string("active")), ("initial", .string(String(name.prefix(1)))),
+            ])
+        }
+        let literal: BSONDocument = [
+            "name": "Grace", "age": .int64(36), "city": "London", "score": .int64(7), "team": "blue",
+            "rank": .int64(1), "country": "UK", "visits": .int64(0), "status": "active", "initial": "G",
+        ]
+        #expect(people.last == literal, "the same bytes as the literal")
+        #expect(people.first?.keys == literal.keys)
+
+        let withBadKey = BSONDocument(elements: [("ok", .int64(1)), ("bad\0key", .int64(2)), ("kept", .string("x"))])
+        #expect(withBadKey.keys == ["ok", "kept"])
+        #expect(withBadKey.encodingError?.kind == .invalidKey)
+    }
+
     @Test("a key with a NUL byte is refused, never truncated")
     func nulKeys() throws {
         var document = BSONDocument()

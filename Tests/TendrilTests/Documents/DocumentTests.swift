@@ -41,4 +41,61 @@ struct DocumentTests {
             #expect(stored["age"]?.intValue == 37 && stored["tags"] == ["math", "poetry"] && stored["mail"] == nil)
         }
     }
+
+    @Test("hasChanges and changedFields say what a save would send; reading is not a change")
+    func pendingChanges() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let fresh = Person()
+            #expect(fresh.hasChanges, "a new document is pending as a whole")
+            #expect(fresh.changedFields == [])
+            fresh.age = 36
+            fresh.name = "Ada"
+            fresh.email = nil
+            #expect(fresh.changedFields == ["name", "age"], "declaration order; a default is no change")
+            try await fresh.insert(into: database)
+            #expect(!fresh.hasChanges && fresh.changedFields == [])
+
+            // A stored document another client wrote, with an embedded document whose keys come
+            // in another order than the class declares them: reading it changes nothing.
+            try await database.collection("Company").insertOne([
+                "name": "Engines", "headquarters": ["location": ["longitude": 2.0, "latitude": 1.0], "city": "London"],
+                "offices": [["city": "Paris"]], "extra": "kept",
+            ])
+            let company = try #require(try await Company.objects.using(database).first())
+            _ = (company.name, company.headquarters.city, company.headquarters.location.latitude,
+                 company.offices.map(\.city), company.billing)
+            #expect(!company.hasChanges && company.changedFields == [], "reading every field is not a change")
+
+            company.headquarters.city = "Bath"
+            company.name = "Difference Engines"
+            #expect(company.hasChanges)
+            #expect(company.changedFields == ["name", "headquarters"])
+            company.name = "Engines"
+            #expect(company.changedFields == ["headquarters"], "setting the stored value back undoes the change")
+
+            recorder.reset()
+            try await company.save(in: database)
+            let update = try #require(recorder.commands(named: "update").first?["updates"]?.arrayValue?.first?.documentValue)
+            #expect(update["u"] == .document(["$set": ["headquarters.city": "Bath"]]), "exactly the field it named")
+            #expect(!company.hasChanges && company.changedFields == [])
+
+            let person = try #require(try await Person.objects.using(database).first())
+            person.email = "ada@example.com"
+            #expect(person.changedFields == ["mail"], "stored keys, as DocumentError.field")
+            try await person.save(in: database)
+            person.email = nil
+            #expect(person.changedFields == ["mail"], "unsetting a stored value is a change")
+            recorder.reset()
+            try await person.save(in: database)
+            #expect(recorder.commandNames == ["update"])
+            #expect(!person.hasChanges)
+
+            let partial = try #require(try await Person.objects.using(database).only(\.$name).all().first)
+            _ = try partial.name
+            #expect(!partial.hasChanges)
+            partial.set(\.name, to: "Ada L.")
+            partial.set(\.email, to: nil)
+            #expect(partial.changedFields == ["name", "mail"], "nil for a field not loaded unsets it, whatever is stored")
+        }
+    }
 }

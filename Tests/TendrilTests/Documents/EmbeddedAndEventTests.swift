@@ -98,6 +98,36 @@ struct EmbeddedAndEventTests {
         }
     }
 
+    @Test("a save with nothing to send still runs afterUpdate after beforeUpdate, single and bulk")
+    func hooksComeInPairs() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let log = Locked<[String]>([])
+            let registrations = [DocumentEvent.beforeUpdate, .afterUpdate].map { event in
+                Quiet.on(event) { documents in log.withLock { $0.append("\(event) \(documents.map(\.name))") } }
+            }
+            defer { registrations.forEach { $0.remove() } }
+            let a = Quiet(), b = Quiet()
+            a.name = "a"
+            b.name = "b"
+            try await Quiet.insert([a, b], into: database)
+            recorder.reset()
+
+            try await a.save(in: database)
+            #expect(recorder.commandNames == [], "nothing changed: nothing sent")
+            b.name = "b2"
+            try await Quiet.save([a, b], in: database)
+            #expect(recorder.commandNames == ["update"])
+            recorder.reset()
+            try await Quiet.save([a, b], in: database)
+            #expect(recorder.commandNames == [])
+            #expect(log.withLock { $0 } == [
+                "beforeUpdate [\"a\"]", "afterUpdate [\"a\"]",
+                "beforeUpdate [\"a\", \"b2\"]", "afterUpdate [\"a\", \"b2\"]",
+                "beforeUpdate [\"a\", \"b2\"]", "afterUpdate [\"a\", \"b2\"]",
+            ])
+        }
+    }
+
     @Test("bulk insert, save and delete of many documents each take one round trip")
     func bulkOperations() async throws {
         try await TestServer.withDatabase { database, recorder in

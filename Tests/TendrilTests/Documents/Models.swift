@@ -80,6 +80,11 @@ final class Audited: Document {
     @Field var version: Int = 0
 }
 
+/// Used only by the test of saves with nothing to send: hooks are per class.
+final class Quiet: Document {
+    @Field var name: String = ""
+}
+
 final class Member: Document {
     @Field(validate: .range(0...150)) var age: Int = 0
     @Field(validate: .matches("^[^@ ]+@[^@ ]+$")) var email: String?

@@ -124,4 +124,40 @@ struct ClientTests {
         #expect(throws: MongoError.self) { _ = try client.database("d").collection("a\0b").countDocuments() }
         #expect(throws: MongoError.self) { try client.database("d").collection("c").dropIndex("a_1\0b") }
     }
+
+    @Test("observers that want no documents get none unless another does; a removed observer hears nothing more")
+    func observerDocumentsAndRemoval() async throws {
+        let client = try MongoClient(try TestServer.uri())
+        let database = client.database("tendril_test_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        let collection = database.collection("observed")
+        let namesOnly = NamesOnlyObserver()
+        let recorder = CommandRecorder()
+
+        client.addCommandObserver(namesOnly)
+        try await collection.insertOne(["_id": .int32(1)])
+        client.addCommandObserver(recorder)
+        try await collection.insertOne(["_id": .int32(2)])
+        client.removeCommandObserver(recorder)
+        try await collection.insertOne(["_id": .int32(3)])
+        client.removeCommandObserver(namesOnly)
+        try await collection.insertOne(["_id": .int32(4)])
+        try await database.drop()
+
+        // Documents are copied only while an observer that wants them is registered.
+        #expect(namesOnly.insertCommandWasEmpty == [true, false, true])
+        #expect(recorder.commands(named: "insert").map { $0["documents"]?.arrayValue?.first?.documentValue?["_id"] } == [.int32(2)])
+    }
+}
+
+/// Records, for each `insert` it hears, whether the event's command document was empty.
+private final class NamesOnlyObserver: CommandObserver {
+    private let inserts = Locked<[Bool]>([])
+    var observesDocuments: Bool { false }
+
+    func commandStarted(_ event: CommandStartedEvent) {
+        guard event.commandName == "insert" else { return }
+        inserts.withLock { $0.append(event.command.isEmpty) }
+    }
+
+    var insertCommandWasEmpty: [Bool] { inserts.withLock { $0 } }
 }

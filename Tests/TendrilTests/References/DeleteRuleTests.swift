@@ -6,7 +6,7 @@ import Testing
 @Suite("References: delete rules")
 struct DeleteRuleTests {
     init() {
-        DeleteRules.register(Essay.self, Book.self, Review.self, Contract.self)
+        DeleteRules.register(Essay.self, Book.self, Review.self, Contract.self, Grant.self)
     }
 
     @Test("nullify unsets single references and dictionary entries; pull removes ids from lists; nothing leaves them")
@@ -83,6 +83,29 @@ struct DeleteRuleTests {
             try await contract.delete(from: database)
             try await signer.delete(from: database)
             #expect(try await Signer.objects.using(database).count() == 0)
+        }
+    }
+
+    @Test("a before-delete hook that throws cancels a delete that rules point at with nothing sent, single and bulk")
+    func cancelledDeleteSendsNothing() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let first = Sponsor().with { $0.name = "first" }, second = Sponsor().with { $0.name = "second" }
+            try await Sponsor.insert([first, second], into: database)
+            struct Refused: Error {}
+            let refusal = Sponsor.on(.beforeDelete) { _ in throw Refused() }
+            recorder.reset()
+            await #expect(throws: Refused.self) { try await first.delete(from: database) }
+            await #expect(throws: Refused.self) { try await Sponsor.delete([first, second], from: database) }
+            #expect(recorder.commandNames == [], "not even the deny rule's find")
+            refusal.remove()
+
+            try await first.delete(from: database)
+            #expect(recorder.commandNames == ["find", "delete"], "the deny rule's check, then the delete")
+            #expect(recorder.commands(named: "find").first?["filter"] == ["sponsor": ["$in": [.objectID(try first.id.unwrapped())]]])
+            recorder.reset()
+            try await Sponsor.delete([second], from: database)
+            #expect(recorder.commandNames == ["find", "delete"])
+            #expect(try await Sponsor.objects.using(database).count() == 0)
         }
     }
 }

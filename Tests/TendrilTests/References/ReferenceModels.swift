@@ -208,3 +208,13 @@ final class Contract: Document {
     @Field var title = ""
     @Reference<Signer>(onDelete: .deny) var signer
 }
+
+/// Used only by the cancelled-delete test: hooks are per class, and tests run in parallel.
+final class Sponsor: Document {
+    @Field var name = ""
+}
+
+final class Grant: Document {
+    @Field var title = ""
+    @Reference<Sponsor>(onDelete: .deny) var sponsor
+}
