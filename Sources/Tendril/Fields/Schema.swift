@@ -263,7 +263,7 @@ final class Schema: @unchecked Sendable {
         // Every use of the shared prototype holds this lock (slot(forProperty:) takes it itself).
         let slot: Int?
         let valueType = Swift.type(of: keyPath).valueType
-        if valueType is any AnyField.Type || valueType is any AnyReferenceHandle.Type {
+        if valueType is any AnyField.Type || valueType is any ReferenceHandleProtocol.Type {
             // `\.$name` (a field or a reference handle) is traced by the projected subscript, and
             // must be one of this class's own wrappers: `\.address.$city` is projected on another
             // instance and names no field here.

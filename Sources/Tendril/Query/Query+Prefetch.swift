@@ -1,8 +1,7 @@
 import TendrilDriver
 
 /// Reference fields to resolve for whole batches of documents at once: built by
-/// ``Query/prefetch(_:only:then:)-(KeyPath<Model,ReferenceHandle<T>>,_,_)`` and its overloads,
-/// and nested through their `then:` closures.
+/// ``Query/prefetch(_:only:then:)``, and nested through its `then:` closures.
 ///
 /// ```swift
 /// Meeting.objects
@@ -24,32 +23,14 @@ public struct PrefetchPlan<Model: Document>: Sendable {
     /// An empty plan, for nesting.
     public init() {}
 
-    /// Also resolves the single reference `keyPath` of every document of a batch.
-    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceHandle<T>>, only fields: [PartialKeyPath<T>] = [],
-                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> PrefetchPlan {
-        adding(keyPath, fields, nested(PrefetchPlan<T>())) { parent, slot in
-            parent.referenceIDs(at: slot, default: ObjectID?.none).map { [$0] } ?? []
-        }
-    }
-
-    /// Also resolves the reference list `keyPath` of every document of a batch.
-    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceListHandle<T>>, only fields: [PartialKeyPath<T>] = [],
-                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> PrefetchPlan {
-        adding(keyPath, fields, nested(PrefetchPlan<T>())) { parent, slot in
-            parent.referenceIDs(at: slot, default: [ObjectID]())
-        }
-    }
-
-    /// Also resolves the reference dictionary `keyPath` of every document of a batch.
-    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceDictionaryHandle<T>>, only fields: [PartialKeyPath<T>] = [],
-                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> PrefetchPlan {
-        adding(keyPath, fields, nested(PrefetchPlan<T>())) { parent, slot in
-            Array(parent.referenceIDs(at: slot, default: [String: ObjectID]()).values)
-        }
-    }
-
-    private func adding<T: Document>(_ keyPath: AnyKeyPath, _ fields: [PartialKeyPath<T>], _ nested: PrefetchPlan<T>,
-                                     ids: @escaping @Sendable (Document, Int) -> [ObjectID]) -> PrefetchPlan {
+    /// Also resolves the reference field `keyPath` (a single reference, a list or a dictionary)
+    /// of every document of a batch.
+    public func prefetch<Handle: ReferenceHandleProtocol>(
+        _ keyPath: KeyPath<Model, Handle>, only fields: [PartialKeyPath<Handle.Target>] = [],
+        then nested: (PrefetchPlan<Handle.Target>) -> PrefetchPlan<Handle.Target> = { $0 }
+    ) -> PrefetchPlan {
+        typealias T = Handle.Target
+        let nested = nested(PrefetchPlan<T>())
         var plan = self
         plan.problems += nested.problems
         guard let slot = Schema.of(Model.self).slot(forProjected: keyPath) else {
@@ -64,7 +45,7 @@ public struct PrefetchPlan<Model: Document>: Sendable {
             var wanted: [ObjectID] = []
             var seen = Set<ObjectID>()
             let idsByParent = parents.map { parent in
-                let parentIDs = ids(parent, slot)
+                let parentIDs = Handle._referencedIDs(in: parent, slot: slot)
                 for id in parentIDs where seen.insert(id).inserted { wanted.append(id) }
                 return parentIDs
             }
@@ -118,10 +99,10 @@ extension ReferenceProjection {
 }
 
 extension Query {
-    /// Resolves the single reference `keyPath` for each batch of documents the query yields,
-    /// with one `$in` query per batch (never one per document); `only:` fetches just those
-    /// fields of the referenced documents (they are then partial), `then:` prefetches their
-    /// own references in turn.
+    /// Resolves the reference field `keyPath` (a single reference, a list or a dictionary) for
+    /// each batch of documents the query yields, with one `$in` query per batch (never one per
+    /// document); `only:` fetches just those fields of the referenced documents (they are then
+    /// partial), `then:` prefetches their own references in turn.
     ///
     /// ```swift
     /// for try await meeting in Meeting.objects.prefetch(\.$room) { $0.prefetch(\.$event) } {
@@ -131,27 +112,12 @@ extension Query {
     /// A batch is ``batchSize(_:)`` documents (100 unless set). Prefetched documents go into each
     /// document's reference cache, as its policy keeps them: a `.none` cache keeps none, and a
     /// `.weak` one only those something else holds, so prefetching suits the other policies.
-    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceHandle<T>>, only fields: [PartialKeyPath<T>] = [],
-                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> Query {
-        withPrefetch(prefetchPlan.prefetch(keyPath, only: fields, then: nested))
-    }
-
-    /// Resolves the reference list `keyPath` for each batch of documents: see
-    /// ``prefetch(_:only:then:)-(KeyPath<Model,ReferenceHandle<T>>,_,_)``.
-    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceListHandle<T>>, only fields: [PartialKeyPath<T>] = [],
-                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> Query {
-        withPrefetch(prefetchPlan.prefetch(keyPath, only: fields, then: nested))
-    }
-
-    /// Resolves the reference dictionary `keyPath` for each batch of documents.
-    public func prefetch<T: Document>(_ keyPath: KeyPath<Model, ReferenceDictionaryHandle<T>>, only fields: [PartialKeyPath<T>] = [],
-                                      then nested: (PrefetchPlan<T>) -> PrefetchPlan<T> = { $0 }) -> Query {
-        withPrefetch(prefetchPlan.prefetch(keyPath, only: fields, then: nested))
-    }
-
-    private func withPrefetch(_ plan: PrefetchPlan<Model>) -> Query {
+    public func prefetch<Handle: ReferenceHandleProtocol>(
+        _ keyPath: KeyPath<Model, Handle>, only fields: [PartialKeyPath<Handle.Target>] = [],
+        then nested: (PrefetchPlan<Handle.Target>) -> PrefetchPlan<Handle.Target> = { $0 }
+    ) -> Query {
         var query = self
-        query.prefetchPlan = plan
+        query.prefetchPlan = prefetchPlan.prefetch(keyPath, only: fields, then: nested)
         return query
     }
 

@@ -61,7 +61,7 @@ public struct Reference<Target: Document> {
         let slot = owner.schema.slot(for: storageKeyPath, in: owner)
         // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
         if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
-        return ReferenceHandle(parent: owner, slot: slot)
+        return ReferenceHandle(_state: _ReferenceHandleState(parent: owner, slot: slot))
     }
 }
 
@@ -87,10 +87,14 @@ extension Reference: AnyReferenceField {
 /// ```
 /// > Note: A handle holds its parent; use it and let it go. It is not `Sendable`: to resolve
 /// from several tasks, share `person.referenceCache` instead.
-public struct ReferenceHandle<Target: Document>: AnyReferenceHandle {
-    let parent: Document
-    let slot: Int
-    var storesResolved = true
+public struct ReferenceHandle<Target: Document>: ReferenceHandleProtocol {
+    public var _state: _ReferenceHandleState
+
+    public init(_state: _ReferenceHandleState) { self._state = _state }
+
+    public static func _referencedIDs(in parent: Document, slot: Int) -> [ObjectID] {
+        parent.referenceIDs(at: slot, default: ObjectID?.none).map { [$0] } ?? []
+    }
 
     /// The stored id (nil when unset).
     public var id: ObjectID? { parent.referenceIDs(at: slot, default: ObjectID?.none) }
@@ -101,17 +105,14 @@ public struct ReferenceHandle<Target: Document>: AnyReferenceHandle {
     ///   document no longer exists, or a type error; ``MongoError`` when the fetch fails.
     public func resolve() throws -> Target? {
         guard let id else { return nil }
-        return try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved, field: parent.fieldKey(at: slot))
+        return try resolved(id)
     }
 
     /// The referenced document, like ``resolve()``, fetched on Tendril's threads.
     public var value: Target? {
         get async throws {
             guard let id else { return nil }
-            let (cache, storing, field) = (parent.referenceCache, storesResolved, parent.fieldKey(at: slot))
-            return try await BlockingExecutor.shared.run {
-                UncheckedTransfer(try cache.resolveOne(id, as: Target.self, storing: storing, field: field))
-            }.value
+            return try await resolvedOffThread(id)
         }
     }
 
@@ -120,8 +121,7 @@ public struct ReferenceHandle<Target: Document>: AnyReferenceHandle {
     /// - Throws: as ``resolve()``.
     public func resolvePartial() throws -> Partial<Target>? {
         guard let id else { return nil }
-        return Partial(try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved,
-                                                            field: parent.fieldKey(at: slot), acceptsPartial: true))
+        return Partial(try resolved(id, acceptsPartial: true))
     }
 
     /// Points the reference at `target` (nil unsets it).
@@ -130,24 +130,4 @@ public struct ReferenceHandle<Target: Document>: AnyReferenceHandle {
         let id = try target.map(Document.referencedID(of:))
         parent.fieldStorage.write(id, to: slot)
     }
-
-    /// This handle, resolving without keeping what it fetches (documents already kept are
-    /// still served): `try person.$bestFriend.noCache().resolve()`.
-    public func noCache() -> ReferenceHandle {
-        var handle = self
-        handle.storesResolved = false
-        return handle
-    }
-
-    /// Drops the referenced document from the parent's cache.
-    public func evict() {
-        if let id { parent.referenceCache.evict(Target.self, ids: [id]) }
-    }
-}
-
-/// Moves a non-`Sendable` result from a Tendril thread to the task awaiting it, which is
-/// suspended meanwhile: the value is never used from two threads at once.
-struct UncheckedTransfer<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -52,9 +52,7 @@ extension ReferenceCache {
 
     /// The document of `type` with `id`, like ``resolve(_:id:)``, fetched on Tendril's threads.
     public func document<Target: Document>(_ type: Target.Type, id: ObjectID) async throws -> Target {
-        try await BlockingExecutor.shared.run {
-            UncheckedTransfer(try self.resolveOne(id, as: type, storing: true, field: nil))
-        }.value
+        try await onTendrilThreads { try $0.resolveOne(id, as: type, storing: true, field: nil) }
     }
 
     /// The documents of `type` with `ids`, in order, the missing ones fetched together
@@ -66,8 +64,6 @@ extension ReferenceCache {
 
     /// The documents of `type` with `ids`, like ``resolve(_:ids:)``, fetched on Tendril's threads.
     public func documents<Target: Document>(_ type: Target.Type, ids: [ObjectID]) async throws -> [Target] {
-        try await BlockingExecutor.shared.run {
-            UncheckedTransfer(try self.resolveAll(ids, as: type, storing: true, field: nil))
-        }.value
+        try await onTendrilThreads { try $0.resolveAll(ids, as: type, storing: true, field: nil) }
     }
 }

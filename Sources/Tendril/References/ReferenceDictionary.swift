@@ -62,7 +62,7 @@ public struct ReferenceDictionary<Target: Document> {
         let slot = owner.schema.slot(for: storageKeyPath, in: owner)
         // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
         if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
-        return ReferenceDictionaryHandle(parent: owner, slot: slot)
+        return ReferenceDictionaryHandle(_state: _ReferenceHandleState(parent: owner, slot: slot))
     }
 }
 
@@ -84,24 +84,25 @@ extension ReferenceDictionary: AnyReferenceField {
 
 /// Resolves one ``ReferenceDictionary`` field of one parent document: `team.$roles`.
 /// > Note: A handle holds its parent; it is not `Sendable`.
-public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
-    let parent: Document
-    let slot: Int
-    var storesResolved = true
+public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtocol {
+    public var _state: _ReferenceHandleState
     var readAhead = ReferenceCache.defaultReadAhead
+
+    public init(_state: _ReferenceHandleState) { self._state = _state }
+
+    public static func _referencedIDs(in parent: Document, slot: Int) -> [ObjectID] {
+        Array(parent.referenceIDs(at: slot, default: [String: ObjectID]()).values)
+    }
 
     /// The stored ids by key.
     public var ids: [String: ObjectID] { parent.referenceIDs(at: slot, default: [:]) }
-
-    private var field: String { parent.fieldKey(at: slot) }
 
     /// Every referenced document by key; the missing ones fetched together. Blocks the thread.
     /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
     public func resolve() throws -> [String: Target] {
         let ids = self.ids
         let keys = ids.keys.sorted()
-        let documents = try parent.referenceCache.resolveAll(keys.compactMap { ids[$0] }, as: Target.self,
-                                                             storing: storesResolved, field: field)
+        let documents = try resolved(keys.compactMap { ids[$0] })
         return Dictionary(uniqueKeysWithValues: zip(keys, documents))
     }
 
@@ -110,10 +111,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
         get async throws {
             let ids = self.ids
             let keys = ids.keys.sorted()
-            let (cache, storing, field) = (parent.referenceCache, storesResolved, field)
-            let documents = try await BlockingExecutor.shared.run {
-                UncheckedTransfer(try cache.resolveAll(keys.compactMap { ids[$0] }, as: Target.self, storing: storing, field: field))
-            }.value
+            let documents = try await resolvedOffThread(keys.compactMap { ids[$0] })
             return Dictionary(uniqueKeysWithValues: zip(keys, documents))
         }
     }
@@ -122,16 +120,13 @@ public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
     /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
     public func resolve(_ key: String) throws -> Target? {
         guard let id = ids[key] else { return nil }
-        return try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved, field: field)
+        return try resolved(id)
     }
 
     /// The document under `key`, like ``resolve(_:)``, fetched on Tendril's threads.
     public func value(forKey key: String) async throws -> Target? {
         guard let id = ids[key] else { return nil }
-        let (cache, storing, field) = (parent.referenceCache, storesResolved, field)
-        return try await BlockingExecutor.shared.run {
-            UncheckedTransfer(try cache.resolveOne(id, as: Target.self, storing: storing, field: field))
-        }.value
+        return try await resolvedOffThread(id)
     }
 
     /// Points `key` at `target` (nil removes the key).
@@ -140,13 +135,6 @@ public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
         var ids = self.ids
         ids[key] = try target.map(Document.referencedID(of:))
         parent.fieldStorage.write(ids, to: slot)
-    }
-
-    /// This handle, resolving without keeping what it fetches.
-    public func noCache() -> ReferenceDictionaryHandle {
-        var handle = self
-        handle.storesResolved = false
-        return handle
     }
 
     /// This handle, whose async sequence resolves `count` references per window (default
@@ -159,11 +147,6 @@ public struct ReferenceDictionaryHandle<Target: Document>: AnyReferenceHandle {
         var handle = self
         handle.readAhead = count
         return handle
-    }
-
-    /// Drops the dictionary's documents from the parent's cache.
-    public func evict() {
-        parent.referenceCache.evict(Target.self, ids: ids.values)
     }
 }
 

@@ -43,10 +43,6 @@ protocol AnyReferenceField: AnyField {
     var referenceInfo: ReferenceInfo { get }
 }
 
-/// Marks the reference handles (`$friend`, `$friends`, `$roles`), so the schema traces
-/// `\.$friends` key paths like `\.$name` ones when they name a field in queries and prefetches.
-protocol AnyReferenceHandle {}
-
 extension Document {
     /// The ids stored in reference field `slot`, as `Value` (`ObjectID?`, `[ObjectID]`, ...).
     final func referenceIDs<Value: FieldValue>(at slot: Int, default defaultValue: Value) -> Value {

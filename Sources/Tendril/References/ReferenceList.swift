@@ -64,7 +64,7 @@ public struct ReferenceList<Target: Document> {
         let slot = owner.schema.slot(for: storageKeyPath, in: owner)
         // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
         if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
-        return ReferenceListHandle(parent: owner, slot: slot)
+        return ReferenceListHandle(_state: _ReferenceHandleState(parent: owner, slot: slot))
     }
 }
 
@@ -93,11 +93,15 @@ extension ReferenceList: AnyReferenceField {
 /// ```
 /// > Note: A handle holds its parent; it is not `Sendable` (share `person.referenceCache` to
 /// resolve from several tasks).
-public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
-    let parent: Document
-    let slot: Int
-    var storesResolved = true
+public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
+    public var _state: _ReferenceHandleState
     var readAhead = ReferenceCache.defaultReadAhead
+
+    public init(_state: _ReferenceHandleState) { self._state = _state }
+
+    public static func _referencedIDs(in parent: Document, slot: Int) -> [ObjectID] {
+        parent.referenceIDs(at: slot, default: [])
+    }
 
     /// The stored ids, in order.
     /// > Note: Decodes the whole list (12 bytes per id); ``count`` and ``value(at:)`` do not.
@@ -107,40 +111,32 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
     /// > Note: O(1) after the first call, which indexes the stored list (see ``value(at:)``).
     public var count: Int { parent.referenceListCount(at: slot) }
 
-    private var field: String { parent.fieldKey(at: slot) }
-
     /// Every referenced document, in order (duplicates included): kept ones from the parent's
     /// cache, the others fetched with one `$in` query per ``ReferenceCache/maximumIDsPerQuery``
     /// ids. Blocks the calling thread.
     /// - Throws: ``DocumentError`` `.danglingReference` for the first id whose document no
     ///   longer exists; ``MongoError`` when a fetch fails.
     public func resolve() throws -> [Target] {
-        try parent.referenceCache.resolveAll(ids, as: Target.self, storing: storesResolved, field: field)
+        try resolved(ids)
     }
 
     /// Every referenced document, like ``resolve()``, fetched on Tendril's threads.
     public var values: [Target] {
-        get async throws {
-            let (cache, ids, storing, field) = (parent.referenceCache, ids, storesResolved, field)
-            return try await BlockingExecutor.shared.run {
-                UncheckedTransfer(try cache.resolveAll(ids, as: Target.self, storing: storing, field: field))
-            }.value
-        }
+        get async throws { try await resolvedOffThread(ids) }
     }
 
     /// Every referenced document as prefetched with `only:` (``Partial`` documents that throw
     /// for the fields they lack); whole documents where they are kept, the missing fetched whole.
     /// - Throws: as ``resolve()``.
     public func resolvePartial() throws -> [Partial<Target>] {
-        try parent.referenceCache.resolveAll(ids, as: Target.self, storing: storesResolved, field: field, acceptsPartial: true)
-            .map(Partial.init)
+        try resolved(ids, acceptsPartial: true).map(Partial.init)
     }
 
     /// The document at `index` alone.
     /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
     /// > Note: Finding the id costs O(1), as in ``value(at:)``.
     public func resolve(at index: Int) throws -> Target {
-        try parent.referenceCache.resolveOne(id(at: index), as: Target.self, storing: storesResolved, field: field)
+        try resolved(id(at: index))
     }
 
     /// The document at `index` alone, fetched on Tendril's threads.
@@ -157,10 +153,7 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
     /// `reload()` or a delete); a changed list is read from its current value. To visit every
     /// reference, the async sequence is cheaper still: one query per window of ids.
     public func value(at index: Int) async throws -> Target {
-        let (cache, id, storing, field) = (parent.referenceCache, try id(at: index), storesResolved, field)
-        return try await BlockingExecutor.shared.run {
-            UncheckedTransfer(try cache.resolveOne(id, as: Target.self, storing: storing, field: field))
-        }.value
+        try await resolvedOffThread(id(at: index))
     }
 
     /// The id at `index`, in O(1) (resolving one by one must not decode or scan the whole list
@@ -188,14 +181,6 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
         parent.fieldStorage.write(try targets.map(Document.referencedID(of:)), to: slot)
     }
 
-    /// This handle, resolving without keeping what it fetches (documents already kept are
-    /// still served): `for try await friend in person.$friends.noCache() { ... }`.
-    public func noCache() -> ReferenceListHandle {
-        var handle = self
-        handle.storesResolved = false
-        return handle
-    }
-
     /// This handle, whose async sequence resolves `count` references per window (default
     /// ``ReferenceCache/defaultReadAhead``, 100): one `$in` query per window for the documents
     /// the cache does not keep.
@@ -209,11 +194,6 @@ public struct ReferenceListHandle<Target: Document>: AnyReferenceHandle {
         var handle = self
         handle.readAhead = count
         return handle
-    }
-
-    /// Drops the list's documents from the parent's cache (and forgets dangling ids).
-    public func evict() {
-        parent.referenceCache.evict(Target.self, ids: ids)
     }
 }
 

@@ -68,10 +68,8 @@ struct ReferenceReadAhead<Target: Document, Source: ReferenceIDSource> {
         while entries.count < windowSize, let entry = try source.next() { entries.append(entry) }
         guard !entries.isEmpty else { return false }
         let ids = entries.map(Source.id(of:))
-        let (cache, storing) = (self.cache, self.storing)
-        let found = try await BlockingExecutor.shared.run {
-            UncheckedTransfer(try cache.resolve(ids, as: Target.self, storing: storing))
-        }.value
+        let storing = self.storing
+        let found = try await cache.onTendrilThreads { try $0.resolve(ids, as: Target.self, storing: storing) }
         window = zip(entries, ids).map { ($0, found[$1] ?? nil) }
         return true
     }
