@@ -42,14 +42,8 @@ public struct Reference<Target: Document> {
         wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, ObjectID?>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, Reference<Target>>
     ) -> ObjectID? {
-        get {
-            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if let trace = owner.readTrace { trace.slots.append(slot) }
-            return owner.referenceIDs(at: slot, default: nil)
-        }
-        set {
-            owner.fieldStorage.write(newValue, to: owner.schema.slot(for: storageKeyPath, in: owner))
-        }
+        get { storedIDs(in: owner, storage: storageKeyPath) }
+        set { store(newValue, in: owner, storage: storageKeyPath) }
     }
 
     /// The handle that resolves the reference: `person.$bestFriend`.
@@ -58,26 +52,14 @@ public struct Reference<Target: Document> {
         projected projectedKeyPath: KeyPath<Owner, ReferenceHandle<Target>>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, Reference<Target>>
     ) -> ReferenceHandle<Target> {
-        let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-        // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
-        if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
-        return ReferenceHandle(_state: _ReferenceHandleState(parent: owner, slot: slot))
+        handle(in: owner, storage: storageKeyPath)
     }
 }
 
-extension Reference: AnyReferenceField {
-    var identity: AnyObject? { traits }
-    func marked() -> Reference {
-        var copy = self
-        copy.traits = ReferenceTraits.marker(copying: traits)
-        return copy
-    }
-    var isRequired: Bool { options.contains(.required) }
-    var isVersion: Bool { false }
-    var valueType: any FieldValue.Type { ObjectID?.self }
-    var encodedDefault: BSONValue { .null }
-    func violation(of value: Any) -> String? { nil }
-    var referenceInfo: ReferenceInfo { ReferenceInfo(target: Target.self, shape: .single, deleteRule: deleteRule) }
+extension Reference: ReferenceWrapper {
+    typealias Handle = ReferenceHandle<Target>
+    static var shape: ReferenceShape { .single }
+    static var unset: ObjectID? { nil }
 }
 
 /// Resolves one ``Reference`` field of one parent document: `person.$bestFriend`.

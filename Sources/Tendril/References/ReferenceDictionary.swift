@@ -37,17 +37,12 @@ public struct ReferenceDictionary<Target: Document> {
         wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, [String: ObjectID]>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceDictionary<Target>>
     ) -> [String: ObjectID] {
-        get {
-            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if let trace = owner.readTrace { trace.slots.append(slot) }
-            return owner.referenceIDs(at: slot, default: [:])
-        }
-        set {
-            owner.fieldStorage.write(newValue, to: owner.schema.slot(for: storageKeyPath, in: owner))
-        }
+        get { storedIDs(in: owner, storage: storageKeyPath) }
+        set { store(newValue, in: owner, storage: storageKeyPath) }
+        // Without _modify, `person.friends.append(id)` would copy the array on every call.
         _modify {
-            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            var ids: [String: ObjectID] = owner.referenceIDs(at: slot, default: [:])
+            let slot = Self.slot(in: owner, storage: storageKeyPath)
+            var ids: [String: ObjectID] = owner.referenceIDs(at: slot, default: unset)
             yield &ids
             owner.fieldStorage.write(ids, to: slot)
         }
@@ -59,27 +54,14 @@ public struct ReferenceDictionary<Target: Document> {
         projected projectedKeyPath: KeyPath<Owner, ReferenceDictionaryHandle<Target>>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceDictionary<Target>>
     ) -> ReferenceDictionaryHandle<Target> {
-        let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-        // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
-        if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
-        return ReferenceDictionaryHandle(_state: _ReferenceHandleState(parent: owner, slot: slot))
+        handle(in: owner, storage: storageKeyPath)
     }
 }
 
-extension ReferenceDictionary: AnyReferenceField {
-    var identity: AnyObject? { traits }
-    func marked() -> ReferenceDictionary {
-        var copy = self
-        copy.traits = ReferenceTraits.marker(copying: traits)
-        return copy
-    }
-    var options: FieldOptions { [] }
-    var isRequired: Bool { false }
-    var isVersion: Bool { false }
-    var valueType: any FieldValue.Type { [String: ObjectID].self }
-    var encodedDefault: BSONValue { .document([:]) }
-    func violation(of value: Any) -> String? { nil }
-    var referenceInfo: ReferenceInfo { ReferenceInfo(target: Target.self, shape: .dictionary, deleteRule: deleteRule) }
+extension ReferenceDictionary: ReferenceWrapper {
+    typealias Handle = ReferenceDictionaryHandle<Target>
+    static var shape: ReferenceShape { .dictionary }
+    static var unset: [String: ObjectID] { [:] }
 }
 
 /// Resolves one ``ReferenceDictionary`` field of one parent document: `team.$roles`.

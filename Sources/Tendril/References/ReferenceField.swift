@@ -43,6 +43,65 @@ protocol AnyReferenceField: AnyField {
     var referenceInfo: ReferenceInfo { get }
 }
 
+/// What `@Reference`, `@ReferenceList` and `@ReferenceDictionary` share: their traits, what
+/// they tell the schema, and the bodies of their enclosing-instance subscripts (which each
+/// wrapper must still declare itself, generic over `Owner`: STYLE.md rule 5).
+protocol ReferenceWrapper: AnyReferenceField {
+    associatedtype Target: Document
+    /// The stored ids: `ObjectID?`, `[ObjectID]` or `[String: ObjectID]`.
+    associatedtype IDs: FieldValue
+    /// The projected handle: `person.$friends`.
+    associatedtype Handle: ReferenceHandleProtocol where Handle.Target == Target
+    /// Custom key, options and delete rule; nil when the declaration sets none.
+    var traits: ReferenceTraits? { get set }
+    static var shape: ReferenceShape { get }
+    /// What an unset field holds.
+    static var unset: IDs { get }
+}
+
+extension ReferenceWrapper {
+    var identity: AnyObject? { traits }
+    func marked() -> Self {
+        var copy = self
+        copy.traits = ReferenceTraits.marker(copying: traits)
+        return copy
+    }
+    var isRequired: Bool { traits?.options.contains(.required) ?? false }
+    var isVersion: Bool { false }
+    var valueType: any FieldValue.Type { IDs.self }
+    var encodedDefault: BSONValue { Self.unset.bsonValue }
+    func violation(of value: Any) -> String? { nil }
+    var referenceInfo: ReferenceInfo {
+        ReferenceInfo(target: Target.self, shape: Self.shape, deleteRule: traits?.deleteRule ?? .nothing)
+    }
+
+    /// The field's slot in `owner`'s schema.
+    static func slot<Owner: Document>(in owner: Owner, storage: ReferenceWritableKeyPath<Owner, Self>) -> Int {
+        owner.schema.slot(for: storage, in: owner)
+    }
+
+    /// The stored ids, for the wrapped getter.
+    static func storedIDs<Owner: Document>(in owner: Owner, storage: ReferenceWritableKeyPath<Owner, Self>) -> IDs {
+        let slot = Self.slot(in: owner, storage: storage)
+        // Read on a schema's prototype, it records which field `\.name` names (as for @Field).
+        if let trace = owner.readTrace { trace.slots.append(slot) }
+        return owner.referenceIDs(at: slot, default: unset)
+    }
+
+    /// Stores `ids`, for the wrapped setter.
+    static func store<Owner: Document>(_ ids: IDs, in owner: Owner, storage: ReferenceWritableKeyPath<Owner, Self>) {
+        owner.fieldStorage.write(ids, to: Self.slot(in: owner, storage: storage))
+    }
+
+    /// The projected handle on `owner`'s field.
+    static func handle<Owner: Document>(in owner: Owner, storage: ReferenceWritableKeyPath<Owner, Self>) -> Handle {
+        let slot = Self.slot(in: owner, storage: storage)
+        // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
+        if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
+        return Handle(_state: _ReferenceHandleState(parent: owner, slot: slot))
+    }
+}
+
 extension Document {
     /// The ids stored in reference field `slot`, as `Value` (`ObjectID?`, `[ObjectID]`, ...).
     final func referenceIDs<Value: FieldValue>(at slot: Int, default defaultValue: Value) -> Value {

@@ -38,18 +38,12 @@ public struct ReferenceList<Target: Document> {
         wrapped wrappedKeyPath: ReferenceWritableKeyPath<Owner, [ObjectID]>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceList<Target>>
     ) -> [ObjectID] {
-        get {
-            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            if let trace = owner.readTrace { trace.slots.append(slot) }
-            return owner.referenceIDs(at: slot, default: [])
-        }
-        set {
-            owner.fieldStorage.write(newValue, to: owner.schema.slot(for: storageKeyPath, in: owner))
-        }
+        get { storedIDs(in: owner, storage: storageKeyPath) }
+        set { store(newValue, in: owner, storage: storageKeyPath) }
         // Without _modify, `person.friends.append(id)` would copy the array on every call.
         _modify {
-            let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            var ids: [ObjectID] = owner.referenceIDs(at: slot, default: [])
+            let slot = Self.slot(in: owner, storage: storageKeyPath)
+            var ids: [ObjectID] = owner.referenceIDs(at: slot, default: unset)
             yield &ids
             owner.fieldStorage.write(ids, to: slot)
         }
@@ -61,27 +55,14 @@ public struct ReferenceList<Target: Document> {
         projected projectedKeyPath: KeyPath<Owner, ReferenceListHandle<Target>>,
         storage storageKeyPath: ReferenceWritableKeyPath<Owner, ReferenceList<Target>>
     ) -> ReferenceListHandle<Target> {
-        let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-        // Read on a schema's prototype, it records which field `\.$name` names (as for @Field).
-        if let trace = owner.readTrace { trace.projectedSlots.append(slot) }
-        return ReferenceListHandle(_state: _ReferenceHandleState(parent: owner, slot: slot))
+        handle(in: owner, storage: storageKeyPath)
     }
 }
 
-extension ReferenceList: AnyReferenceField {
-    var identity: AnyObject? { traits }
-    func marked() -> ReferenceList {
-        var copy = self
-        copy.traits = ReferenceTraits.marker(copying: traits)
-        return copy
-    }
-    var options: FieldOptions { [] }
-    var isRequired: Bool { false }
-    var isVersion: Bool { false }
-    var valueType: any FieldValue.Type { [ObjectID].self }
-    var encodedDefault: BSONValue { .array([]) }
-    func violation(of value: Any) -> String? { nil }
-    var referenceInfo: ReferenceInfo { ReferenceInfo(target: Target.self, shape: .list, deleteRule: deleteRule) }
+extension ReferenceList: ReferenceWrapper {
+    typealias Handle = ReferenceListHandle<Target>
+    static var shape: ReferenceShape { .list }
+    static var unset: [ObjectID] { [] }
 }
 
 /// Resolves one ``ReferenceList`` field of one parent document: `person.$friends`.
