@@ -45,8 +45,9 @@ protocol AnyReferenceField: AnyField {
 
 /// What `@Reference`, `@ReferenceList` and `@ReferenceDictionary` share: their traits, what
 /// they tell the schema, and the bodies of their enclosing-instance subscripts. Each wrapper
-/// still declares the subscripts (generic over `Owner`: STYLE.md rule 5) and its unavailable
-/// `wrappedValue`/`projectedValue`: the compiler looks those up on the wrapper type itself.
+/// still declares both subscripts (generic over `Owner`: STYLE.md rule 5) and its unavailable
+/// `wrappedValue`/`projectedValue`: the compiler looks those up on the wrapper type itself (a
+/// projected subscript in a protocol extension is skipped, and the unavailable getter traps).
 protocol ReferenceWrapper: AnyReferenceField {
     associatedtype Target: Document
     /// The stored ids: `ObjectID?`, `[ObjectID]` or `[String: ObjectID]`.
