@@ -110,7 +110,9 @@ public final class ReferenceCache: @unchecked Sendable {
         evict(type, ids: [id])
     }
 
-    func evict(_ type: Document.Type, ids: some Sequence<ObjectID>) {
+    func evict(_ type: Document.Type, ids: some Collection<ObjectID>) {
+        // Nothing to evict (an unset reference, an empty list): leave fetches in flight alone.
+        guard !ids.isEmpty else { return }
         locked {
             generation += 1   // a fetch already running must not store what is being evicted
             for id in ids {
