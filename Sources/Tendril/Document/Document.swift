@@ -27,6 +27,11 @@ protocol DocumentDeinitObserver: AnyObject {
 /// only fields that changed are sent, and fields the class does not declare survive untouched.
 /// > Note: Documents are mutable classes and are not `Sendable`: use one from one task at a
 /// time. `MongoClient`, queries and BSON values may be shared freely.
+///
+/// > Note: Besides the instances you create, a class's `init()` runs once more, when Tendril
+/// first needs the class, for a hidden instance it reads field declarations and key paths
+/// (`\.$name` in a query) from. Keep `init()` to setting fields: anything else it does (count,
+/// log, register) happens for that instance too.
 open class Document: FieldContainer {
     /// The `_id`: nil until the document is inserted (or assigned before inserting).
     @exclusivity(unchecked) public final var id: ObjectID?
