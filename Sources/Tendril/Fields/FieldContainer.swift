@@ -194,7 +194,7 @@ open class FieldContainer {
         }
         for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
             let offset = locations.offset(of: slot) ?? -1
-            if offset < 0 || stored.typeByte(atElementOffset: offset) == 0x0A {
+            if offset < 0 || stored.type(atElementOffset: offset) == .null {
                 return .failure(.missingRequired(slot: slot))
             }
         }

@@ -16,10 +16,10 @@ public protocol FieldValue: SendableMetatype {
     static func decode(_ value: BSONValue) -> Self?
     /// The expected BSON type, as MongoDB's `$type` spells it, for error messages.
     static var expectedBSONType: String { get }
-    /// Whether a stored value of BSON type `typeByte` decodes: true or false when the type
-    /// byte alone tells (most scalars), nil when the value must be decoded to know
-    /// (containers, enums, ranges). Lets loading check types without decoding values.
-    static func acceptsStoredType(_ typeByte: UInt8) -> Bool?
+    /// Whether a stored value of BSON type `type` decodes: true or false when the type alone
+    /// tells (most scalars), nil when the value must be decoded to know (containers, enums,
+    /// ranges). Lets loading check types without decoding values.
+    static func acceptsStoredType(_ type: BSONType) -> Bool?
     /// True when a decoded value must stay the same object on every read, so that changes made
     /// inside it are saved (embedded documents, and containers of them).
     static var keepsIdentity: Bool { get }
@@ -32,7 +32,7 @@ public protocol FieldValue: SendableMetatype {
 }
 
 extension FieldValue {
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { nil }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { nil }
     public static var keepsIdentity: Bool { false }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { nil }
     public static func decodeStored(_ element: StoredElement) -> Self? {
@@ -40,18 +40,11 @@ extension FieldValue {
     }
 }
 
-/// BSON type bytes the scalar checks name.
-enum StoredType {
-    static let double: UInt8 = 0x01, string: UInt8 = 0x02, binary: UInt8 = 0x05, objectID: UInt8 = 0x07
-    static let bool: UInt8 = 0x08, datetime: UInt8 = 0x09, null: UInt8 = 0x0A, int32: UInt8 = 0x10
-    static let int64: UInt8 = 0x12, decimal128: UInt8 = 0x13
-}
-
 extension String: FieldValue {
     public var bsonValue: BSONValue { .string(self) }
     public static func decode(_ value: BSONValue) -> String? { value.stringValue }
     public static var expectedBSONType: String { "string" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.string }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .string }
     public static func decodeStored(_ element: StoredElement) -> String? {
         element.string
     }
@@ -61,7 +54,7 @@ extension Int: FieldValue {
     public var bsonValue: BSONValue { .int64(Int64(self)) }
     public static func decode(_ value: BSONValue) -> Int? { value.intValue }
     public static var expectedBSONType: String { "long" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
     public static func decodeStored(_ element: StoredElement) -> Int? {
         element.integer.flatMap { Int(exactly: $0) }
     }
@@ -78,8 +71,8 @@ extension Int32: FieldValue {
     }
     public static var expectedBSONType: String { "int" }
     /// An int64 needs decoding: it must fit in 32 bits.
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? {
-        typeByte == StoredType.int32 ? true : (typeByte == StoredType.int64 ? nil : false)
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? {
+        type == .int32 ? true : (type == .int64 ? nil : false)
     }
     public static func decodeStored(_ element: StoredElement) -> Int32? {
         element.integer.flatMap { Int32(exactly: $0) }
@@ -96,7 +89,7 @@ extension Int64: FieldValue {
         }
     }
     public static var expectedBSONType: String { "long" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.int32 || typeByte == StoredType.int64 }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
     public static func decodeStored(_ element: StoredElement) -> Int64? {
         element.integer
     }
@@ -113,7 +106,7 @@ extension Double: FieldValue {
         }
     }
     public static var expectedBSONType: String { "double" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.double || typeByte == StoredType.int32 }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .double || type == .int32 }
     public static func decodeStored(_ element: StoredElement) -> Double? {
         element.double
     }
@@ -123,7 +116,7 @@ extension Bool: FieldValue {
     public var bsonValue: BSONValue { .bool(self) }
     public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
     public static var expectedBSONType: String { "bool" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.bool }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .bool }
     public static func decodeStored(_ element: StoredElement) -> Bool? {
         element.bool
     }
@@ -134,7 +127,7 @@ extension Date: FieldValue {
     public var bsonValue: BSONValue { .datetime(BSONDateTime(self)) }
     public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
     public static var expectedBSONType: String { "date" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.datetime }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .datetime }
     public static func decodeStored(_ element: StoredElement) -> Date? {
         element.datetime?.date
     }
@@ -144,7 +137,7 @@ extension ObjectID: FieldValue {
     public var bsonValue: BSONValue { .objectID(self) }
     public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
     public static var expectedBSONType: String { "objectId" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.objectID }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .objectID }
     public static func decodeStored(_ element: StoredElement) -> ObjectID? {
         element.objectID
     }
@@ -156,7 +149,7 @@ extension Decimal128: FieldValue {
         if case .decimal128(let decimal) = value { decimal } else { nil }
     }
     public static var expectedBSONType: String { "decimal" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.decimal128 }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .decimal128 }
 }
 
 extension BSONBinary: FieldValue {
@@ -165,7 +158,7 @@ extension BSONBinary: FieldValue {
         if case .binary(let binary) = value { binary } else { nil }
     }
     public static var expectedBSONType: String { "binData" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.binary }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .binary }
 }
 
 extension Data: FieldValue {
@@ -175,7 +168,7 @@ extension Data: FieldValue {
         if case .binary(let binary) = value { Data(binary.data) } else { nil }
     }
     public static var expectedBSONType: String { "binData" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == StoredType.binary }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .binary }
 }
 
 extension BSONValue: FieldValue {
@@ -183,7 +176,7 @@ extension BSONValue: FieldValue {
     public var bsonValue: BSONValue { self }
     public static func decode(_ value: BSONValue) -> BSONValue? { value }
     public static var expectedBSONType: String { "any" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { true }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { true }
 }
 
 extension BSONDocument: FieldValue {
@@ -202,19 +195,19 @@ extension Optional: FieldValue where Wrapped: FieldValue {
         return Wrapped.decode(value).map { .some($0) }
     }
     public static var expectedBSONType: String { Wrapped.expectedBSONType + " or null" }
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? {
-        typeByte == StoredType.null ? true : Wrapped.acceptsStoredType(typeByte)
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? {
+        type == .null ? true : Wrapped.acceptsStoredType(type)
     }
     public static var keepsIdentity: Bool { Wrapped.keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Wrapped.embeddedDocumentType }
     public static func decodeStored(_ element: StoredElement) -> Wrapped?? {
-        if element.typeByte == StoredType.null { return .some(nil) }
+        if element.type == .null { return .some(nil) }
         return Wrapped.decodeStored(element).map { .some($0) }
     }
 }
 
 extension Array: FieldValue where Element: FieldValue {
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == 0x04 ? nil : false }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .array ? nil : false }
     public var bsonValue: BSONValue { .array(map(\.bsonValue)) }
     /// Every element must decode, or the whole array is a type mismatch.
     public static func decode(_ value: BSONValue) -> [Element]? {
@@ -233,7 +226,7 @@ extension Array: FieldValue where Element: FieldValue {
 }
 
 extension Dictionary: FieldValue where Key == String, Value: FieldValue {
-    public static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { typeByte == 0x03 ? nil : false }
+    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .document ? nil : false }
     /// Stored as an embedded document; keys must be valid BSON keys.
     public var bsonValue: BSONValue {
         // Sorted, so the same dictionary always encodes to the same bytes (and diffs cleanly).
@@ -261,7 +254,7 @@ extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
     public static var expectedBSONType: String { "\(RawValue.expectedBSONType) naming a \(Self.self)" }
 }
 
-/// Arrays and dictionaries, whose elements the load-time C walk checks by type byte.
+/// Arrays and dictionaries, whose elements the load-time C walk checks by type.
 protocol ElementTypedField {
     /// The elements' type, whose `acceptsStoredType` judges each element.
     static var elementValueType: any FieldValue.Type { get }

@@ -34,8 +34,8 @@ public struct StoredElement {
         self.keyLength = keyLength
     }
 
-    /// The element's BSON type byte (0x02 for a string, 0x10 for an int32, ...).
-    public var typeByte: UInt8 { bytes.typeByte(atElementOffset: offset) ?? 0 }
+    /// The element's BSON type (`.string`, `.int32`, ...), or nil for a type byte BSON does not define.
+    public var type: BSONType? { bytes.type(atElementOffset: offset) }
 
     /// The element's value, decoded.
     public var value: BSONValue { bytes.value(atElementOffset: offset, keyLength: keyLength) }

@@ -23,15 +23,15 @@ package struct BSONBytes {
         guard let type = typeByte(atElementOffset: offset), let keyLength = keyLength(at: offset, known: knownKeyLength) else {
             return .null
         }
-        switch type {
-        case 0x01: return double(atElementOffset: offset, keyLength: keyLength).map(BSONValue.double) ?? .null
-        case 0x02: return string(atElementOffset: offset, keyLength: keyLength).map(BSONValue.string) ?? .null
-        case 0x07: return objectID(atElementOffset: offset, keyLength: keyLength).map(BSONValue.objectID) ?? .null
-        case 0x08: return bool(atElementOffset: offset, keyLength: keyLength).map(BSONValue.bool) ?? .null
-        case 0x09: return datetime(atElementOffset: offset, keyLength: keyLength).map(BSONValue.datetime) ?? .null
-        case 0x0A: return .null
-        case 0x10: return integer(atElementOffset: offset, keyLength: keyLength).map { .int32(Int32(truncatingIfNeeded: $0)) } ?? .null
-        case 0x12: return integer(atElementOffset: offset, keyLength: keyLength).map(BSONValue.int64) ?? .null
+        switch BSONType(rawValue: type) {
+        case .double: return double(atElementOffset: offset, keyLength: keyLength).map(BSONValue.double) ?? .null
+        case .string: return string(atElementOffset: offset, keyLength: keyLength).map(BSONValue.string) ?? .null
+        case .objectID: return objectID(atElementOffset: offset, keyLength: keyLength).map(BSONValue.objectID) ?? .null
+        case .bool: return bool(atElementOffset: offset, keyLength: keyLength).map(BSONValue.bool) ?? .null
+        case .datetime: return datetime(atElementOffset: offset, keyLength: keyLength).map(BSONValue.datetime) ?? .null
+        case .null: return .null
+        case .int32: return integer(atElementOffset: offset, keyLength: keyLength).map { .int32(Int32(truncatingIfNeeded: $0)) } ?? .null
+        case .int64: return integer(atElementOffset: offset, keyLength: keyLength).map(BSONValue.int64) ?? .null
         default:
             // A heap iterator (bson_iter_t is 128-byte aligned: never on the Swift stack); the
             // value it decodes copies what it needs, so nothing points into these bytes after.
@@ -59,7 +59,8 @@ package struct BSONBytes {
 
 // Typed readers for the ODM's hot path: they read one scalar straight from the bytes of the
 // element at `offset` (whose key is `keyLength` bytes), with every bound checked, and return
-// nil for another type or an offset that does not fit.
+// nil for another type or an offset that does not fit. They compare raw type bytes with
+// `BSONType.x.rawValue` (a constant) rather than building a `BSONType` per read: this is the hot path.
 extension BSONBytes {
     @inline(__always)
     private func withScalar<R>(_ offset: Int, _ keyLength: Int, size: Int, _ read: (UInt8, UnsafeRawPointer) -> R?) -> R? {
@@ -84,10 +85,15 @@ extension BSONBytes {
         offset >= 4 && offset < length - 1 ? data.load(fromByteOffset: offset, as: UInt8.self) : nil
     }
 
+    /// The BSON type of the element at `offset`, or nil when it does not fit or names no type.
+    package func type(atElementOffset offset: Int) -> BSONType? {
+        typeByte(atElementOffset: offset).flatMap(BSONType.init(rawValue:))
+    }
+
     /// A string element's text.
     package func string(atElementOffset offset: Int, keyLength: Int) -> String? {
         withScalar(offset, keyLength, size: 4) { type, value -> String? in
-            guard type == 0x02 else { return nil }
+            guard type == BSONType.string.rawValue else { return nil }
             let count = Int(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
             let valueStart = offset + keyLength + 2
             guard count >= 1, valueStart + 4 + count <= length - 1 else { return nil }
@@ -99,8 +105,8 @@ extension BSONBytes {
     package func integer(atElementOffset offset: Int, keyLength: Int) -> Int64? {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
-            case 0x10: Int64(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
-            case 0x12 where offset + keyLength + 2 + 8 <= length - 1: Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+            case BSONType.int32.rawValue: Int64(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
+            case BSONType.int64.rawValue where offset + keyLength + 2 + 8 <= length - 1: Int64(littleEndian: value.loadUnaligned(as: Int64.self))
             default: nil
             }
         }
@@ -110,9 +116,9 @@ extension BSONBytes {
     package func double(atElementOffset offset: Int, keyLength: Int) -> Double? {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
-            case 0x01 where offset + keyLength + 2 + 8 <= length - 1:
+            case BSONType.double.rawValue where offset + keyLength + 2 + 8 <= length - 1:
                 Double(bitPattern: UInt64(littleEndian: value.loadUnaligned(as: UInt64.self)))
-            case 0x10: Double(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
+            case BSONType.int32.rawValue: Double(Int32(littleEndian: value.loadUnaligned(as: Int32.self)))
             default: nil
             }
         }
@@ -120,20 +126,20 @@ extension BSONBytes {
 
     /// A boolean element's value.
     package func bool(atElementOffset offset: Int, keyLength: Int) -> Bool? {
-        withScalar(offset, keyLength, size: 1) { type, value in type == 0x08 ? value.load(as: UInt8.self) != 0 : nil }
+        withScalar(offset, keyLength, size: 1) { type, value in type == BSONType.bool.rawValue ? value.load(as: UInt8.self) != 0 : nil }
     }
 
     /// A datetime element's milliseconds since the epoch.
     package func datetime(atElementOffset offset: Int, keyLength: Int) -> BSONDateTime? {
         withScalar(offset, keyLength, size: 8) { type, value in
-            type == 0x09 ? BSONDateTime(millisecondsSinceEpoch: Int64(littleEndian: value.loadUnaligned(as: Int64.self))) : nil
+            type == BSONType.datetime.rawValue ? BSONDateTime(millisecondsSinceEpoch: Int64(littleEndian: value.loadUnaligned(as: Int64.self))) : nil
         }
     }
 
     /// An ObjectId element's value.
     package func objectID(atElementOffset offset: Int, keyLength: Int) -> ObjectID? {
         withScalar(offset, keyLength, size: 12) { type, value in
-            type == 0x07 ? ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: value, count: 12), at: 0) : nil
+            type == BSONType.objectID.rawValue ? ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: value, count: 12), at: 0) : nil
         }
     }
 
@@ -143,7 +149,7 @@ extension BSONBytes {
     package func arrayElements(atElementOffset offset: Int, keyLength: Int) -> Range<Int>? {
         let end = length - 1
         let arrayStart = offset + keyLength + 2
-        guard offset >= 4, keyLength >= 0, arrayStart + 5 <= end, data.load(fromByteOffset: offset, as: UInt8.self) == 0x04,
+        guard offset >= 4, keyLength >= 0, arrayStart + 5 <= end, data.load(fromByteOffset: offset, as: UInt8.self) == BSONType.array.rawValue,
               Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
         let arrayLength = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: arrayStart, as: UInt32.self)))
         let arrayEnd = arrayStart + arrayLength - 1   // the array's terminating NUL
@@ -156,7 +162,7 @@ extension BSONBytes {
     /// where the next element does. nil when it is not an ObjectId or does not fit.
     package func objectIDElement(at position: Int, before end: Int) -> (value: Int, next: Int)? {
         // Each element: type byte, key and its NUL, then 12 bytes for an ObjectId.
-        guard position >= 4, position < end, end < length, data.load(fromByteOffset: position, as: UInt8.self) == 0x07 else {
+        guard position >= 4, position < end, end < length, data.load(fromByteOffset: position, as: UInt8.self) == BSONType.objectID.rawValue else {
             return nil
         }
         var keyEnd = position + 1
@@ -192,6 +198,11 @@ extension BSONDocument {
     /// See ``BSONBytes/typeByte(atElementOffset:)``.
     package func typeByte(atElementOffset offset: Int) -> UInt8? {
         withBytes { $0.typeByte(atElementOffset: offset) }
+    }
+
+    /// See ``BSONBytes/type(atElementOffset:)``.
+    package func type(atElementOffset offset: Int) -> BSONType? {
+        withBytes { $0.type(atElementOffset: offset) }
     }
 
     /// See ``BSONBytes/string(atElementOffset:keyLength:)``.

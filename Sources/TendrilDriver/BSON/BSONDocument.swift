@@ -130,12 +130,12 @@ public struct BSONDocument: @unchecked Sendable {
             guard element.key_length == 3, let key = element.key, key[0] == 0x5F, key[1] == 0x69, key[2] == 0x64,
                   let value = element.value else { continue }
             let raw = UnsafeRawPointer(value)
-            switch element.type {
-            case 0x02 where element.value_size < 5: return nil
-            case 0x07: return .objectID(ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: raw, count: 12), at: 0))
-            case 0x10: return .int32(Int32(littleEndian: raw.loadUnaligned(as: Int32.self)))
-            case 0x12: return .int64(Int64(littleEndian: raw.loadUnaligned(as: Int64.self)))
-            case 0x02:
+            switch BSONType(rawValue: element.type) {
+            case .string where element.value_size < 5: return nil
+            case .objectID: return .objectID(ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: raw, count: 12), at: 0))
+            case .int32: return .int32(Int32(littleEndian: raw.loadUnaligned(as: Int32.self)))
+            case .int64: return .int64(Int64(littleEndian: raw.loadUnaligned(as: Int64.self)))
+            case .string:
                 let text = UnsafeBufferPointer(start: value + 4, count: Int(element.value_size) - 5)
                 return String(validating: text, as: UTF8.self).map(BSONValue.string)
             default: return nil
@@ -161,9 +161,9 @@ public struct BSONDocument: @unchecked Sendable {
             guard element.offset == target || (target > element.offset && target < end) else { continue }
             path.append(describeKey(key, length: Int(element.key_length)))
             let childStart: UInt32
-            switch element.type {
-            case 0x03, 0x04: childStart = valueStart
-            case 0x0F:  // code with scope: total length, the code string, then the scope
+            switch BSONType(rawValue: element.type) {
+            case .document, .array: childStart = valueStart
+            case .javascriptWithScope:  // code with scope: total length, the code string, then the scope
                 childStart = valueStart &+ 8 &+ UInt32(littleEndian: UnsafeRawPointer(value + 4).loadUnaligned(as: UInt32.self))
             default: childStart = .max
             }

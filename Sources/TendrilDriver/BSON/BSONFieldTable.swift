@@ -19,13 +19,13 @@ package final class BSONFieldTable: @unchecked Sendable {
 
     /// - Parameters:
     ///   - keys: the stored keys, in slot order.
-    ///   - accepts: for a field and a type byte, true (valid as is), false (a type mismatch) or
+    ///   - accepts: for a field and a BSON type, true (valid as is), false (a type mismatch) or
     ///     nil (decode to know).
     ///   - acceptsElement: the same for the elements of an array or document field whose elements
     ///     can be judged by type byte; nil for other fields.
     ///   - checksID: true for a top-level document, whose `_id` must be an ObjectId; false for an
     ///     embedded one, where `_id` is an ordinary key.
-    package init(keys fieldKeys: [String], checksID: Bool, accepts: (Int, UInt8) -> Bool?, acceptsElement: (Int) -> ((UInt8) -> Bool?)?) {
+    package init(keys fieldKeys: [String], checksID: Bool, accepts: (Int, BSONType) -> Bool?, acceptsElement: (Int) -> ((BSONType) -> Bool?)?) {
         count = fieldKeys.count
         let blob = fieldKeys.flatMap { Array($0.utf8) }
         keys = .allocate(capacity: max(blob.count, 1))
@@ -37,13 +37,15 @@ package final class BSONFieldTable: @unchecked Sendable {
         elementAcceptMasks = .allocate(capacity: max(count, 1))
         elementCheckMasks = .allocate(capacity: max(count, 1))
         var start: UInt32 = 0
-        func masks(_ accepts: (UInt8) -> Bool?) -> (accept: UInt32, check: UInt32) {
+        func masks(_ accepts: (BSONType) -> Bool?) -> (accept: UInt32, check: UInt32) {
             var accept: UInt32 = 0
             var check: UInt32 = 0
-            for type in Array(UInt8(0x01)...0x13) + [0x7F, 0xFF] {
+            // The C walk indexes masks by type byte mod 32 (minKey 0xFF and maxKey 0x7F share bit 31).
+            for type in BSONType.allCases {
+                let bit: UInt32 = 1 << UInt32(type.rawValue & 31)
                 switch accepts(type) {
-                case true?: accept |= 1 << UInt32(type & 31)
-                case nil: check |= 1 << UInt32(type & 31)
+                case true?: accept |= bit
+                case nil: check |= bit
                 case false?: break
                 }
             }

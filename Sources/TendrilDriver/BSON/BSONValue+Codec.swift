@@ -164,12 +164,12 @@ extension BSONValue {
                 try withCText(regex.pattern, field: "regex pattern") { bson_append_regex(bson, key, keyLength, $0, options) }
             }
         case .dbPointer(let pointer):
-            return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: 0x0C) { body in
+            return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: BSONType.dbPointer.rawValue) { body in
                 body.appendBSONString(pointer.namespace)
                 body.append(contentsOf: pointer.id.bytes)
             }
         case .javascript(let code):
-            return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: 0x0D) { body in
+            return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: BSONType.javascript.rawValue) { body in
                 body.appendBSONString(code)
             }
         case .symbol(let symbol):
@@ -177,7 +177,7 @@ extension BSONValue {
         case .javascriptWithScope(let value):
             try value.scope.checkEncodable()
             try value.scope.checkNesting(below: level + 1)
-            return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: 0x0F) { body in
+            return try appendRawElement(to: bson, key: key, keyLength: keyLength, type: BSONType.javascriptWithScope.rawValue) { body in
                 let scope = value.scope.bytes
                 body.appendInt32(4 + 4 + value.code.utf8.count + 1 + scope.count)
                 body.appendBSONString(value.code)

@@ -55,31 +55,7 @@ public enum BSONValue: Sendable, Hashable {
 
     /// The BSON type's name as MongoDB's `$type` operator spells it (`"string"`, `"objectId"`, ...),
     /// for error messages that name expected and found types.
-    public var typeName: String {
-        switch self {
-        case .double: "double"
-        case .string: "string"
-        case .document: "object"
-        case .array: "array"
-        case .binary: "binData"
-        case .undefined: "undefined"
-        case .objectID: "objectId"
-        case .bool: "bool"
-        case .datetime: "date"
-        case .null: "null"
-        case .regex: "regex"
-        case .dbPointer: "dbPointer"
-        case .javascript: "javascript"
-        case .symbol: "symbol"
-        case .javascriptWithScope: "javascriptWithScope"
-        case .int32: "int"
-        case .timestamp: "timestamp"
-        case .int64: "long"
-        case .decimal128: "decimal"
-        case .minKey: "minKey"
-        case .maxKey: "maxKey"
-        }
-    }
+    public var typeName: String { type.name }
 }
 
 // MARK: - Typed access

@@ -26,6 +26,28 @@ struct BSONDocumentTests {
         #expect(document.map(\.key) == document.keys)
     }
 
+    @Test("BSONType names every BSON type by its type byte, and each value reports the type it encodes as")
+    func bsonTypes() throws {
+        #expect(BSONType.allCases.count == 21)
+        #expect(BSONType(rawValue: 0x10) == .int32 && BSONType(rawValue: 0x7F) == .maxKey && BSONType(rawValue: 0x14) == nil)
+        let document = try BSONDocument(extendedJSON: """
+            {"d": 1.5, "s": "a", "o": {}, "a": [], "b": {"$binary": {"base64": "", "subType": "00"}},
+             "u": {"$undefined": true}, "i": {"$oid": "57e193d7a9cc81b4027498b5"}, "t": true,
+             "dt": {"$date": {"$numberLong": "0"}}, "n": null, "r": {"$regularExpression": {"pattern": "x", "options": ""}},
+             "p": {"$dbPointer": {"$ref": "c", "$id": {"$oid": "57e193d7a9cc81b4027498b5"}}}, "j": {"$code": "x"},
+             "y": {"$symbol": "x"}, "js": {"$code": "x", "$scope": {}}, "i32": {"$numberInt": "1"},
+             "ts": {"$timestamp": {"t": 1, "i": 1}}, "i64": {"$numberLong": "1"}, "dec": {"$numberDecimal": "1"},
+             "min": {"$minKey": 1}, "max": {"$maxKey": 1}}
+            """)
+        #expect(Set(document.map(\.value.type)) == Set(BSONType.allCases))
+        for (key, value) in document {
+            let single = BSONDocument(elements: [(key, value)])
+            #expect(single.bytes[4] == value.type.rawValue, "\(key)")
+            #expect(single.type(atElementOffset: 4) == value.type, "\(key)")
+            #expect(value.typeName == value.type.name)
+        }
+    }
+
     @Test("appending, replacing and removing keep order and copy on write")
     func mutation() throws {
         var original: BSONDocument = ["a": 1, "b": 2]

@@ -16,11 +16,11 @@ struct Celsius: FieldValue, Equatable {
     var bsonValue: BSONValue { .double(degrees) }
     static func decode(_ value: BSONValue) -> Celsius? { Double.decode(value).map(Celsius.init) }
     static var expectedBSONType: String { "double" }
-    static func acceptsStoredType(_ typeByte: UInt8) -> Bool? { Double.acceptsStoredType(typeByte) }
+    static func acceptsStoredType(_ type: BSONType) -> Bool? { Double.acceptsStoredType(type) }
     static func decodeStored(_ element: StoredElement) -> Celsius? { Double.decodeStored(element).map(Celsius.init) }
 }
 
-/// A type that keeps the default `decodeStored` and only looks at the element's type byte.
+/// A type that keeps the default `decodeStored` and only looks at the element's type.
 struct Flag: FieldValue, Equatable {
     var on: Bool
     var bsonValue: BSONValue { .bool(on) }
