@@ -44,7 +44,7 @@ open class EmbeddedDocument: FieldContainer, FieldValue {
     public static var expectedBSONType: String { "object (\(self))" }
 
     /// Embedded documents are objects: a read must return the same one every time.
-    public static var keepsIdentity: Bool { true }
+    public static var _keepsIdentity: Bool { true }
 
     /// This class.
     public static var embeddedDocumentType: EmbeddedDocument.Type? { self }

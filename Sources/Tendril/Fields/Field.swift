@@ -140,7 +140,7 @@ public struct Field<Value: FieldValue> {
                 let slot = schema.slot(for: storageKeyPath, in: owner)
                 if let trace = owner.readTrace { trace.slots.append(slot) }
                 // Plain values are read without writing anything (see FieldStorage.peek).
-                if !Value.keepsIdentity {
+                if !Value._keepsIdentity {
                     return owner.peekField(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)
                 }
                 return owner.fieldStorage.read(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)

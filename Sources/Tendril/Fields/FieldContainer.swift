@@ -65,7 +65,7 @@ open class FieldContainer {
             return fieldStorage.peek(slot, schema: schema, default: defaultValue())
         }
         guard offset >= 0 else { return defaultValue() }
-        return Value.decodeStored(StoredElement(document: bytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
+        return Value._decodeStored(_StoredElement(document: bytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
     }
 
     /// Why ``loadFields(_:loadedSlots:)`` refused a stored document.

@@ -24,7 +24,7 @@ struct FieldStorage {
     mutating func read<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
         let value = peek(slot, schema: schema, default: defaultValue())
         // Plain values need no cache: decoding again is cheap and changes go through the setter.
-        if Value.keepsIdentity && slot >= 0 && current[slot] == nil && (loadedSlots?[slot] ?? true) { current[slot] = value }
+        if Value._keepsIdentity && slot >= 0 && current[slot] == nil && (loadedSlots?[slot] ?? true) { current[slot] = value }
         return value
     }
 
@@ -47,7 +47,7 @@ struct FieldStorage {
         if let storedBytes, let offset = locations.offset(of: slot) {
             // The fast path: decode the one element in place.
             value = offset < 0 ? defaultValue()
-                : Value.decodeStored(StoredElement(document: storedBytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
+                : Value._decodeStored(_StoredElement(document: storedBytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
         } else if let storedValue = storedValue(slot, schema: schema), let decoded = Value.decode(storedValue) {
             value = decoded   // after a save: the bytes were replaced, so look the key up
         } else {

@@ -9,6 +9,23 @@ import Foundation
 /// ```swift
 /// enum Role: String, FieldValue { case admin, member }
 /// ```
+/// A type of your own conforms through `bsonValue`, ``decode(_:)`` and `expectedBSONType`:
+/// ```swift
+/// struct Celsius: FieldValue {
+///     var degrees: Double
+///     var bsonValue: BSONValue { .double(degrees) }
+///     static func decode(_ value: BSONValue) -> Celsius? { Double.decode(value).map(Celsius.init) }
+///     static var expectedBSONType: String { "double" }
+/// }
+/// ```
+/// > Note: The requirements whose names start with an underscore (`_acceptsStoredType`,
+/// > `_keepsIdentity`, `_decodeStored`) are the loading engine's fast-path hooks, not API
+/// > (swift-nio's rule: an underscored symbol is not public API). They may change in any
+/// > release, and their defaults, which go through ``decode(_:)``, are right for every type of
+/// > your own. They are underscored rather than `@_spi` because the field wrappers' `@inlinable`
+/// > read path calls them, and inlinable code cannot name SPI; they stay requirements of this
+/// > protocol (not of a refined one) so that a conditional conformance of your own needs no
+/// > second declaration.
 public protocol FieldValue: SendableMetatype {
     /// The value as BSON.
     var bsonValue: BSONValue { get }
@@ -16,26 +33,29 @@ public protocol FieldValue: SendableMetatype {
     static func decode(_ value: BSONValue) -> Self?
     /// The expected BSON type, as MongoDB's `$type` spells it, for error messages.
     static var expectedBSONType: String { get }
+    /// The embedded document class this type stores, directly or in an optional or container.
+    static var embeddedDocumentType: EmbeddedDocument.Type? { get }
+
+    // The engine's hooks: not API (see the note above).
+
     /// Whether a stored value of BSON type `type` decodes: true or false when the type alone
     /// tells (most scalars), nil when the value must be decoded to know (containers, enums,
     /// ranges). Lets loading check types without decoding values.
-    static func acceptsStoredType(_ type: BSONType) -> Bool?
+    static func _acceptsStoredType(_ type: BSONType) -> Bool?
     /// True when a decoded value must stay the same object on every read, so that changes made
     /// inside it are saved (embedded documents, and containers of them).
-    static var keepsIdentity: Bool { get }
-    /// The embedded document class this type stores, directly or in an optional or container.
-    static var embeddedDocumentType: EmbeddedDocument.Type? { get }
+    static var _keepsIdentity: Bool { get }
     /// Decodes a loaded document's element in place, or nil when it has the wrong type. The
-    /// default goes through ``decode(_:)``; common scalars read their bytes directly, which
-    /// keeps field reads cheap.
-    static func decodeStored(_ element: StoredElement) -> Self?
+    /// default goes through ``FieldValue/decode(_:)``; common scalars read their bytes directly,
+    /// which keeps field reads cheap.
+    static func _decodeStored(_ element: _StoredElement) -> Self?
 }
 
 extension FieldValue {
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { nil }
-    public static var keepsIdentity: Bool { false }
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { nil }
+    public static var _keepsIdentity: Bool { false }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { nil }
-    public static func decodeStored(_ element: StoredElement) -> Self? {
+    public static func _decodeStored(_ element: _StoredElement) -> Self? {
         decode(element.value)
     }
 }
@@ -44,8 +64,8 @@ extension String: FieldValue {
     public var bsonValue: BSONValue { .string(self) }
     public static func decode(_ value: BSONValue) -> String? { value.stringValue }
     public static var expectedBSONType: String { "string" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .string }
-    public static func decodeStored(_ element: StoredElement) -> String? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .string }
+    public static func _decodeStored(_ element: _StoredElement) -> String? {
         element.string
     }
 }
@@ -54,8 +74,8 @@ extension Int: FieldValue {
     public var bsonValue: BSONValue { .int64(Int64(self)) }
     public static func decode(_ value: BSONValue) -> Int? { value.intValue }
     public static var expectedBSONType: String { "long" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
-    public static func decodeStored(_ element: StoredElement) -> Int? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
+    public static func _decodeStored(_ element: _StoredElement) -> Int? {
         element.integer.flatMap { Int(exactly: $0) }
     }
 }
@@ -71,10 +91,10 @@ extension Int32: FieldValue {
     }
     public static var expectedBSONType: String { "int" }
     /// An int64 needs decoding: it must fit in 32 bits.
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? {
         type == .int32 ? true : (type == .int64 ? nil : false)
     }
-    public static func decodeStored(_ element: StoredElement) -> Int32? {
+    public static func _decodeStored(_ element: _StoredElement) -> Int32? {
         element.integer.flatMap { Int32(exactly: $0) }
     }
 }
@@ -89,8 +109,8 @@ extension Int64: FieldValue {
         }
     }
     public static var expectedBSONType: String { "long" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
-    public static func decodeStored(_ element: StoredElement) -> Int64? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
+    public static func _decodeStored(_ element: _StoredElement) -> Int64? {
         element.integer
     }
 }
@@ -106,8 +126,8 @@ extension Double: FieldValue {
         }
     }
     public static var expectedBSONType: String { "double" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .double || type == .int32 }
-    public static func decodeStored(_ element: StoredElement) -> Double? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .double || type == .int32 }
+    public static func _decodeStored(_ element: _StoredElement) -> Double? {
         element.double
     }
 }
@@ -116,8 +136,8 @@ extension Bool: FieldValue {
     public var bsonValue: BSONValue { .bool(self) }
     public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
     public static var expectedBSONType: String { "bool" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .bool }
-    public static func decodeStored(_ element: StoredElement) -> Bool? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .bool }
+    public static func _decodeStored(_ element: _StoredElement) -> Bool? {
         element.bool
     }
 }
@@ -127,8 +147,8 @@ extension Date: FieldValue {
     public var bsonValue: BSONValue { .datetime(BSONDateTime(self)) }
     public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
     public static var expectedBSONType: String { "date" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .datetime }
-    public static func decodeStored(_ element: StoredElement) -> Date? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .datetime }
+    public static func _decodeStored(_ element: _StoredElement) -> Date? {
         element.datetime?.date
     }
 }
@@ -137,8 +157,8 @@ extension ObjectID: FieldValue {
     public var bsonValue: BSONValue { .objectID(self) }
     public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
     public static var expectedBSONType: String { "objectId" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .objectID }
-    public static func decodeStored(_ element: StoredElement) -> ObjectID? {
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .objectID }
+    public static func _decodeStored(_ element: _StoredElement) -> ObjectID? {
         element.objectID
     }
 }
@@ -149,7 +169,7 @@ extension Decimal128: FieldValue {
         if case .decimal128(let decimal) = value { decimal } else { nil }
     }
     public static var expectedBSONType: String { "decimal" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .decimal128 }
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .decimal128 }
 }
 
 extension BSONBinary: FieldValue {
@@ -158,7 +178,7 @@ extension BSONBinary: FieldValue {
         if case .binary(let binary) = value { binary } else { nil }
     }
     public static var expectedBSONType: String { "binData" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .binary }
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .binary }
 }
 
 extension Data: FieldValue {
@@ -168,7 +188,7 @@ extension Data: FieldValue {
         if case .binary(let binary) = value { Data(binary.data) } else { nil }
     }
     public static var expectedBSONType: String { "binData" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .binary }
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .binary }
 }
 
 extension BSONValue: FieldValue {
@@ -176,7 +196,7 @@ extension BSONValue: FieldValue {
     public var bsonValue: BSONValue { self }
     public static func decode(_ value: BSONValue) -> BSONValue? { value }
     public static var expectedBSONType: String { "any" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { true }
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { true }
 }
 
 extension BSONDocument: FieldValue {
@@ -195,19 +215,19 @@ extension Optional: FieldValue where Wrapped: FieldValue {
         return Wrapped.decode(value).map { .some($0) }
     }
     public static var expectedBSONType: String { Wrapped.expectedBSONType + " or null" }
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? {
-        type == .null ? true : Wrapped.acceptsStoredType(type)
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? {
+        type == .null ? true : Wrapped._acceptsStoredType(type)
     }
-    public static var keepsIdentity: Bool { Wrapped.keepsIdentity }
+    public static var _keepsIdentity: Bool { Wrapped._keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Wrapped.embeddedDocumentType }
-    public static func decodeStored(_ element: StoredElement) -> Wrapped?? {
+    public static func _decodeStored(_ element: _StoredElement) -> Wrapped?? {
         if element.type == .null { return .some(nil) }
-        return Wrapped.decodeStored(element).map { .some($0) }
+        return Wrapped._decodeStored(element).map { .some($0) }
     }
 }
 
 extension Array: FieldValue where Element: FieldValue {
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .array ? nil : false }
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .array ? nil : false }
     public var bsonValue: BSONValue { .array(map(\.bsonValue)) }
     /// Every element must decode, or the whole array is a type mismatch.
     public static func decode(_ value: BSONValue) -> [Element]? {
@@ -221,12 +241,12 @@ extension Array: FieldValue where Element: FieldValue {
         return decoded
     }
     public static var expectedBSONType: String { "array of \(Element.expectedBSONType)" }
-    public static var keepsIdentity: Bool { Element.keepsIdentity }
+    public static var _keepsIdentity: Bool { Element._keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Element.embeddedDocumentType }
 }
 
 extension Dictionary: FieldValue where Key == String, Value: FieldValue {
-    public static func acceptsStoredType(_ type: BSONType) -> Bool? { type == .document ? nil : false }
+    public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .document ? nil : false }
     /// Stored as an embedded document; keys must be valid BSON keys.
     public var bsonValue: BSONValue {
         // Sorted, so the same dictionary always encodes to the same bytes (and diffs cleanly).
@@ -242,7 +262,7 @@ extension Dictionary: FieldValue where Key == String, Value: FieldValue {
         return decoded
     }
     public static var expectedBSONType: String { "object of \(Value.expectedBSONType)" }
-    public static var keepsIdentity: Bool { Value.keepsIdentity }
+    public static var _keepsIdentity: Bool { Value._keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Value.embeddedDocumentType }
 }
 
@@ -256,7 +276,7 @@ extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
 
 /// Arrays and dictionaries, whose elements the load-time C walk checks by type.
 protocol ElementTypedField {
-    /// The elements' type, whose `acceptsStoredType` judges each element.
+    /// The elements' type, whose `_acceptsStoredType` judges each element.
     static var elementValueType: any FieldValue.Type { get }
 }
 

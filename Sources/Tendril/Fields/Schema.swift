@@ -100,9 +100,9 @@ final class Schema: @unchecked Sendable {
         let valueTypes = self.valueTypes
         self.fieldTable = BSONFieldTable(
             keys: fields.map(\.key), checksID: type is Document.Type,
-            accepts: { slot, type in valueTypes[slot].acceptsStoredType(type) },
+            accepts: { slot, type in valueTypes[slot]._acceptsStoredType(type) },
             acceptsElement: { slot in
-                (valueTypes[slot] as? any ElementTypedField.Type).map { container in { container.elementValueType.acceptsStoredType($0) } }
+                (valueTypes[slot] as? any ElementTypedField.Type).map { container in { container.elementValueType._acceptsStoredType($0) } }
             })
         var seen = Set<String>()
         self.invalidKeys = fields.map(\.key).filter { key in

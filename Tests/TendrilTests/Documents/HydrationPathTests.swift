@@ -10,17 +10,17 @@ final class Membership: Document {
     @Field var note: String = ""
 }
 
-/// A type of the user's own that reads its stored scalar in place (the docs' example).
+/// A type of the user's own that reads its stored scalar in place, through the engine's underscored hooks.
 struct Celsius: FieldValue, Equatable {
     var degrees: Double
     var bsonValue: BSONValue { .double(degrees) }
     static func decode(_ value: BSONValue) -> Celsius? { Double.decode(value).map(Celsius.init) }
     static var expectedBSONType: String { "double" }
-    static func acceptsStoredType(_ type: BSONType) -> Bool? { Double.acceptsStoredType(type) }
-    static func decodeStored(_ element: StoredElement) -> Celsius? { Double.decodeStored(element).map(Celsius.init) }
+    static func _acceptsStoredType(_ type: BSONType) -> Bool? { Double._acceptsStoredType(type) }
+    static func _decodeStored(_ element: _StoredElement) -> Celsius? { Double._decodeStored(element).map(Celsius.init) }
 }
 
-/// A type that keeps the default `decodeStored` and only looks at the element's type.
+/// A type that uses only the public path (`bsonValue`, `decode(_:)`, `expectedBSONType`).
 struct Flag: FieldValue, Equatable {
     var on: Bool
     var bsonValue: BSONValue { .bool(on) }
@@ -83,7 +83,7 @@ struct HydrationPathTests {
         }
     }
 
-    @Test("custom field types decode from a StoredElement: in place, or through the default")
+    @Test("custom field types decode from a _StoredElement: in place, or through the default")
     func customDecodeStored() async throws {
         try await TestServer.withDatabase { database, _ in
             try await database.collection("Reading").insertOne(["temperature": 21.5, "flag": true])

@@ -1,19 +1,20 @@
 import TendrilDriver
 
-/// One element of a loaded document, read in place: what ``FieldValue/decodeStored(_:)``
+/// One element of a loaded document, read in place: what ``FieldValue/_decodeStored(_:)``
 /// decodes when a field is read. It is lent for the duration of that call and points into the
 /// document's stored bytes, so reading a field retains nothing and copies only the value.
+/// Engine API, not public API (underscored): it may change in any release.
 ///
 /// ```swift
 /// struct Celsius: FieldValue {
 ///     var degrees: Double
 ///     // ...
-///     static func decodeStored(_ element: StoredElement) -> Celsius? {
-///         Double.decodeStored(element).map(Celsius.init(degrees:))
+///     static func _decodeStored(_ element: _StoredElement) -> Celsius? {
+///         Double._decodeStored(element).map(Celsius.init(degrees:))
 ///     }
 /// }
 /// ```
-public struct StoredElement {
+public struct _StoredElement {
     /// The stored document's bytes (valid and bounds-checked by every reader).
     let bytes: BSONBytes
     /// Where the element (its type byte) starts in the document.
