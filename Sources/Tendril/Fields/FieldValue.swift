@@ -48,14 +48,14 @@ public protocol FieldValue: SendableMetatype {
     /// Decodes a loaded document's element in place, or nil when it has the wrong type. The
     /// default goes through ``FieldValue/decode(_:)``; common scalars read their bytes directly,
     /// which keeps field reads cheap.
-    static func _decodeStored(_ element: _StoredElement) -> Self?
+    static func _decodeStored(_ element: borrowing _StoredElement) -> Self?
 }
 
 extension FieldValue {
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { nil }
     public static var _keepsIdentity: Bool { false }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { nil }
-    public static func _decodeStored(_ element: _StoredElement) -> Self? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Self? {
         decode(element.value)
     }
 }
@@ -65,7 +65,7 @@ extension String: FieldValue {
     public static func decode(_ value: BSONValue) -> String? { value.stringValue }
     public static var expectedBSONType: String { "string" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .string }
-    public static func _decodeStored(_ element: _StoredElement) -> String? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> String? {
         element.string
     }
 }
@@ -75,7 +75,7 @@ extension Int: FieldValue {
     public static func decode(_ value: BSONValue) -> Int? { value.intValue }
     public static var expectedBSONType: String { "long" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
-    public static func _decodeStored(_ element: _StoredElement) -> Int? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Int? {
         element.integer.flatMap { Int(exactly: $0) }
     }
 }
@@ -94,7 +94,7 @@ extension Int32: FieldValue {
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? {
         type == .int32 ? true : (type == .int64 ? nil : false)
     }
-    public static func _decodeStored(_ element: _StoredElement) -> Int32? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Int32? {
         element.integer.flatMap { Int32(exactly: $0) }
     }
 }
@@ -110,7 +110,7 @@ extension Int64: FieldValue {
     }
     public static var expectedBSONType: String { "long" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
-    public static func _decodeStored(_ element: _StoredElement) -> Int64? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Int64? {
         element.integer
     }
 }
@@ -127,7 +127,7 @@ extension Double: FieldValue {
     }
     public static var expectedBSONType: String { "double" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .double || type == .int32 }
-    public static func _decodeStored(_ element: _StoredElement) -> Double? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Double? {
         element.double
     }
 }
@@ -137,7 +137,7 @@ extension Bool: FieldValue {
     public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
     public static var expectedBSONType: String { "bool" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .bool }
-    public static func _decodeStored(_ element: _StoredElement) -> Bool? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Bool? {
         element.bool
     }
 }
@@ -148,7 +148,7 @@ extension Date: FieldValue {
     public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
     public static var expectedBSONType: String { "date" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .datetime }
-    public static func _decodeStored(_ element: _StoredElement) -> Date? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Date? {
         element.datetime?.date
     }
 }
@@ -158,7 +158,7 @@ extension ObjectID: FieldValue {
     public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
     public static var expectedBSONType: String { "objectId" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .objectID }
-    public static func _decodeStored(_ element: _StoredElement) -> ObjectID? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> ObjectID? {
         element.objectID
     }
 }
@@ -220,7 +220,7 @@ extension Optional: FieldValue where Wrapped: FieldValue {
     }
     public static var _keepsIdentity: Bool { Wrapped._keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Wrapped.embeddedDocumentType }
-    public static func _decodeStored(_ element: _StoredElement) -> Wrapped?? {
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Wrapped?? {
         if element.type == .null { return .some(nil) }
         return Wrapped._decodeStored(element).map { .some($0) }
     }

@@ -3,18 +3,23 @@ import TendrilDriver
 /// One element of a loaded document, read in place: what ``FieldValue/_decodeStored(_:)``
 /// decodes when a field is read. It is lent for the duration of that call and points into the
 /// document's stored bytes, so reading a field retains nothing and copies only the value.
+///
+/// It is `~Copyable` and lent `borrowing`, so it cannot escape the call it is lent to: the
+/// callee can neither copy it nor consume it (store it, return it, capture it in an escaping
+/// closure); the compiler refuses. Not `~Escapable`: on Swift 6.3 an initializer of a
+/// non-escapable type needs `@_lifetime`, which is still an experimental feature.
 /// Engine API, not public API (underscored): it may change in any release.
 ///
 /// ```swift
 /// struct Celsius: FieldValue {
 ///     var degrees: Double
 ///     // ...
-///     static func _decodeStored(_ element: _StoredElement) -> Celsius? {
+///     static func _decodeStored(_ element: borrowing _StoredElement) -> Celsius? {
 ///         Double._decodeStored(element).map(Celsius.init(degrees:))
 ///     }
 /// }
 /// ```
-public struct _StoredElement {
+public struct _StoredElement: ~Copyable {
     /// The stored document's bytes (valid and bounds-checked by every reader).
     let bytes: BSONBytes
     /// Where the element (its type byte) starts in the document.

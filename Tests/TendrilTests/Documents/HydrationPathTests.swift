@@ -17,7 +17,7 @@ struct Celsius: FieldValue, Equatable {
     static func decode(_ value: BSONValue) -> Celsius? { Double.decode(value).map(Celsius.init) }
     static var expectedBSONType: String { "double" }
     static func _acceptsStoredType(_ type: BSONType) -> Bool? { Double._acceptsStoredType(type) }
-    static func _decodeStored(_ element: _StoredElement) -> Celsius? { Double._decodeStored(element).map(Celsius.init) }
+    static func _decodeStored(_ element: borrowing _StoredElement) -> Celsius? { Double._decodeStored(element).map(Celsius.init) }
 }
 
 /// A type that uses only the public path (`bsonValue`, `decode(_:)`, `expectedBSONType`).
