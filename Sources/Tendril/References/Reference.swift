@@ -85,6 +85,7 @@ public struct ReferenceHandle<Target: Document>: ReferenceHandleProtocol {
     /// - Returns: nil when the reference is unset.
     /// - Throws: ``DocumentError`` `.danglingReference` (naming the collection and id) when the
     ///   document no longer exists, or a type error; ``MongoError`` when the fetch fails.
+    @available(*, noasync, message: "use the async twin: try await parent.$reference.value")
     public func resolve() throws -> Target? {
         guard let id else { return nil }
         return try resolved(id)

@@ -46,6 +46,7 @@ extension ReferenceCache {
     /// }
     /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists; ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await cache.document(_:id:)")
     public func resolve<Target: Document>(_ type: Target.Type, id: ObjectID) throws -> Target {
         try resolveOne(id, as: type, storing: true, field: nil)
     }
@@ -58,6 +59,7 @@ extension ReferenceCache {
     /// The documents of `type` with `ids`, in order, the missing ones fetched together
     /// (blocking the thread); ids another call is fetching are waited for, not asked again.
     /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await cache.documents(_:ids:)")
     public func resolve<Target: Document>(_ type: Target.Type, ids: [ObjectID]) throws -> [Target] {
         try resolveAll(ids, as: type, storing: true, field: nil)
     }

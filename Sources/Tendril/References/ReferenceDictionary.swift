@@ -81,6 +81,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtoc
 
     /// Every referenced document by key; the missing ones fetched together. Blocks the thread.
     /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.values")
     public func resolve() throws -> [String: Target] {
         let ids = self.ids
         let keys = ids.keys.sorted()
@@ -100,6 +101,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtoc
 
     /// The document under `key`, or nil when the dictionary has no such key.
     /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.value(forKey:)")
     public func resolve(_ key: String) throws -> Target? {
         guard let id = ids[key] else { return nil }
         return try resolved(id)

@@ -97,6 +97,7 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
     /// ids. Blocks the calling thread.
     /// - Throws: ``DocumentError`` `.danglingReference` for the first id whose document no
     ///   longer exists; ``MongoError`` when a fetch fails.
+    @available(*, noasync, message: "use the async twin: try await parent.$list.values")
     public func resolve() throws -> [Target] {
         try resolved(ids)
     }
@@ -116,6 +117,7 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
     /// The document at `index` alone.
     /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
     /// > Note: Finding the id costs O(1), as in ``value(at:)``.
+    @available(*, noasync, message: "use the async twin: try await parent.$list.value(at:)")
     public func resolve(at index: Int) throws -> Target {
         try resolved(id(at: index))
     }

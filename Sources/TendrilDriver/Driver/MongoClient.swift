@@ -45,6 +45,7 @@ public final class MongoClient: Sendable {
 
     /// The names of all databases on the server.
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await client.listDatabaseNames()")
     public func listDatabaseNames() throws -> [String] {
         let reply = try database("admin").runCommand(["listDatabases": 1, "nameOnly": true])
         return (reply["databases"]?.arrayValue ?? []).compactMap { $0.documentValue?["name"]?.stringValue }

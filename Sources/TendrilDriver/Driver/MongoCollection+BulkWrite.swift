@@ -30,6 +30,7 @@ extension MongoCollection {
     /// - Throws: ``MongoError`` `.write` with the server's `writeErrors` in `reply`;
     ///   `.invalidArgument` when an operation is malformed (nothing is sent then).
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.bulkWrite(_:ordered:)")
     public func bulkWrite(_ operations: [WriteModel], ordered: Bool = true) throws -> BulkWriteResult {
         guard !operations.isEmpty else { return BulkWriteResult(reply: [:]) }
         let options: BSONDocument = ["ordered": .bool(ordered)]

@@ -53,6 +53,7 @@ extension MongoCollection {
     /// Creates `index` if it does not exist yet, and returns its name.
     /// - Throws: ``MongoError`` (for example when an index of that name exists with other options).
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.createIndex(_:)")
     public func createIndex(_ index: IndexModel) throws -> String {
         try createIndexes([index]).first ?? index.resolvedName
     }
@@ -60,6 +61,7 @@ extension MongoCollection {
     /// Creates several indexes in one command, and returns their names.
     /// - Throws: ``MongoError``.
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.createIndexes(_:)")
     public func createIndexes(_ indexes: [IndexModel]) throws -> [String] {
         let specifications = try indexes.map { BSONValue.document(try $0.specification()) }
         let command: BSONDocument = ["createIndexes": .string(name), "indexes": .array(specifications)]
@@ -69,6 +71,7 @@ extension MongoCollection {
 
     /// The collection's index specifications, as the server lists them.
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await collection.listIndexes()")
     public func listIndexes() throws -> [BSONDocument] {
         let indexCursor = try openCursor("listIndexes") { collection in
             mongoc_collection_find_indexes_with_opts(collection, nil)
@@ -79,6 +82,7 @@ extension MongoCollection {
 
     /// Drops the index named `name`.
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await collection.dropIndex(_:)")
     public func dropIndex(_ name: String) throws {
         try validateName(name, "index")
         try withCollection { collection in

@@ -43,6 +43,7 @@ public struct MongoCollection: Sendable {
     /// The documents matching `filter`, streamed through a server cursor.
     /// - Throws: ``MongoError`` `.invalidArgument` for invalid options; network and server
     ///   errors surface from the cursor's `next()`.
+    @available(*, noasync, message: "use the async twin: try await collection.find(_:options:)")
     public func find(_ filter: BSONDocument = [:], options: FindOptions = FindOptions()) throws -> MongoCursor {
         let optionsDocument = try options.document()
         return try openCursor("find") { collection in
@@ -54,6 +55,7 @@ public struct MongoCollection: Sendable {
 
     /// The first document matching `filter` (in `sort` order), or nil.
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await collection.findOne(_:projection:sort:)")
     public func findOne(_ filter: BSONDocument = [:], projection: BSONDocument? = nil,
                         sort: BSONDocument? = nil) throws -> BSONDocument? {
         let options = FindOptions(projection: projection, sort: sort, limit: 1, extra: ["singleBatch": true])
@@ -64,6 +66,7 @@ public struct MongoCollection: Sendable {
 
     /// How many documents match `filter` (an exact count, via an aggregation).
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await collection.countDocuments(_:)")
     public func countDocuments(_ filter: BSONDocument = [:]) throws -> Int {
         try withCollection { collection in
             try filter.withBSON { filter in
@@ -81,6 +84,7 @@ public struct MongoCollection: Sendable {
     /// let totals = try orders.aggregate([["$group": ["_id": "$customer", "total": ["$sum": "$amount"]]]])
     /// ```
     /// - Throws: ``MongoError``; server errors may surface from the cursor's `next()`.
+    @available(*, noasync, message: "use the async twin: try await collection.aggregate(_:batchSize:)")
     public func aggregate(_ pipeline: [BSONDocument], batchSize: Int? = nil) throws -> MongoCursor {
         let pipelineDocument: BSONDocument = try BSONDocument().appending("pipeline", .array(pipeline.map(BSONValue.document)))
         var options = BSONDocument()
@@ -97,6 +101,7 @@ public struct MongoCollection: Sendable {
     /// Inserts `document`, giving it a new ObjectId `_id` first when it has none.
     /// - Throws: ``MongoError`` (`isDuplicateKey` for a unique-index violation).
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.insertOne(_:)")
     public func insertOne(_ document: BSONDocument) throws -> InsertOneResult {
         let (withID, id) = try Self.ensuringID(document)
         try withCollectionForWrite { collection in
@@ -113,6 +118,7 @@ public struct MongoCollection: Sendable {
     /// - Parameter ordered: stop at the first failure (true) or try every document (false).
     /// - Throws: ``MongoError`` `.write`; `reply` holds `writeErrors` and `insertedCount`.
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.insertMany(_:ordered:)")
     public func insertMany(_ documents: [BSONDocument], ordered: Bool = true) throws -> InsertManyResult {
         guard !documents.isEmpty else { return InsertManyResult(insertedCount: 0, insertedIDs: []) }
         let prepared = try documents.map(Self.ensuringID)
@@ -134,6 +140,7 @@ public struct MongoCollection: Sendable {
     /// Updates the first document matching `filter` with the operators in `update`.
     /// - Throws: ``MongoError``.
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.updateOne(_:_:upsert:)")
     public func updateOne(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool = false) throws -> UpdateResult {
         try runUpdate(filter, update, upsert: upsert, mongoc_collection_update_one)
     }
@@ -141,6 +148,7 @@ public struct MongoCollection: Sendable {
     /// Updates every document matching `filter` with the operators in `update`.
     /// - Throws: ``MongoError``.
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.updateMany(_:_:upsert:)")
     public func updateMany(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool = false) throws -> UpdateResult {
         try runUpdate(filter, update, upsert: upsert, mongoc_collection_update_many)
     }
@@ -148,6 +156,7 @@ public struct MongoCollection: Sendable {
     /// Replaces the first document matching `filter` with `replacement` (which holds no operators).
     /// - Throws: ``MongoError``.
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.replaceOne(_:_:upsert:)")
     public func replaceOne(_ filter: BSONDocument, _ replacement: BSONDocument, upsert: Bool = false) throws -> UpdateResult {
         try runUpdate(filter, replacement, upsert: upsert, mongoc_collection_replace_one)
     }
@@ -155,6 +164,7 @@ public struct MongoCollection: Sendable {
     /// Deletes the first document matching `filter`.
     /// - Throws: ``MongoError``.
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.deleteOne(_:)")
     public func deleteOne(_ filter: BSONDocument) throws -> DeleteResult {
         try runDelete(filter, mongoc_collection_delete_one)
     }
@@ -162,12 +172,14 @@ public struct MongoCollection: Sendable {
     /// Deletes every document matching `filter` (`[:]` empties the collection).
     /// - Throws: ``MongoError``.
     @discardableResult
+    @available(*, noasync, message: "use the async twin: try await collection.deleteMany(_:)")
     public func deleteMany(_ filter: BSONDocument) throws -> DeleteResult {
         try runDelete(filter, mongoc_collection_delete_many)
     }
 
     /// Drops the collection with its indexes; dropping a missing collection is not an error.
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await collection.drop()")
     public func drop() throws {
         do {
             try withCollection { collection in

@@ -29,6 +29,7 @@ public final class MongoCursor: @unchecked Sendable {
     /// The next document, or nil when the cursor is exhausted (then always nil).
     /// - Throws: ``MongoError`` when a `getMore` fails (network, CursorNotFound, ...); the
     ///   documents already returned stay valid. ``BSONError`` when the server sent invalid BSON.
+    @available(*, noasync, message: "use the async twin: for try await document in cursor")
     public func next() throws -> BSONDocument? {
         lock.lock()
         defer { lock.unlock() }
@@ -76,6 +77,7 @@ public final class MongoCursor: @unchecked Sendable {
     /// Reads every remaining document into an array.
     /// > Note: Holds the whole result in memory; prefer ``next()`` or `for try await` for large results.
     /// - Throws: as ``next()``.
+    @available(*, noasync, message: "use the async twin: try await cursor.toArray()")
     public func toArray() throws -> [BSONDocument] {
         var documents: [BSONDocument] = []
         while let document = try next() { documents.append(document) }
@@ -84,11 +86,13 @@ public final class MongoCursor: @unchecked Sendable {
 
     /// Calls `body` with each remaining document, streaming.
     /// - Throws: what `body` or ``next()`` throws.
+    @available(*, noasync, message: "use the async twin: for try await document in cursor")
     public func forEach(_ body: (BSONDocument) throws -> Void) throws {
         while let document = try next() { try body(document) }
     }
 
     /// Closes the cursor early; libmongoc sends `killCursors` if the server still holds it.
+    @available(*, noasync, message: "use the async twin: await cursor.close()")
     public func close() {
         lock.lock()
         defer { lock.unlock() }
@@ -230,6 +234,16 @@ extension MongoCursor: AsyncSequence {
     /// An iterator for `for try await`; iterate one cursor from one task at a time.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(cursor: self)
+    }
+
+    /// Reads every remaining document into an array, from async code: the async twin of the
+    /// blocking ``toArray()``, reading batches on Tendril's threads.
+    /// > Note: Holds the whole result in memory; prefer `for try await` for large results.
+    /// - Throws: as ``next()``.
+    public func toArray() async throws -> [BSONDocument] {
+        var documents: [BSONDocument] = []
+        for try await document in self { documents.append(document) }
+        return documents
     }
 
     /// Up to `limit` documents as the server sent them, not yet validated, packed back to back;

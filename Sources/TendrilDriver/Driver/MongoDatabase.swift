@@ -20,6 +20,7 @@ public struct MongoDatabase: Sendable {
     /// Runs `command` against this database and returns the server's reply.
     /// - Throws: ``MongoError`` (`.command` when the server answers `ok: 0`, `.writeConcern`
     ///   when the reply carries a `writeConcernError`).
+    @available(*, noasync, message: "use the async twin: try await database.runCommand(_:)")
     public func runCommand(_ command: BSONDocument) throws -> BSONDocument {
         try validateName(name, "database")
         let reply = try client.pool.withClient { client in
@@ -41,12 +42,14 @@ public struct MongoDatabase: Sendable {
 
     /// Drops the database and every collection in it.
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await database.drop()")
     public func drop() throws {
         _ = try runCommand(["dropDatabase": 1])
     }
 
     /// The names of the collections in this database.
     /// - Throws: ``MongoError``.
+    @available(*, noasync, message: "use the async twin: try await database.listCollectionNames()")
     public func listCollectionNames() throws -> [String] {
         try validateName(name, "database")
         // One libmongoc call on one connection, so every getMore stays on the cursor's session.

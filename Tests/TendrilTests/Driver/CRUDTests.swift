@@ -53,39 +53,39 @@ struct CRUDTests {
     func crud() async throws {
         try await TestServer.withDatabase { database, _ in
             let people = database.collection("people")
-            let inserted = try people.insertOne(["name": "Ada", "age": 36])
+            let inserted = try await people.insertOne(["name": "Ada", "age": 36])
             #expect(inserted.insertedID.objectIDValue != nil, "an _id is generated when missing")
-            let many = try people.insertMany([["_id": 2, "name": "Alan", "age": 41], ["name": "Grace", "age": 85]])
+            let many = try await people.insertMany([["_id": 2, "name": "Alan", "age": 41], ["name": "Grace", "age": 85]])
             #expect(many.insertedCount == 2)
             #expect(many.insertedIDs.first == 2)
-            #expect(try people.countDocuments() == 3)
-            #expect(try people.countDocuments(["age": ["$gt": 40]]) == 2)
+            #expect(try await people.countDocuments() == 3)
+            #expect(try await people.countDocuments(["age": ["$gt": 40]]) == 2)
 
-            let ada = try #require(try people.findOne(["name": "Ada"]))
+            let ada = try #require(try await people.findOne(["name": "Ada"]))
             #expect(ada["_id"] == inserted.insertedID)
             #expect(ada.keys.first == "_id")
 
-            let sorted = try people.find([:], options: FindOptions(projection: ["name": 1, "_id": 0], sort: ["age": -1])).toArray()
+            let sorted = try await people.find([:], options: FindOptions(projection: ["name": 1, "_id": 0], sort: ["age": -1])).toArray()
             #expect(sorted == [["name": "Grace"], ["name": "Alan"], ["name": "Ada"]])
-            let page = try people.find([:], options: FindOptions(sort: ["age": 1], skip: 1, limit: 1)).toArray()
+            let page = try await people.find([:], options: FindOptions(sort: ["age": 1], skip: 1, limit: 1)).toArray()
             #expect(page.map { $0["name"] } == ["Alan"])
 
-            let updated = try people.updateOne(["name": "Ada"], ["$inc": ["age": 1]])
+            let updated = try await people.updateOne(["name": "Ada"], ["$inc": ["age": 1]])
             #expect(updated.matchedCount == 1 && updated.modifiedCount == 1)
-            #expect(try people.findOne(["name": "Ada"])?["age"]?.intValue == 37)
-            let updatedMany = try people.updateMany(["age": ["$gt": 40]], ["$set": ["senior": true]])
+            #expect(try await people.findOne(["name": "Ada"])?["age"]?.intValue == 37)
+            let updatedMany = try await people.updateMany(["age": ["$gt": 40]], ["$set": ["senior": true]])
             #expect(updatedMany.modifiedCount == 2)
-            let upserted = try people.updateOne(["name": "Barbara"], ["$set": ["age": 50]], upsert: true)
+            let upserted = try await people.updateOne(["name": "Barbara"], ["$set": ["age": 50]], upsert: true)
             #expect(upserted.upsertedCount == 1 && upserted.upsertedID != nil)
-            let replaced = try people.replaceOne(["_id": 2], ["name": "Alan Turing"])
+            let replaced = try await people.replaceOne(["_id": 2], ["name": "Alan Turing"])
             #expect(replaced.modifiedCount == 1)
-            let alan = try #require(try people.findOne(["_id": 2]))
+            let alan = try #require(try await people.findOne(["_id": 2]))
             #expect(alan["name"] == "Alan Turing" && alan["_id"] == 2 && alan.count == 2, "\(alan)")
 
-            #expect(try people.deleteOne(["name": "Ada"]).deletedCount == 1)
-            #expect(try people.deleteMany([:]).deletedCount == 3)
-            #expect(try people.countDocuments() == 0)
-            #expect(try people.findOne(["name": "Ada"]) == nil)
+            #expect(try await people.deleteOne(["name": "Ada"]).deletedCount == 1)
+            #expect(try await people.deleteMany([:]).deletedCount == 3)
+            #expect(try await people.countDocuments() == 0)
+            #expect(try await people.findOne(["name": "Ada"]) == nil)
         }
     }
 
@@ -94,7 +94,7 @@ struct CRUDTests {
         try await TestServer.withDatabase { database, recorder in
             let items = database.collection("items")
             recorder.reset()
-            let result = try items.bulkWrite([
+            let result = try await items.bulkWrite([
                 .insertOne(["_id": 1, "n": 1]), .insertOne(["_id": 2, "n": 2]), .insertOne(["_id": 3, "n": 3]),
                 .updateOne(filter: ["_id": 1], update: ["$set": ["n": 10]]),
                 .updateMany(filter: ["n": ["$gte": 2]], update: ["$inc": ["n": 100]]),
@@ -109,7 +109,7 @@ struct CRUDTests {
             #expect(result.deletedCount == 1)
             // Consecutive operations of one kind share a command: insert, update, delete.
             #expect(recorder.commandNames == ["insert", "update", "delete"])
-            #expect(try items.find([:], options: FindOptions(sort: ["_id": 1])).toArray().map { $0["n"] } == [110, 102, 9])
+            #expect(try await items.find([:], options: FindOptions(sort: ["_id": 1])).toArray().map { $0["n"] } == [110, 102, 9])
         }
     }
 
@@ -117,23 +117,23 @@ struct CRUDTests {
     func indexes() async throws {
         try await TestServer.withDatabase { database, _ in
             let users = database.collection("users")
-            let name = try users.createIndex(IndexModel(keys: ["email": 1], unique: true))
+            let name = try await users.createIndex(IndexModel(keys: ["email": 1], unique: true))
             #expect(name == "email_1")
-            try users.createIndexes([IndexModel(keys: ["age": -1, "name": 1]), IndexModel(keys: ["seen": 1], expireAfterSeconds: 60)])
-            let listed = try users.listIndexes()
+            try await users.createIndexes([IndexModel(keys: ["age": -1, "name": 1]), IndexModel(keys: ["seen": 1], expireAfterSeconds: 60)])
+            let listed = try await users.listIndexes()
             #expect(listed.count == 4, "_id plus three: \(listed)")
             let uniqueIndexes = listed.filter { $0["unique"]?.boolValue == true }
             #expect(uniqueIndexes.map { $0["key"] } == [.document(["email": 1])])
 
-            try users.insertOne(["email": "ada@example.com"])
-            let error = try #require(throws: MongoError.self) { try users.insertOne(["email": "ada@example.com"]) }
+            try await users.insertOne(["email": "ada@example.com"])
+            let error = try await #require(throws: MongoError.self) { try await users.insertOne(["email": "ada@example.com"]) }
             #expect(error.isDuplicateKey)
             #expect(error.kind == .write)
-            #expect(try users.countDocuments() == 1)
+            #expect(try await users.countDocuments() == 1)
 
             let droppable = try #require(listed.first { $0["key"] == .document(["seen": 1]) }?["name"]?.stringValue)
-            try users.dropIndex(droppable)
-            #expect(try users.listIndexes().count == 3)
+            try await users.dropIndex(droppable)
+            #expect(try await users.listIndexes().count == 3)
         }
     }
 
@@ -159,17 +159,17 @@ struct CRUDTests {
     func commands() async throws {
         try await TestServer.withDatabase { database, _ in
             let orders = database.collection("orders")
-            try orders.insertMany([["c": "a", "v": 1], ["c": "a", "v": 2], ["c": "b", "v": 5]])
-            let totals = try orders.aggregate([
+            try await orders.insertMany([["c": "a", "v": 1], ["c": "a", "v": 2], ["c": "b", "v": 5]])
+            let totals = try await orders.aggregate([
                 ["$group": ["_id": "$c", "total": ["$sum": "$v"]]], ["$sort": ["_id": 1]],
             ]).toArray()
             #expect(totals == [["_id": "a", "total": 3], ["_id": "b", "total": 5]])
-            let ping = try database.runCommand(["ping": 1])
+            let ping = try await database.runCommand(["ping": 1])
             #expect(ping["ok"]?.doubleValue == 1 || ping["ok"]?.intValue == 1)
-            #expect(try database.listCollectionNames().contains("orders"))
-            try orders.drop()
-            try orders.drop()
-            #expect(try !database.listCollectionNames().contains("orders"))
+            #expect(try await database.listCollectionNames().contains("orders"))
+            try await orders.drop()
+            try await orders.drop()
+            #expect(try await !database.listCollectionNames().contains("orders"))
         }
     }
 

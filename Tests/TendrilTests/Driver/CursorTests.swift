@@ -47,10 +47,11 @@ struct CursorTests {
             #expect(recorder.count(of: "killCursors") == 1)
 
             let closed = try await numbers.find([:], options: FindOptions(batchSize: 10))
-            _ = try closed.next()
+            // The blocking next() is what this checks after an async close: run it on Tendril's threads.
+            _ = try await BlockingExecutor.shared.run { try closed.next() }
             await closed.close()
             await closed.close()
-            #expect(try closed.next() == nil)
+            #expect(try await BlockingExecutor.shared.run { try closed.next() } == nil)
             #expect(closed.isClosed)
             #expect(recorder.count(of: "killCursors") == 2)
             let killed = recorder.commands(named: "killCursors")
@@ -104,12 +105,13 @@ struct CursorTests {
     func exhaustedCursor() async throws {
         try await TestServer.withDatabase { database, recorder in
             let numbers = database.collection("numbers")
-            try numbers.insertMany((0..<25).map { ["_id": .int32(Int32($0))] })
+            try await numbers.insertMany((0..<25).map { ["_id": .int32(Int32($0))] })
             recorder.reset()
-            let cursor = try numbers.find([:], options: FindOptions(batchSize: 10))
-            #expect(try cursor.toArray().count == 25)
-            #expect(try cursor.next() == nil)
-            #expect(try cursor.next() == nil)
+            let cursor = try await numbers.find([:], options: FindOptions(batchSize: 10))
+            #expect(try await cursor.toArray().count == 25)
+            // The blocking next() keeps answering nil: run it on Tendril's threads, off the async context.
+            #expect(try await BlockingExecutor.shared.run { try cursor.next() } == nil)
+            #expect(try await BlockingExecutor.shared.run { try cursor.next() } == nil)
             #expect(recorder.count(of: "killCursors") == 0)
         }
     }

@@ -67,7 +67,7 @@ struct PolicyPromiseTests {
                 #expect(parent.referenceCache.statistics.danglingCount == 0)
                 recorder.reset()
             }
-            #expect(try parent.$friends.resolve(at: 1).name == "friend 1")
+            #expect(try await parent.$friends.value(at: 1).name == "friend 1")
             #expect(recorder.count(of: "find") == 1)
         }
     }

@@ -48,7 +48,7 @@ struct PrefetchTests {
             recorder.reset()
             var count = 0
             for try await meeting in Meeting.objects.using(database).batchSize(100).prefetch(\.$division) {
-                _ = try meeting.$division.resolve()
+                _ = try await meeting.$division.value
                 count += 1
             }
             #expect(count == 250)
@@ -72,7 +72,7 @@ struct PrefetchTests {
             #expect(throws: DocumentError.self) { try attendees[0].email }
             #expect(recorder.count(of: "find") == 0)
             // Asked for whole documents, the cache fetches them whole instead of passing off partial ones.
-            let whole = try meeting.$attendees.resolve()
+            let whole = try await meeting.$attendees.values
             #expect(whole[0].email == "a0@example.com")
             #expect(recorder.count(of: "find") == 1)
         }
@@ -100,7 +100,7 @@ struct PrefetchTests {
             recorder.reset()
             let room = try meetings[5].$room.resolvePartial().unwrapped()
             #expect(try room.name == "room 1")
-            #expect(try room.document.$event.resolve()?.name == "event 1")
+            #expect(try await room.document.$event.value?.name == "event 1")
             #expect(recorder.count(of: "find") == 0)
         }
     }

@@ -69,10 +69,10 @@ struct ReferenceCacheTests {
             #expect(stats.residentCount == 16 && stats.evictions == 184)
             // The 16 kept are the last 16 used: re-reading them sends nothing.
             recorder.reset()
-            for index in 184..<200 { _ = try parent.$friends.resolve(at: index) }
+            for index in 184..<200 { _ = try await parent.$friends.value(at: index) }
             #expect(recorder.count(of: "find") == 0)
             // The first one was evicted long ago.
-            _ = try parent.$friends.resolve(at: 0)
+            _ = try await parent.$friends.value(at: 0)
             #expect(recorder.count(of: "find") == 1)
             stats = parent.referenceCache.statistics
             #expect(stats.residentCount == 16 && stats.evictions == 185 && stats.hits == 16)
@@ -84,7 +84,7 @@ struct ReferenceCacheTests {
         try await TestServer.withDatabase { database, _ in
             let (parentID, _) = try await PalFixture.seed(20, in: database)
             let probe = try await loadParent(parentID, database, policy: .strong)
-            let sizes = try probe.$friends.resolve().map { try $0.fieldStorage.stored.unwrapped().byteCount }
+            let sizes = try await probe.$friends.values.map { try $0.fieldStorage.stored.unwrapped().byteCount }
             // A budget that fits exactly the last five friends, and one byte less.
             let lastFive = sizes.suffix(5).reduce(0, +)
             for (budget, expected) in [(lastFive, 5), (lastFive - 1, 4)] {
@@ -98,7 +98,7 @@ struct ReferenceCacheTests {
             }
             // A document larger than the whole budget is not kept at all.
             let tiny = try await loadParent(parentID, database, policy: .lru(maxBytes: 10))
-            _ = try tiny.$friends.resolve(at: 0)
+            _ = try await tiny.$friends.value(at: 0)
             #expect(tiny.referenceCache.statistics.residentCount == 0)
             #expect(tiny.referenceCache.statistics.evictions == 1)
         }
@@ -109,17 +109,17 @@ struct ReferenceCacheTests {
         try await TestServer.withDatabase { database, recorder in
             let (parentID, _) = try await PalFixture.seed(200, in: database)
             let parent = try await loadParent(parentID, database, policy: .weak)
-            var held: Pal? = try parent.$friends.resolve(at: 7)
+            var held: Pal? = try await parent.$friends.value(at: 7)
             _ = try passOneByOne(parent)
             #expect(parent.referenceCache.statistics.residentCount == 1, "only the friend the caller holds")
             recorder.reset()
-            let again = try parent.$friends.resolve(at: 7)
+            let again = try await parent.$friends.value(at: 7)
             #expect(again === held)
             #expect(recorder.count(of: "find") == 0)
             held = nil
             _ = consume again
             #expect(parent.referenceCache.statistics.residentCount == 0)
-            _ = try parent.$friends.resolve(at: 7)
+            _ = try await parent.$friends.value(at: 7)
             #expect(recorder.count(of: "find") == 1, "released by everyone: fetched again")
         }
     }
@@ -129,7 +129,7 @@ struct ReferenceCacheTests {
         try await TestServer.withDatabase { database, recorder in
             let (parentID, _) = try await PalFixture.seed(200, in: database)
             let parent = try await loadParent(parentID, database, policy: .strong)
-            _ = try parent.$friends.resolve()
+            _ = try await parent.$friends.values
             #expect(parent.referenceCache.statistics.residentCount == 200)
             recorder.reset()
             try await parent.reload(from: database)
@@ -145,11 +145,11 @@ struct ReferenceCacheTests {
             let (parentID, friendIDs) = try await PalFixture.seed(200, in: database)
             let parent = try await loadParent(parentID, database, policy: .strong)
             // Two friends already kept: the query asks only for the other 198.
-            _ = try parent.$friends.resolve(at: 0)
-            _ = try parent.$friends.resolve(at: 1)
+            _ = try await parent.$friends.value(at: 0)
+            _ = try await parent.$friends.value(at: 1)
             parent.friends.append(friendIDs[5])
             recorder.reset()
-            let friends = try parent.$friends.resolve()
+            let friends = try await parent.$friends.values
             let finds = recorder.commands(named: "find")
             #expect(finds.count == 1)
             #expect(finds.first?["filter"]?.documentValue?["_id"]?.documentValue?["$in"]?.arrayValue?.count == 198)
@@ -165,7 +165,7 @@ struct ReferenceCacheTests {
             let (parentID, friendIDs) = try await PalFixture.seed(1500, in: database)
             let parent = try await loadParent(parentID, database, policy: .none)
             recorder.reset()
-            let friends = try parent.$friends.resolve()
+            let friends = try await parent.$friends.values
             #expect(recorder.count(of: "find") == 2)
             #expect(friends.map(\.id) == friendIDs.map(Optional.some))
         }

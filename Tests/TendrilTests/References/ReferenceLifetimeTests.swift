@@ -25,13 +25,13 @@ struct ReferenceLifetimeTests {
                 burt.referenceCache.policy = policy
                 edison.referenceCache.policy = policy
                 // Resolve around the cycle a few times, in both directions and both shapes.
-                var current = try burt.$nemesis.resolve().unwrapped()
-                for _ in 0..<4 { current = try current.$nemesis.resolve().unwrapped() }
-                _ = try edison.$nemesis.resolve()
-                _ = try burt.$rivals.resolve()
-                _ = try current.$rivals.resolve()
+                var current = try await burt.$nemesis.value.unwrapped()
+                for _ in 0..<4 { current = try await current.$nemesis.value.unwrapped() }
+                _ = try await edison.$nemesis.value
+                _ = try await burt.$rivals.values
+                _ = try await current.$rivals.values
                 let loaded = try await Rival.objects.using(database).cachePolicy(policy).all()
-                for rival in loaded { _ = try rival.$nemesis.resolve()?.$nemesis.resolve() }
+                for rival in loaded { _ = try await rival.$nemesis.value?.$nemesis.value }
                 #expect(Rival.live.withLock { $0 } > baseline)
             }
             #expect(Rival.live.withLock { $0 } == baseline, "every document freed under \(policy)")
@@ -66,13 +66,13 @@ struct ReferenceLifetimeTests {
             let policy = CachePolicy(TimeToLivePolicy(seconds: 60, now: { clock.withLock { $0 } }))
             let parent = try await Pal.objects.using(database).cachePolicy(policy).get(parentID).unwrapped()
             #expect(parent.referenceCache.policy.description == "ttl(60.0s)")
-            _ = try parent.$friends.resolve()
+            _ = try await parent.$friends.values
             recorder.reset()
             clock.withLock { $0 = 59 }
-            _ = try parent.$friends.resolve()
+            _ = try await parent.$friends.values
             #expect(recorder.count(of: "find") == 0)
             clock.withLock { $0 = 61 }
-            _ = try parent.$friends.resolve()
+            _ = try await parent.$friends.values
             #expect(recorder.count(of: "find") == 1, "all three expired: one batched query")
             let stats = parent.referenceCache.statistics
             #expect(stats.evictions == 3 && stats.residentCount == 3 && stats.hits == 3)

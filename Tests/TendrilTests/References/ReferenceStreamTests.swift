@@ -91,8 +91,8 @@ struct ReferenceStreamTests {
             parent.friends.insert(friendIDs[5], at: 0)
             #expect(parent.storedIDList(at: slot) == nil)
             #expect(parent.$friends.count == 13)
-            #expect(try parent.$friends.resolve(at: 0).id == friendIDs[5])
-            #expect(try parent.$friends.resolve(at: 12).id == friendIDs[11])
+            #expect(try await parent.$friends.value(at: 0).id == friendIDs[5])
+            #expect(try await parent.$friends.value(at: 12).id == friendIDs[11])
             #expect { try parent.$friends.resolve(at: 13) } throws: { error in
                 (error as? DocumentError)?.kind == .indexOutOfRange(index: 13, count: 13)
             }
@@ -138,8 +138,8 @@ struct ReferenceStreamTests {
         try await TestServer.withDatabase { database, recorder in
             let (parentID, friendIDs) = try await PalFixture.seed(150, in: database)
             let parent = try await Pal.objects.using(database).cachePolicy(.strong).get(parentID).unwrapped()
-            _ = try parent.$friends.resolve(at: 3)
-            _ = try parent.$friends.resolve(at: 120)
+            _ = try await parent.$friends.value(at: 3)
+            _ = try await parent.$friends.value(at: 120)
             recorder.reset()
             var ids: [ObjectID] = []
             for try await friend in parent.$friends { ids.append(try friend.id.unwrapped()) }
@@ -164,7 +164,7 @@ struct ReferenceStreamTests {
             #expect(parent.referenceCache.statistics.residentCount == residents)
             // The last `residents` references are the ones kept: resolving them sends nothing.
             recorder.reset()
-            for index in (250 - residents)..<250 { #expect(try parent.$friends.resolve(at: index).id == friendIDs[index]) }
+            for index in (250 - residents)..<250 { #expect(try await parent.$friends.value(at: index).id == friendIDs[index]) }
             #expect(recorder.count(of: "find") == 0)
         }
     }

@@ -48,17 +48,17 @@ struct ReferenceTests {
             let (parentID, friendIDs) = try await PalFixture.seed(3, in: database)
             let parent = try await Pal.objects.using(database).get(parentID).unwrapped()
             recorder.reset()
-            #expect(try parent.$bestFriend.resolve() == nil)
             #expect(try await parent.$bestFriend.value == nil)
-            #expect(try parent.$roles.resolve().isEmpty)
-            #expect(try parent.$roles.resolve("lead") == nil)
+            #expect(try await parent.$bestFriend.value == nil)
+            #expect(try await parent.$roles.values.isEmpty)
+            #expect(try await parent.$roles.value(forKey: "lead") == nil)
             #expect(recorder.startedEvents.isEmpty, "nothing to fetch")
 
             parent.bestFriend = friendIDs[1]
             parent.roles = ["lead": friendIDs[0], "qa": friendIDs[2]]
-            #expect(try parent.$bestFriend.resolve()?.name == "friend 1")
             #expect(try await parent.$bestFriend.value?.name == "friend 1")
-            #expect(try parent.$roles.resolve("qa")?.name == "friend 2")
+            #expect(try await parent.$bestFriend.value?.name == "friend 1")
+            #expect(try await parent.$roles.value(forKey: "qa")?.name == "friend 2")
             let roles = try await parent.$roles.values
             #expect(roles.mapValues(\.name) == ["lead": "friend 0", "qa": "friend 2"])
             var names: [String] = []
@@ -91,14 +91,14 @@ struct ReferenceTests {
             #expect { try parent.$friends.resolve() } throws: { error in
                 (error as? DocumentError)?.documentID == .objectID(friendIDs[1])
             }
-            #expect(try parent.$friends.resolve(at: 2).name == "friend 2")
+            #expect(try await parent.$friends.value(at: 2).name == "friend 2")
             #expect { try parent.$friends.resolve(at: 3) } throws: { error in
                 (error as? DocumentError)?.kind == .indexOutOfRange(index: 3, count: 3)
             }
             parent.referenceCache.clear()
             #expect(parent.referenceCache.statistics.danglingCount == 0)
             recorder.reset()
-            _ = try? parent.$bestFriend.resolve()
+            _ = try? await parent.$bestFriend.value
             #expect(recorder.count(of: "find") == 1, "after clear() the id is asked for again")
         }
     }
@@ -109,13 +109,13 @@ struct ReferenceTests {
             let (parentID, friendIDs) = try await PalFixture.seed(12, in: database)
             let parent = try await Pal.objects.using(database).get(parentID).unwrapped()
             for index in [0, 9, 10, 11] {
-                #expect(try parent.$friends.resolve(at: index).id == friendIDs[index])
+                #expect(try await parent.$friends.value(at: index).id == friendIDs[index])
             }
             #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: 12) }
             #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: -1) }
             parent.friends.insert(friendIDs[5], at: 0)
-            #expect(try parent.$friends.resolve(at: 0).id == friendIDs[5])
-            #expect(try parent.$friends.resolve(at: 12).id == friendIDs[11])
+            #expect(try await parent.$friends.value(at: 0).id == friendIDs[5])
+            #expect(try await parent.$friends.value(at: 12).id == friendIDs[11])
         }
     }
 
@@ -163,7 +163,7 @@ struct ReferenceTests {
         try await TestServer.withDatabase { database, recorder in
             let (parentID, _) = try await PalFixture.seed(10, in: database)
             let parent = try await Pal.objects.using(database).get(parentID).unwrapped()
-            _ = try parent.$friends.resolve(at: 0)
+            _ = try await parent.$friends.value(at: 0)
             recorder.reset()
             var count = 0
             for try await _ in parent.$friends.noCache() { count += 1 }
@@ -171,7 +171,7 @@ struct ReferenceTests {
             #expect(recorder.count(of: "find") == 1, "one window; friend 0 was kept already")
             #expect(recorder.commands(named: "find").first?["filter"]?.documentValue?["_id"]?.documentValue?["$in"]?.arrayValue?.count == 9)
             #expect(parent.referenceCache.statistics.residentCount == 1)
-            _ = try parent.$friends.noCache().resolve()
+            _ = try await parent.$friends.noCache().values
             #expect(recorder.count(of: "find") == 2)
             #expect(parent.referenceCache.statistics.residentCount == 1)
         }
@@ -208,9 +208,9 @@ struct ReferenceTests {
             first.leader = second.id
             try await first.insert(into: database)
             let loaded = try await Follower.objects.using(database).cachePolicy(.weak).get(first.id.unwrapped()).unwrapped()
-            let leader = try loaded.$leader.resolve().unwrapped()
+            let leader = try await loaded.$leader.value.unwrapped()
             #expect(leader.referenceCache.policy.description == "weak")
-            #expect(try leader.$leader.resolve()?.id == third.id)
+            #expect(try await leader.$leader.value?.id == third.id)
             #expect(recorder.count(of: "find") >= 3)
         }
     }
