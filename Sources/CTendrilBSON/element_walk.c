@@ -446,3 +446,17 @@ int32_t tendril_bson_count_elements(const uint8_t *data, uint32_t length) {
     }
     return count;
 }
+
+int64_t tendril_bson_find_key(const uint8_t *data, uint32_t length, const uint8_t *key, uint32_t key_length) {
+    uint32_t offset = 4;
+    tendril_bson_element_t element;
+    if (!header_fits(data, length)) {
+        return -1;
+    }
+    while (next_element(data, length, &offset, &element) == TENDRIL_STEP_ELEMENT) {
+        if (element.key_length == key_length && keys_equal(element.key, key, key_length)) {
+            return (int64_t)element.offset;
+        }
+    }
+    return -1;
+}

@@ -111,6 +111,10 @@ tendril_match_status_t tendril_bson_match_fields_packed(const uint8_t *data, uin
 /// Stops descending past `limit` levels (then returns limit + 1).
 int tendril_bson_nesting_depth(const uint8_t *data, uint32_t length, int limit);
 
+/// The offset of the first top-level element of a well-formed document whose key is the
+/// `key_length` bytes at `key`, or -1 when there is none.
+int64_t tendril_bson_find_key(const uint8_t *data, uint32_t length, const uint8_t *key, uint32_t key_length);
+
 /// The number of top-level elements of a well-formed document.
 int32_t tendril_bson_count_elements(const uint8_t *data, uint32_t length);
 

@@ -1,4 +1,5 @@
 internal import CTendrilMongoC
+internal import CTendrilBSON
 
 /// The bytes of one valid BSON document, read in place and owned elsewhere: the element readers
 /// of the ODM's hot path. A view retains nothing, so reading through it costs no reference
@@ -16,7 +17,7 @@ package struct BSONBytes {
 
     /// Decodes the value of the element whose type byte is at `offset` (an offset from
     /// ``BSONDocument/matchFields(_:offsets:needsCheck:)``; `keyLength` when known saves a scan
-    /// for the key's end). Common scalars go through the typed readers below; everything else
+    /// for the key's end). Common scalars, documents and arrays are read here; the rarer types
     /// through libbson's iterator. An offset that does not fit reads as `.null`, never out of
     /// bounds.
     package func value(atElementOffset offset: Int, keyLength knownKeyLength: Int? = nil) -> BSONValue {
@@ -32,6 +33,8 @@ package struct BSONBytes {
         case .null: return .null
         case .int32: return integer(atElementOffset: offset, keyLength: keyLength).map { .int32(Int32(truncatingIfNeeded: $0)) } ?? .null
         case .int64: return integer(atElementOffset: offset, keyLength: keyLength).map(BSONValue.int64) ?? .null
+        case .document: return container(atElementOffset: offset, keyLength: keyLength, isArray: false) ?? .null
+        case .array: return container(atElementOffset: offset, keyLength: keyLength, isArray: true) ?? .null
         default:
             // A heap iterator (bson_iter_t is 128-byte aligned: never on the Swift stack); the
             // value it decodes copies what it needs, so nothing points into these bytes after.
@@ -42,6 +45,26 @@ package struct BSONBytes {
             else { return .null }
             return BSONValue(decodingAt: iter)
         }
+    }
+
+    /// The embedded document or array of the element at `offset`: the document's bytes copied
+    /// (they were validated with their parent), an array's elements decoded one by one through
+    /// these readers. Nil when the bytes do not fit.
+    private func container(atElementOffset offset: Int, keyLength: Int, isArray: Bool) -> BSONValue? {
+        let valueStart = offset + keyLength + 2
+        guard offset >= 4, valueStart + 5 <= length - 1 else { return nil }
+        let size = Int(Int32(littleEndian: data.loadUnaligned(fromByteOffset: valueStart, as: Int32.self)))
+        guard size >= 5, valueStart + size <= length - 1 else { return nil }
+        let bytes = (data + valueStart).assumingMemoryBound(to: UInt8.self)
+        guard isArray else { return .document(BSONDocument(storage: BSONStorage.copyingValidated(bytes, length: size))) }
+        let array = BSONBytes(UnsafeRawPointer(bytes))
+        var elements: [BSONValue] = []
+        var position: UInt32 = 4
+        var element = tendril_bson_element_t()
+        while tendril_bson_next_element(bytes, UInt32(size), &position, &element) == TENDRIL_STEP_ELEMENT {
+            elements.append(array.value(atElementOffset: Int(element.offset), keyLength: Int(element.key_length)))
+        }
+        return .array(elements)
     }
 
     /// The length of the key of the element at `offset`: `known` when it is right, else found by
@@ -232,24 +255,20 @@ extension BSONDocument {
     }
 
     /// The offset of the first element named `key` (as ``BSONBytes`` readers take it), or nil
-    /// when the key is absent. Walks the top-level keys: O(keys), not O(bytes).
+    /// when the key is absent. One walk over the top-level elements, nothing allocated.
     package func elementOffset(forKey key: String) -> Int? {
-        withIterator(atKey: key) { Int(bson_iter_offset($0)) }
-    }
-
-    /// Calls `body` with an iterator on the first element named `key`; nil when it is absent.
-    func withIterator<R>(atKey key: String, _ body: (OpaquePointer) -> R) -> R? {
-        // No stored key holds a NUL, and libbson's lookup would stop comparing at one.
-        guard !key.utf8.contains(0), let keyLength = Int32(exactly: key.utf8.count),
-              let handle = BSONIteratorHandle(storage) else { return nil }
+        // No stored key holds a NUL.
+        guard !key.utf8.contains(0) else { return nil }
         var key = key
-        return withExtendedLifetime(handle) {
-            let found = key.withUTF8 { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { chars in
-                    bson_iter_find_w_len(handle.iter, chars.baseAddress ?? emptyKey, keyLength)
-                }
+        return withExtendedLifetime(storage) {
+            key.withUTF8 { keyBytes in
+                let found = tendril_bson_find_key(storage.data, UInt32(storage.length),
+                                                  keyBytes.baseAddress ?? emptyKeyBytes, UInt32(keyBytes.count))
+                return found >= 0 ? Int(found) : nil
             }
-            return found ? body(handle.iter) : nil
         }
     }
 }
+
+/// A valid address for an empty key (no byte of it is read; immutable, like `emptyKey`).
+nonisolated(unsafe) private let emptyKeyBytes = UnsafeRawPointer(emptyKey).assumingMemoryBound(to: UInt8.self)

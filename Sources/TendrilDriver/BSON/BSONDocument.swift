@@ -209,7 +209,8 @@ public struct BSONDocument: @unchecked Sendable {
 
     /// The value for `key`, or nil when the key is absent. Walks the document: O(n).
     public subscript(key: String) -> BSONValue? {
-        withIterator(atKey: key) { BSONValue(decodingAt: $0) }
+        guard let offset = elementOffset(forKey: key) else { return nil }
+        return value(atElementOffset: offset, keyLength: key.utf8.count)
     }
 
     /// True when `key` is present.

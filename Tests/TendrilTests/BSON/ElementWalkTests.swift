@@ -111,6 +111,22 @@ struct ElementWalkTests {
         }
     }
 
+    @Test("a key lookup decodes what libbson's iterator decodes, for every key of every valid corpus document",
+          arguments: BSONCorpusFile.all)
+    func keyLookups(file: BSONCorpusFile) throws {
+        for test in file.valid {
+            let document = try BSONDocument(bytes: test.canonicalBSON)
+            var seen: Set<String> = []
+            // The sequence decodes through libbson's iterator; the subscript through the walk.
+            for (key, value) in document where seen.insert(key).inserted {
+                let found = try #require(document[key], "\(file.name): \(test.description): \(key) not found")
+                // Compared as bytes: NaN is not equal to itself.
+                let same = (try BSONDocument().appending("v", found)).bytes == (try BSONDocument().appending("v", value)).bytes
+                #expect(same, "\(file.name): \(test.description): \(key)")
+            }
+        }
+    }
+
     @Test("gives libbson's verdict on every corpus document libbson cannot decode",
           arguments: BSONCorpusFile.all.filter { !$0.decodeErrors.isEmpty })
     func malformedDocuments(file: BSONCorpusFile) {
