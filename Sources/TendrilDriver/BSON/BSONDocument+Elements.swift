@@ -184,15 +184,15 @@ extension BSONBytes {
     /// ``arrayElements(atElementOffset:keyLength:)`` found them): where its 12 bytes start and
     /// where the next element does. nil when it is not an ObjectId or does not fit.
     package func objectIDElement(at position: Int, before end: Int) -> (value: Int, next: Int)? {
-        // Each element: type byte, key and its NUL, then 12 bytes for an ObjectId.
-        guard position >= 4, position < end, end < length, data.load(fromByteOffset: position, as: UInt8.self) == BSONType.objectID.rawValue else {
-            return nil
-        }
-        var keyEnd = position + 1
-        while keyEnd < end, data.load(fromByteOffset: keyEnd, as: UInt8.self) != 0 { keyEnd += 1 }
-        let valueStart = keyEnd + 1
-        guard valueStart + 12 <= end else { return nil }
-        return (valueStart, valueStart + 12)
+        guard position >= 4, position < end, end < length else { return nil }
+        // The element walk, over the bytes up to the array's terminating NUL (`end`), which it
+        // treats as a document's: the same checked sizes as every other walk.
+        let bytes = data.assumingMemoryBound(to: UInt8.self)
+        var next = UInt32(position)
+        var element = tendril_bson_element_t()
+        guard tendril_bson_next_element(bytes, UInt32(end + 1), &next, &element) == TENDRIL_STEP_ELEMENT,
+              element.type == BSONType.objectID.rawValue, let value = element.value else { return nil }
+        return (value - bytes, Int(next))
     }
 
     /// The ObjectId whose 12 bytes start at `offset` (an offset ``objectIDElement(at:before:)``
