@@ -62,10 +62,7 @@ struct HydrationBenchmark {
             ("hydrate + read 10 fields", {
                 for document in documents {
                     guard let person = try? BenchPerson.decoding(document) else { continue }
-                    checksum &+= UInt64(person.age) &+ UInt64(person.name.utf8.count) &+ UInt64(person.email?.utf8.count ?? 0)
-                    checksum &+= UInt64(person.score) &+ (person.active ? 1 : 0) &+ UInt64(person.joined.timeIntervalSince1970)
-                    checksum &+= UInt64(person.referrer?.bytes[11] ?? 0) &+ UInt64(person.tags.count)
-                    checksum &+= UInt64(person.city.utf8.count) &+ UInt64(person.visits)
+                    checksum &+= Self.readAll(person)
                 }
             }),
         ]
@@ -77,17 +74,27 @@ struct HydrationBenchmark {
         return rows
     }
 
-    /// Repeats only the hydrate + read 2 fields loop, so a profiler's samples are all that path.
-    func profileReadTwo(rounds: Int) throws {
+    /// Repeats only the hydrate + read 2 (or all 10) fields loop, so a profiler's samples are all that path.
+    func profileReading(allFields: Bool, rounds: Int) throws {
         let documents = try BenchPerson.makeDocuments(count: count)
         var checksum: UInt64 = 0
         for _ in 0..<rounds {
             for document in documents {
                 guard let person = try? BenchPerson.decoding(document) else { continue }
-                checksum &+= UInt64(person.age) &+ UInt64(person.name.utf8.count)
+                checksum &+= allFields ? Self.readAll(person) : UInt64(person.age) &+ UInt64(person.name.utf8.count)
             }
         }
         if checksum == 42 { print("") }
+    }
+
+    /// A checksum over all 10 fields, so no read is skipped.
+    @inline(__always)
+    static func readAll(_ person: BenchPerson) -> UInt64 {
+        var checksum = UInt64(person.age) &+ UInt64(person.name.utf8.count) &+ UInt64(person.email?.utf8.count ?? 0)
+        checksum &+= UInt64(person.score) &+ (person.active ? 1 : 0) &+ UInt64(person.joined.timeIntervalSince1970)
+        checksum &+= UInt64(person.referrer?.bytes[11] ?? 0) &+ UInt64(person.tags.count)
+        checksum &+= UInt64(person.city.utf8.count) &+ UInt64(person.visits)
+        return checksum
     }
 
     /// Each mode's best nanoseconds per document over the repetitions. The modes take turns

@@ -25,11 +25,14 @@ struct Hydration: ParsableCommand {
     @Option(help: "Only repeat hydrate + read 2 fields this many times over the documents, for a profiler (perf, callgrind); prints nothing else.")
     var profile: Int?
 
+    @Flag(help: "With --profile: read all 10 fields instead of 2.")
+    var profileAllFields = false
+
     func run() throws {
         let count = self.count ?? (quick ? 20_000 : 100_000)
         MallocInterposerSwift.initialize()
         if let profile {
-            try HydrationBenchmark(count: count).profileReadTwo(rounds: profile)
+            try HydrationBenchmark(count: count).profileReading(allFields: profileAllFields, rounds: profile)
             return
         }
         print("Hydrating \(count) documents of a 10-field model from in-memory BSON (best of 7, modes interleaved)...")

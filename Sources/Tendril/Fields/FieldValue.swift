@@ -220,9 +220,13 @@ extension Optional: FieldValue where Wrapped: FieldValue {
     }
     public static var _keepsIdentity: Bool { Wrapped._keepsIdentity }
     public static var embeddedDocumentType: EmbeddedDocument.Type? { Wrapped.embeddedDocumentType }
+    // Inlinable, so an optional field's read is specialised where it is declared: generic, it
+    // looked `Wrapped`'s metadata up at run time on every read.
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> Wrapped?? {
         if element.type == .null { return .some(nil) }
-        return Wrapped._decodeStored(element).map { .some($0) }
+        guard let value = Wrapped._decodeStored(element) else { return nil }
+        return .some(value)
     }
 }
 
@@ -239,6 +243,20 @@ extension Array: FieldValue where Element: FieldValue {
             decoded.append(item)
         }
         return decoded
+    }
+    /// Decodes the elements in place, into an array allocated once at its final size (through
+    /// ``decode(_:)``, the stored array would first be copied into a growing `[BSONValue]`).
+    @inlinable
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> [Element]? {
+        guard let count = element.arrayCount else { return nil }
+        var decoded: [Element] = []
+        decoded.reserveCapacity(count)
+        let complete = element.forEachArrayElement { item in
+            guard let value = Element._decodeStored(item) else { return false }
+            decoded.append(value)
+            return true
+        }
+        return complete ? decoded : nil
     }
     public static var expectedBSONType: String { "array of \(Element.expectedBSONType)" }
     public static var _keepsIdentity: Bool { Element._keepsIdentity }
@@ -271,6 +289,10 @@ extension FieldValue where Self: RawRepresentable, RawValue: FieldValue {
     public var bsonValue: BSONValue { rawValue.bsonValue }
     /// A stored raw value that names no case is a type mismatch.
     public static func decode(_ value: BSONValue) -> Self? { RawValue.decode(value).flatMap(Self.init(rawValue:)) }
+    /// Read in place as the raw value, then matched to a case.
+    public static func _decodeStored(_ element: borrowing _StoredElement) -> Self? {
+        RawValue._decodeStored(element).flatMap(Self.init(rawValue:))
+    }
     public static var expectedBSONType: String { "\(RawValue.expectedBSONType) naming a \(Self.self)" }
 }
 

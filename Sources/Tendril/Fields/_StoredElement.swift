@@ -52,4 +52,22 @@ public struct _StoredElement: ~Copyable {
     var bool: Bool? { bytes.bool(atElementOffset: offset, keyLength: keyLength) }
     var datetime: BSONDateTime? { bytes.datetime(atElementOffset: offset, keyLength: keyLength) }
     var objectID: ObjectID? { bytes.objectID(atElementOffset: offset, keyLength: keyLength) }
+
+    /// The number of elements when this element is an array; nil otherwise.
+    @usableFromInline
+    var arrayCount: Int? { bytes.arrayCount(atElementOffset: offset, keyLength: keyLength) }
+
+    /// Lends each element of this array to `body`, in order, until `body` returns false.
+    /// - Returns: false when this is not an array, or `body` stopped the walk.
+    @usableFromInline
+    func forEachArrayElement(_ body: (borrowing _StoredElement) -> Bool) -> Bool {
+        guard let elements = bytes.arrayElements(atElementOffset: offset, keyLength: keyLength) else { return false }
+        var position = elements.lowerBound
+        while position < elements.upperBound {
+            guard let element = bytes.element(at: position, before: elements.upperBound),
+                  body(_StoredElement(bytes: bytes, offset: position, keyLength: element.keyLength)) else { return false }
+            position = element.next
+        }
+        return true
+    }
 }

@@ -180,10 +180,20 @@ extension BSONBytes {
         return (arrayStart + 4)..<arrayEnd
     }
 
-    /// The ObjectId element that starts at `position`, among array elements ending at `end` (as
-    /// ``arrayElements(atElementOffset:keyLength:)`` found them): where its 12 bytes start and
-    /// where the next element does. nil when it is not an ObjectId or does not fit.
-    package func objectIDElement(at position: Int, before end: Int) -> (value: Int, next: Int)? {
+    /// The number of elements of the array whose element starts at `offset` (key of `keyLength`
+    /// bytes); nil when the element is not an array or does not fit in the document.
+    package func arrayCount(atElementOffset offset: Int, keyLength: Int) -> Int? {
+        guard let elements = arrayElements(atElementOffset: offset, keyLength: keyLength) else { return nil }
+        // The array is a document of its own, from its length prefix to its terminating NUL.
+        let count = tendril_bson_count_elements((data + elements.lowerBound - 4).assumingMemoryBound(to: UInt8.self),
+                                                UInt32(elements.count + 5))
+        return count >= 0 ? Int(count) : nil
+    }
+
+    /// The element that starts at `position`, among array elements ending at `end` (as
+    /// ``arrayElements(atElementOffset:keyLength:)`` found them): its key's length, type byte,
+    /// where its value starts and where the next element does. nil when it does not fit.
+    package func element(at position: Int, before end: Int) -> (keyLength: Int, type: UInt8, value: Int, next: Int)? {
         guard position >= 4, position < end, end < length else { return nil }
         // The element walk, over the bytes up to the array's terminating NUL (`end`), which it
         // treats as a document's: the same checked sizes as every other walk.
@@ -191,8 +201,16 @@ extension BSONBytes {
         var next = UInt32(position)
         var element = tendril_bson_element_t()
         guard tendril_bson_next_element(bytes, UInt32(end + 1), &next, &element) == TENDRIL_STEP_ELEMENT,
-              element.type == BSONType.objectID.rawValue, let value = element.value else { return nil }
-        return (value - bytes, Int(next))
+              let value = element.value else { return nil }
+        return (Int(element.key_length), element.type, value - bytes, Int(next))
+    }
+
+    /// The ObjectId element that starts at `position`, among array elements ending at `end`:
+    /// where its 12 bytes start and where the next element does. nil when it is not an ObjectId
+    /// or does not fit.
+    package func objectIDElement(at position: Int, before end: Int) -> (value: Int, next: Int)? {
+        guard let element = element(at: position, before: end), element.type == BSONType.objectID.rawValue else { return nil }
+        return (element.value, element.next)
     }
 
     /// The ObjectId whose 12 bytes start at `offset` (an offset ``objectIDElement(at:before:)``

@@ -33,6 +33,19 @@ final class Reading: Document {
     @Field var flag = Flag(on: false)
 }
 
+/// Arrays of every shape a field can declare, read in place from the stored bytes.
+final class Shelf: Document {
+    @Field var counts: [Int] = []
+    @Field var ratios: [Double] = []
+    @Field var narrow: [Int32] = []
+    @Field var maybe: [String?] = []
+    @Field var grid: [[Int32]] = []
+    @Field var roles: [Role] = []
+    @Field var places: [Address] = []
+    @Field var anything: [BSONValue] = []
+    @Field var empty: [Date] = [Date(timeIntervalSince1970: 1)]
+}
+
 /// Hydration from a query takes one of two paths: classes of up to 12 fields in documents under
 /// 64 KiB have the C walk pack field offsets in place; others use offset arrays. Both must load
 /// the same values and report the same errors.
@@ -93,6 +106,37 @@ struct HydrationPathTests {
             #expect(readings.map(\.temperature) == [Celsius(degrees: -3), Celsius(degrees: 21.5)])
             #expect(readings.map(\.flag) == [Flag(on: false), Flag(on: true)])
         }
+    }
+
+    @Test("arrays read in place equal what decoding their BSON values gives, for every element shape")
+    func arraysInPlace() throws {
+        let stored: BSONDocument = [
+            "_id": .objectID(ObjectID()),
+            "counts": [.int32(1), .int64(1 << 40), .int32(-7)],
+            "ratios": [.double(0.5), .int32(3)],
+            "narrow": [.int64(12), .int32(-1)],
+            "maybe": ["a", .null, "a string longer than fifteen bytes"],
+            "grid": [[.int32(1), .int32(2)], [], [.int64(3)]],
+            "roles": ["admin", "member"],
+            "places": [["city": "Oslo", "zip": "0150"], ["city": "Rome"]],
+            "anything": [.int32(1), "two", ["three": .bool(true)], [.null]],
+            "empty": [],
+        ]
+        let shelf = try Shelf.decoding(stored)
+        #expect(shelf.counts == [1, 1 << 40, -7] && [Int].decode(stored["counts"] ?? .null) == shelf.counts)
+        #expect(shelf.ratios == [0.5, 3] && [Double].decode(stored["ratios"] ?? .null) == shelf.ratios)
+        #expect(shelf.narrow == [12, -1] && [Int32].decode(stored["narrow"] ?? .null) == shelf.narrow)
+        #expect(shelf.maybe == ["a", nil, "a string longer than fifteen bytes"])
+        #expect(shelf.grid == [[1, 2], [], [3]] && [[Int32]].decode(stored["grid"] ?? .null) == shelf.grid)
+        #expect(shelf.roles == [.admin, .member])
+        #expect(shelf.places.map(\.city) == ["Oslo", "Rome"] && shelf.places.map(\.zip) == ["0150", nil])
+        #expect(shelf.anything == [.int32(1), "two", ["three": .bool(true)], [.null]])
+        #expect(shelf.empty.isEmpty)
+        // An element that does not fit its type refuses the whole document, as before.
+        var narrowTooWide = stored
+        try narrowTooWide.setValue([.int64(1 << 40)], forKey: "narrow")
+        let error = try #require(throws: DocumentError.self) { _ = try Shelf.decoding(narrowTooWide) }
+        #expect(error.field == "narrow")
     }
 
     @Test("streaming a class of more than 12 fields loads each document's own values")
