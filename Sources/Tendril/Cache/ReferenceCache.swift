@@ -203,6 +203,8 @@ public final class ReferenceCache: @unchecked Sendable {
             finish(ownFlights.map { ($0.key, $0.value, Result<Document?, any Error>.failure(error)) }, type: type)
             throw error
         }
+        // Other tasks (this cache's users, the waiters on these flights) may read them from now on.
+        for document in fetched.values { document.markShared() }
         locked {
             for id in ids {
                 let key = ReferenceKey(type, id: id)
@@ -238,6 +240,7 @@ public final class ReferenceCache: @unchecked Sendable {
     func seed<Target: Document>(_ documents: [ObjectID: Target], missing: [ObjectID], as type: Target.Type) {
         locked {
             for (id, document) in documents {
+                document.markShared()   // other tasks may read it through this cache from now on
                 let cost = document.fieldStorage.stored?.byteCount ?? 0
                 counters.evictions += storage.store(document, for: ReferenceKey(type, id: id), cost: cost).count
             }

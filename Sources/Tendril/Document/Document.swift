@@ -26,7 +26,10 @@ protocol DocumentDeinitObserver: AnyObject {
 /// A loaded document keeps the bytes it was fetched with and compares against them on save, so
 /// only fields that changed are sent, and fields the class does not declare survive untouched.
 /// > Note: Documents are mutable classes and are not `Sendable`: use one from one task at a
-/// time. `MongoClient`, queries and BSON values may be shared freely.
+/// time. `MongoClient`, queries and BSON values may be shared freely. A document a reference
+/// cache hands out may be read from several tasks, even while one task changes, saves or
+/// reloads it: each read sees the old or the new value, never freed memory. Writes from several
+/// tasks at once stay the caller's to serialise. See the Concurrency article.
 ///
 /// > Note: Besides the instances you create, a class's `init()` runs once more, when Tendril
 /// first needs the class, for a hidden instance it reads field declarations and key paths
@@ -242,9 +245,7 @@ open class Document: FieldContainer {
     static func hydrate(validating bytes: UnsafeBufferPointer<UInt8>, loadedSlots: [Bool]? = nil,
                         settings: ReferenceSettings? = nil, schema knownSchema: Schema? = nil) throws -> Self {
         let document = Self()
-        if let knownSchema, document.knownSchema == nil {
-            document.knownSchema = Unmanaged.passUnretained(knownSchema)
-        }
+        if let knownSchema { document.adoptSchema(knownSchema) }
         do {
             try document.withSchema { schema in
                 try document.checkDeclarations(schema)

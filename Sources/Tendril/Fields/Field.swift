@@ -143,19 +143,19 @@ public struct Field<Value: FieldValue> {
                 if !Value._keepsIdentity {
                     return owner.peekField(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)
                 }
-                return owner.fieldStorage.read(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)
+                return owner.readField(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)
             }
         }
         set {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            owner.fieldStorage.write(newValue, to: slot)
+            owner.changeFields { $0.write(newValue, to: slot) }
         }
         // Without _modify, `doc.tags.append(x)` would copy the array on every call.
         _modify {
             let slot = owner.schema.slot(for: storageKeyPath, in: owner)
-            var value: Value = owner.fieldStorage.read(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
+            var value: Value = owner.readField(slot, schema: owner.schema, default: owner[keyPath: storageKeyPath].defaultValue)
             yield &value
-            owner.fieldStorage.write(value, to: slot)
+            owner.changeFields { $0.write(value, to: slot) }
         }
     }
 }

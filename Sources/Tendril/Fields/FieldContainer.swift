@@ -9,34 +9,81 @@ import TendrilDriver
 open class FieldContainer {
     /// The class's schema, looked up once per instance (a hand-written lazy property: `lazy`
     /// cannot opt out of the run-time exclusivity checks, which cost every read).
-    /// The first read writes `knownSchema`; loading reads it, so a document a query or a reference
-    /// cache hands out has it set before any other thread can see the document.
+    /// The first read records it; loading does, so a document a query or a reference cache hands
+    /// out has it set before any other thread can see the document.
     @inlinable
     final var schema: Schema {
-        if let knownSchema { return knownSchema.takeUnretainedValue() }
+        let word = fieldsWord.load(ordering: .acquiring)
+        if let schema = FieldsWord.schema(in: word) { return schema.takeUnretainedValue() }
         return lookUpSchema()
     }
 
     /// Calls `body` with the class's schema without retaining it: what every field read does.
     @inlinable
     final func withSchema<Result>(_ body: (Schema) throws -> Result) rethrows -> Result {
-        if let knownSchema { return try knownSchema._withUnsafeGuaranteedRef(body) }
+        let word = fieldsWord.load(ordering: .acquiring)
+        if let schema = FieldsWord.schema(in: word) { return try schema._withUnsafeGuaranteedRef(body) }
         return try body(lookUpSchema())
     }
 
+    /// The schema from the registry, recorded in ``fieldsWord`` when nothing is yet.
     @usableFromInline
     final func lookUpSchema() -> Schema {
         let schema = Schema.of(self)
-        knownSchema = Unmanaged.passUnretained(schema)
+        adoptSchema(schema)
         return schema
     }
+
+    /// Records `schema` as this instance's, unless one is recorded already.
+    final func adoptSchema(_ schema: Schema) {
+        _ = fieldsWord.compareExchange(expected: 0, desired: FieldsWord.word(for: schema), ordering: .releasing)
+    }
+
+    /// The class's schema and how this instance keeps its fields, in one word, so that a document
+    /// costs no more for being shareable (see ``FieldsWord``). Schemas live as long as the
+    /// process (the registry keeps each one), so the word holds its schema unretained, and reads
+    /// through it retain nothing.
+    @usableFromInline final let fieldsWord = Atomic<UInt>(0)
     // The document's own state is touched only from within Tendril, never across a suspension
     // or through overlapping accesses, so the dynamic exclusivity checks (a thread-local
     // lookup on every read and write) are turned off for it.
-    /// Unretained: schemas live as long as the process (the registry keeps each one), so the
-    /// reference needs no counting, and reads through it retain nothing.
-    @exclusivity(unchecked) @usableFromInline final var knownSchema: Unmanaged<Schema>?
-    @exclusivity(unchecked) @usableFromInline final var fieldStorage = FieldStorage()
+    /// The fields, while this instance is not shared; frozen once it is (see ``FieldsWord``).
+    @exclusivity(unchecked) @usableFromInline final var inlineFields = FieldStorage()
+
+    /// The fields' storage: changed in place while this instance is not shared; once a reference
+    /// cache shares it, read from the state published last and changed by publishing a new one
+    /// (see ``FieldsWord``), so that readers on other tasks never see a change half made.
+    // A getter, not a `_read` coroutine: a coroutine's frame holding a storage copy was allocated
+    // on the heap on every access; the optimiser reads just the members used from the inline copy.
+    @usableFromInline
+    final var fieldStorage: FieldStorage {
+        get {
+            FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) ? sharedFieldsSnapshot() : inlineFields
+        }
+        _modify {
+            if FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) {
+                // Changed through a box, so the coroutine's frame stays small enough not to be allocated.
+                let change = SharedFieldsChange(of: self)
+                defer { change.finish() }
+                yield &change.storage
+                change.publish()
+            } else {
+                yield &inlineFields
+            }
+        }
+    }
+
+    /// Calls `body` to change the fields: in place while this instance is not shared, else on a
+    /// copy that is then published. What hot paths (loading, setters) use: `fieldStorage`'s
+    /// `_modify` coroutine allocates its frame on every access.
+    @inlinable @inline(__always)
+    final func changeFields<Result>(_ body: (inout FieldStorage) throws -> Result) rethrows -> Result {
+        if FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) { return try changeSharedFields(body) }
+        return try body(&inlineFields)
+    }
+
+    deinit { releasePublishedFields() }
+
     /// The trace of the fields read, while this instance is the schema prototype being traced
     /// (how a key path to a property, `\Person.name`, is traced to its field); nil otherwise.
     /// Kept outside the instance: every document would otherwise carry the slot.
@@ -56,16 +103,30 @@ open class FieldContainer {
     /// (four retains and releases) on every read.
     @inlinable
     final func peekField<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
+        // A shared instance is read from the state published last, counted (see FieldsWord).
+        guard !FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) else {
+            return peekSharedField(slot, schema: schema, default: defaultValue())
+        }
         // The common case (loaded whole, unchanged) reads the storage's members one by one:
-        // calling a method on `fieldStorage` made the compiler copy the whole struct (four
+        // calling a method on `inlineFields` made the compiler copy the whole struct (four
         // retains and releases) to keep it stable during the call. The stored bytes are read
         // through their address, which retains nothing (the storage keeps them alive).
-        guard fieldStorage.current.isEmpty, fieldStorage.loadedSlots == nil,
-              let offset = fieldStorage.locations.offset(of: slot), let bytes = fieldStorage.storedBytes else {
-            return fieldStorage.peek(slot, schema: schema, default: defaultValue())
+        guard inlineFields.current.isEmpty, inlineFields.loadedSlots == nil,
+              let offset = inlineFields.locations.offset(of: slot), let bytes = inlineFields.storedBytes else {
+            return inlineFields.peek(slot, schema: schema, default: defaultValue())
         }
         guard offset >= 0 else { return defaultValue() }
         return Value._decodeStored(_StoredElement(document: bytes, offset: offset, keyLength: schema.keyLengths[slot])) ?? defaultValue()
+    }
+
+    /// Field `slot`'s value for a field whose values keep their identity (embedded documents):
+    /// the first read caches the value, so later reads return the same object.
+    @inlinable
+    final func readField<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
+        guard !FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) else {
+            return readSharedField(slot, schema: schema, default: defaultValue())
+        }
+        return inlineFields.read(slot, schema: schema, default: defaultValue())
     }
 
     /// Why ``loadFields(_:loadedSlots:)`` refused a stored document.
@@ -198,7 +259,7 @@ open class FieldContainer {
                 return .failure(.missingRequired(slot: slot))
             }
         }
-        fieldStorage.load(stored, loadedSlots: loadedSlots, locations: locations)
+        changeFields { $0.load(stored, loadedSlots: loadedSlots, locations: locations) }
         return .success(idOffset)
     }
 

@@ -91,33 +91,34 @@ struct StoredIDCursor: IteratorProtocol {
 
 extension Document {
     /// The stored document reads of reference list `slot` come from (it was loaded and is
-    /// unchanged since); nil when they come from its current value.
-    private final func storedDocument(forList slot: Int) -> BSONDocument? {
-        guard slot >= 0, fieldStorage.current[slot] == nil, fieldStorage.loadedSlots?[slot] ?? true else { return nil }
-        return fieldStorage.stored
-    }
-
-    /// Where reference list `slot`'s element starts in `stored`; nil when it is absent.
-    private final func elementOffset(ofList slot: Int, in stored: BSONDocument) -> Int? {
+    /// unchanged since), and where the list's element starts in it; nil when reads come from its
+    /// current value, or the list is absent. Both from one copy of the storage, so they belong
+    /// together even while another task replaces a shared document's fields.
+    private final func storedList(at slot: Int) -> (stored: BSONDocument, elementOffset: Int)? {
+        guard slot >= 0 else { return nil }
+        let storage = fieldStorage
+        guard storage.current[slot] == nil, storage.loadedSlots?[slot] ?? true, let stored = storage.stored else { return nil }
         // After a save the load-time locations are gone: the key is looked up (O(keys)).
-        let offset = fieldStorage.locations.offset(of: slot) ?? stored.elementOffset(forKey: schema.keys[slot])
-        return offset.flatMap { $0 >= 0 ? $0 : nil }
+        guard let offset = storage.locations.offset(of: slot) ?? stored.elementOffset(forKey: schema.keys[slot]), offset >= 0 else {
+            return nil
+        }
+        return (stored, offset)
     }
 
     /// The index of reference list `slot`'s stored ids, built on first use and kept until the
     /// stored bytes are replaced; nil when the list is read from its current value (changed, or
     /// absent from the stored document).
     final func storedIDList(at slot: Int) -> StoredIDList? {
-        guard let stored = storedDocument(forList: slot) else { return nil }
+        guard let (stored, offset) = storedList(at: slot) else { return nil }
         return storedIDList(at: slot, of: stored) {
-            elementOffset(ofList: slot, in: stored).flatMap { StoredIDList(stored, elementOffset: $0, keyLength: schema.keyLengths[slot]) }
+            StoredIDList(stored, elementOffset: offset, keyLength: schema.keyLengths[slot])
         }
     }
 
     /// A cursor over reference list `slot`'s stored ids; nil when the list is read from its
     /// current value.
     final func storedIDCursor(at slot: Int) -> StoredIDCursor? {
-        guard let stored = storedDocument(forList: slot), let offset = elementOffset(ofList: slot, in: stored) else { return nil }
+        guard let (stored, offset) = storedList(at: slot) else { return nil }
         return StoredIDCursor(stored, elementOffset: offset, keyLength: schema.keyLengths[slot])
     }
 

@@ -111,6 +111,6 @@ public struct ReferenceHandle<Target: Document>: ReferenceHandleProtocol {
     /// - Throws: ``DocumentError`` `.notInserted` when `target` has no id yet.
     public func set(_ target: Target?) throws {
         let id = try target.map(Document.referencedID(of:))
-        parent.fieldStorage.write(id, to: slot)
+        parent.changeFields { $0.write(id, to: slot) }
     }
 }

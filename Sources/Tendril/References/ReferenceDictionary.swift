@@ -44,7 +44,7 @@ public struct ReferenceDictionary<Target: Document> {
             let slot = Self.slot(in: owner, storage: storageKeyPath)
             var ids: [String: ObjectID] = owner.referenceIDs(at: slot, default: unset)
             yield &ids
-            owner.fieldStorage.write(ids, to: slot)
+            owner.changeFields { $0.write(ids, to: slot) }
         }
     }
 
@@ -118,7 +118,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtoc
     public func set(_ target: Target?, forKey key: String) throws {
         var ids = self.ids
         ids[key] = try target.map(Document.referencedID(of:))
-        parent.fieldStorage.write(ids, to: slot)
+        parent.changeFields { $0.write(ids, to: slot) }
     }
 
     /// This handle, whose async sequence resolves `count` references per window (default

@@ -92,7 +92,8 @@ extension ReferenceWrapper {
 
     /// Stores `ids`, for the wrapped setter.
     static func store<Owner: Document>(_ ids: IDs, in owner: Owner, storage: ReferenceWritableKeyPath<Owner, Self>) {
-        owner.fieldStorage.write(ids, to: Self.slot(in: owner, storage: storage))
+        let slot = Self.slot(in: owner, storage: storage)
+        owner.changeFields { $0.write(ids, to: slot) }
     }
 
     /// The projected handle on `owner`'s field.

@@ -45,7 +45,7 @@ public struct ReferenceList<Target: Document> {
             let slot = Self.slot(in: owner, storage: storageKeyPath)
             var ids: [ObjectID] = owner.referenceIDs(at: slot, default: unset)
             yield &ids
-            owner.fieldStorage.write(ids, to: slot)
+            owner.changeFields { $0.write(ids, to: slot) }
         }
     }
 
@@ -155,13 +155,14 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
         let id = try Document.referencedID(of: target)
         var ids = self.ids
         ids.append(id)
-        parent.fieldStorage.write(ids, to: slot)
+        parent.changeFields { $0.write(ids, to: slot) }
     }
 
     /// Replaces the list with references to `targets`.
     /// - Throws: ``DocumentError`` `.notInserted` when one has no id yet (nothing changes then).
     public func set(_ targets: [Target]) throws {
-        parent.fieldStorage.write(try targets.map(Document.referencedID(of:)), to: slot)
+        let ids = try targets.map(Document.referencedID(of:))
+        parent.changeFields { $0.write(ids, to: slot) }
     }
 
     /// This handle, whose async sequence resolves `count` references per window (default
