@@ -8,9 +8,9 @@ struct PrefetchTests {
     /// Prints every meeting's division, attendees and event; returns the lines.
     private func describe(_ meetings: [Meeting]) throws -> [String] {
         try meetings.map { meeting in
-            let division = try meeting.$division.resolve()?.name ?? "-"
-            let attendees = try meeting.$attendees.resolve().map(\.name).joined(separator: ",")
-            let event = try meeting.$room.resolve()?.$event.resolve()?.name ?? "-"
+            let division = try meeting.$division.blockingValue()?.name ?? "-"
+            let attendees = try meeting.$attendees.blockingValues().map(\.name).joined(separator: ",")
+            let event = try meeting.$room.blockingValue()?.$event.blockingValue()?.name ?? "-"
             return "\(meeting.title): \(division) [\(attendees)] \(event)"
         }
     }
@@ -67,7 +67,7 @@ struct PrefetchTests {
             #expect(finds.count == 2)
             #expect(finds.last?["projection"] == .document(["name": 1]))
             recorder.reset()
-            let attendees = try meeting.$attendees.resolvePartial()
+            let attendees = try await meeting.$attendees.partialValues
             #expect(try attendees.map { try $0.name }.count == 10)
             #expect(throws: DocumentError.self) { try attendees[0].email }
             #expect(recorder.count(of: "find") == 0)
@@ -98,7 +98,7 @@ struct PrefetchTests {
             #expect(recorder.count(of: "find") == 3)
             #expect(recorder.commands(named: "find")[1]["projection"] == .document(["name": 1, "event": 1]))
             recorder.reset()
-            let room = try meetings[5].$room.resolvePartial().unwrapped()
+            let room = try await meetings[5].$room.partialValue.unwrapped()
             #expect(try room.name == "room 1")
             #expect(try await room.document.$event.value?.name == "event 1")
             #expect(recorder.count(of: "find") == 0)
@@ -137,7 +137,7 @@ struct PrefetchTests {
             let meetings = try await Meeting.objects.using(database).prefetch(\.$division).all()
             recorder.reset()
             for meeting in meetings where meeting.division == gone.id {
-                #expect(throws: DocumentError.self) { try meeting.$division.resolve() }
+                #expect(throws: DocumentError.self) { try meeting.$division.blockingValue() }
             }
             #expect(recorder.count(of: "find") == 0)
         }
