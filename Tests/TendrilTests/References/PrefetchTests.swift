@@ -78,6 +78,34 @@ struct PrefetchTests {
         }
     }
 
+    /// The blocking partial forms, from synchronous code (they are `noasync`): a meeting's room
+    /// name and attendee names.
+    private func blockingPartialNames(_ meeting: Meeting) throws -> (room: String?, attendees: [String]) {
+        (try meeting.$room.blockingPartialValue().map { try $0.name },
+         try meeting.$attendees.blockingPartialValues().map { try $0.name })
+    }
+
+    @Test("the blocking partial forms serve the prefetched partial documents as their async twins do")
+    func blockingPartialForms() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            try await MeetingFixture.seed(10, in: database)
+            let meetings = try await Meeting.objects.using(database)
+                .prefetch(\.$attendees, only: [\.$name]).prefetch(\.$room, only: [\.$name])
+                .all()
+            recorder.reset()
+            for meeting in meetings {
+                let blocking = try blockingPartialNames(meeting)
+                let room = try await meeting.$room.partialValue.map { try $0.name }
+                let attendees = try await meeting.$attendees.partialValues.map { try $0.name }
+                #expect(blocking.room == room)
+                #expect(blocking.attendees == attendees)
+                #expect(attendees.count == 10)
+            }
+            #expect(try blockingPartialNames(meetings[5]).room == "room 1")
+            #expect(recorder.count(of: "find") == 0)
+        }
+    }
+
     @Test("a prefetch key path that names no reference field makes the query throw")
     func prefetchOfANonField() async throws {
         try await TestServer.withDatabase { database, _ in
