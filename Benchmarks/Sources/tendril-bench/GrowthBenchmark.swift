@@ -138,9 +138,9 @@ struct GrowthBenchmark {
     private func readEveryFriend(of parent: GrowthPerson, pattern: String) throws -> Int {
         var characters = 0
         if pattern == "batched" {
-            for friend in try parent.$friends.resolve() { characters += friend.name.utf8.count }
+            for friend in try parent.$friends.blockingValues() { characters += friend.name.utf8.count }
         } else {
-            for index in 0..<parent.$friends.count { characters += try parent.$friends.resolve(at: index).name.utf8.count }
+            for index in 0..<parent.$friends.count { characters += try parent.$friends.blockingValue(at: index).name.utf8.count }
         }
         return characters
     }

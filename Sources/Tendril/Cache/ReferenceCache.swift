@@ -5,7 +5,7 @@ import TendrilDriver
 ///
 /// Every ``Document`` has one, created on first use: `person.referenceCache`.
 /// ```swift
-/// let friends = try person.$friends.resolve()      // one $in query for the missing ones
+/// let friends = try await person.$friends.values  // one $in query for the missing ones
 /// print(person.referenceCache.statistics)          // 200 resident (...), 0 hits, 200 misses...
 /// person.referenceCache.policy = .lru(capacity: 16)
 /// person.referenceCache.clear()

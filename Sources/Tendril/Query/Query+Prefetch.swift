@@ -106,7 +106,7 @@ extension Query {
     ///
     /// ```swift
     /// for try await meeting in Meeting.objects.prefetch(\.$room) { $0.prefetch(\.$event) } {
-    ///     print(try meeting.$room.resolve()?.$event.resolve()?.name)   // no query: prefetched
+    ///     print(try await meeting.$room.value?.$event.value?.name)   // no query: prefetched
     /// }
     /// ```
     /// A batch is ``batchSize(_:)`` documents (100 unless set). Prefetched documents go into each

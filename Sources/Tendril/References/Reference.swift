@@ -9,8 +9,8 @@ import TendrilDriver
 /// }
 /// person.bestFriend = ada.id                      // the property is the stored id
 /// try person.$bestFriend.set(ada)                 // or set from a saved document
-/// let friend = try person.$bestFriend.resolve()   // Person?, through person's cache
-/// let same = try await person.$bestFriend.value   // the same, from async code
+/// let friend = try await person.$bestFriend.value // Person?, through person's cache
+/// let same = try person.$bestFriend.blockingValue() // the same, blocking the calling thread
 /// ```
 /// The property itself is the stored `ObjectID?`, which reading never fails; resolving is done on
 /// the projected handle (``ReferenceHandle``), where it can throw. An unset reference resolves
@@ -65,7 +65,7 @@ extension Reference: ReferenceWrapper {
 /// Resolves one ``Reference`` field of one parent document: `person.$bestFriend`.
 ///
 /// ```swift
-/// if let friend = try person.$bestFriend.resolve() { print(friend.name) }
+/// if let friend = try await person.$bestFriend.value { print(friend.name) }
 /// ```
 /// > Note: A handle holds its parent; use it and let it go. It is not `Sendable`: to resolve
 /// from several tasks, share `person.referenceCache` instead.
@@ -81,17 +81,14 @@ public struct ReferenceHandle<Target: Document>: ReferenceHandleProtocol {
     /// The stored id (nil when unset).
     public var id: ObjectID? { parent.referenceIDs(at: slot, default: ObjectID?.none) }
 
-    /// The referenced document, from the parent's cache or fetched (blocking the calling thread).
+    /// The referenced document, from the parent's cache or fetched on Tendril's threads.
+    ///
+    /// ```swift
+    /// if let friend = try await person.$bestFriend.value { print(friend.name) }
+    /// ```
     /// - Returns: nil when the reference is unset.
     /// - Throws: ``DocumentError`` `.danglingReference` (naming the collection and id) when the
     ///   document no longer exists, or a type error; ``MongoError`` when the fetch fails.
-    @available(*, noasync, message: "use the async twin: try await parent.$reference.value")
-    public func resolve() throws -> Target? {
-        guard let id else { return nil }
-        return try resolved(id)
-    }
-
-    /// The referenced document, like ``resolve()``, fetched on Tendril's threads.
     public var value: Target? {
         get async throws {
             guard let id else { return nil }
@@ -99,10 +96,47 @@ public struct ReferenceHandle<Target: Document>: ReferenceHandleProtocol {
         }
     }
 
+    /// The referenced document, like ``value``, fetched on the calling thread, which it blocks.
+    ///
+    /// ```swift
+    /// let friend = try person.$bestFriend.blockingValue()   // a script, a tool, a thread of your own
+    /// ```
+    /// - Throws: as ``value``.
+    /// > Note: The name says it blocks because the compiler cannot always: it refuses the call
+    /// in `async` code, but not in a synchronous closure run from `async` code
+    /// (`parents.map { try $0.$bestFriend.blockingValue() }`), where it would hold one of Swift's
+    /// cooperative threads for a network round trip.
+    @available(*, noasync, message: "use the async twin: try await parent.$reference.value")
+    public func blockingValue() throws -> Target? {
+        guard let id else { return nil }
+        return try resolved(id)
+    }
+
     /// The referenced document as prefetched with `only:` (a ``Partial`` that throws for the
     /// fields it lacks); a whole document when one is kept, or fetched whole when none is.
-    /// - Throws: as ``resolve()``.
-    public func resolvePartial() throws -> Partial<Target>? {
+    ///
+    /// ```swift
+    /// let room = try await meeting.$room.partialValue   // prefetched with only: [\.$name]
+    /// print(try room?.name ?? "-")
+    /// ```
+    /// - Throws: as ``value``.
+    public var partialValue: Partial<Target>? {
+        get async throws {
+            guard let id else { return nil }
+            return Partial(try await resolvedOffThread(id, acceptsPartial: true))
+        }
+    }
+
+    /// The referenced document as ``partialValue`` gives it, fetched on the calling thread,
+    /// which it blocks.
+    ///
+    /// ```swift
+    /// let room = try meeting.$room.blockingPartialValue()
+    /// ```
+    /// - Throws: as ``value``.
+    /// > Note: As ``blockingValue()``: never from `async` code, even in a synchronous closure.
+    @available(*, noasync, message: "use the async twin: try await parent.$reference.partialValue")
+    public func blockingPartialValue() throws -> Partial<Target>? {
         guard let id else { return nil }
         return Partial(try resolved(id, acceptsPartial: true))
     }
@@ -113,4 +147,17 @@ public struct ReferenceHandle<Target: Document>: ReferenceHandleProtocol {
         let id = try target.map(Document.referencedID(of:))
         parent.changeFields { $0.write(id, to: slot) }
     }
+}
+
+// The spellings before the blocking forms were named for what they do (STYLE.md rule 8).
+extension ReferenceHandle {
+    /// Renamed ``blockingValue()``.
+    @available(*, deprecated, renamed: "blockingValue()")
+    @available(*, noasync, message: "use the async twin: try await parent.$reference.value")
+    public func resolve() throws -> Target? { try blockingValue() }
+
+    /// Renamed ``blockingPartialValue()``.
+    @available(*, deprecated, renamed: "blockingPartialValue()")
+    @available(*, noasync, message: "use the async twin: try await parent.$reference.partialValue")
+    public func resolvePartial() throws -> Partial<Target>? { try blockingPartialValue() }
 }

@@ -28,7 +28,7 @@ extension ReferenceCache {
 }
 
 extension ReferenceCache {
-    /// The document of `type` with `id`, from this cache or fetched (blocking the thread).
+    /// The document of `type` with `id`, from this cache or fetched on Tendril's threads.
     /// This is how several tasks resolve through one parent's cache: share the cache, which is
     /// `Sendable`, not the parent.
     ///
@@ -46,26 +46,61 @@ extension ReferenceCache {
     /// }
     /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists; ``MongoError``.
-    @available(*, noasync, message: "use the async twin: try await cache.document(_:id:)")
-    public func resolve<Target: Document>(_ type: Target.Type, id: ObjectID) throws -> Target {
-        try resolveOne(id, as: type, storing: true, field: nil)
-    }
-
-    /// The document of `type` with `id`, like ``resolve(_:id:)``, fetched on Tendril's threads.
     public func document<Target: Document>(_ type: Target.Type, id: ObjectID) async throws -> Target {
         try await onTendrilThreads { try $0.resolveOne(id, as: type, storing: true, field: nil) }
     }
 
-    /// The documents of `type` with `ids`, in order, the missing ones fetched together
-    /// (blocking the thread); ids another call is fetching are waited for, not asked again.
-    /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; ``MongoError``.
-    @available(*, noasync, message: "use the async twin: try await cache.documents(_:ids:)")
-    public func resolve<Target: Document>(_ type: Target.Type, ids: [ObjectID]) throws -> [Target] {
-        try resolveAll(ids, as: type, storing: true, field: nil)
+    /// The document of `type` with `id`, like ``document(_:id:)``, fetched on the calling thread,
+    /// which it blocks.
+    ///
+    /// ```swift
+    /// let friend = try cache.blockingDocument(Person.self, id: id)   // on a thread of your own
+    /// ```
+    /// - Throws: as ``document(_:id:)``.
+    /// > Note: Never from `async` code, even in a synchronous closure (see
+    /// ``ReferenceHandle/blockingValue()``).
+    @available(*, noasync, message: "use the async twin: try await cache.document(_:id:)")
+    public func blockingDocument<Target: Document>(_ type: Target.Type, id: ObjectID) throws -> Target {
+        try resolveOne(id, as: type, storing: true, field: nil)
     }
 
-    /// The documents of `type` with `ids`, like ``resolve(_:ids:)``, fetched on Tendril's threads.
+    /// The documents of `type` with `ids`, in order, the missing ones fetched together on
+    /// Tendril's threads; ids another call is fetching are waited for, not asked again.
+    ///
+    /// ```swift
+    /// let friends = try await cache.documents(Person.self, ids: person.friends)
+    /// ```
+    /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; ``MongoError``.
     public func documents<Target: Document>(_ type: Target.Type, ids: [ObjectID]) async throws -> [Target] {
         try await onTendrilThreads { try $0.resolveAll(ids, as: type, storing: true, field: nil) }
+    }
+
+    /// The documents of `type` with `ids`, like ``documents(_:ids:)``, fetched on the calling
+    /// thread, which it blocks.
+    ///
+    /// ```swift
+    /// let friends = try cache.blockingDocuments(Person.self, ids: ids)   // on a thread of your own
+    /// ```
+    /// - Throws: as ``documents(_:ids:)``.
+    @available(*, noasync, message: "use the async twin: try await cache.documents(_:ids:)")
+    public func blockingDocuments<Target: Document>(_ type: Target.Type, ids: [ObjectID]) throws -> [Target] {
+        try resolveAll(ids, as: type, storing: true, field: nil)
+    }
+}
+
+// The spellings before the blocking forms were named for what they do (STYLE.md rule 8).
+extension ReferenceCache {
+    /// Renamed ``blockingDocument(_:id:)``.
+    @available(*, deprecated, renamed: "blockingDocument(_:id:)")
+    @available(*, noasync, message: "use the async twin: try await cache.document(_:id:)")
+    public func resolve<Target: Document>(_ type: Target.Type, id: ObjectID) throws -> Target {
+        try blockingDocument(type, id: id)
+    }
+
+    /// Renamed ``blockingDocuments(_:ids:)``.
+    @available(*, deprecated, renamed: "blockingDocuments(_:ids:)")
+    @available(*, noasync, message: "use the async twin: try await cache.documents(_:ids:)")
+    public func resolve<Target: Document>(_ type: Target.Type, ids: [ObjectID]) throws -> [Target] {
+        try blockingDocuments(type, ids: ids)
     }
 }

@@ -8,8 +8,8 @@ import TendrilDriver
 ///     @ReferenceDictionary<Person> var roles        // {"lead": ObjectId, "qa": ObjectId}
 /// }
 /// try team.$roles.set(ada, forKey: "lead")
-/// let lead = try team.$roles.resolve("lead")        // Person?
-/// let everyone = try team.$roles.resolve()          // [String: Person], one $in query
+/// let lead = try await team.$roles.value(forKey: "lead")   // Person?
+/// let everyone = try await team.$roles.values              // [String: Person], one $in query
 /// for try await (role, person) in team.$roles { }   // in key order, 100 ids per $in query
 /// ```
 @propertyWrapper
@@ -79,38 +79,64 @@ public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtoc
     /// The stored ids by key.
     public var ids: [String: ObjectID] { parent.referenceIDs(at: slot, default: [:]) }
 
-    /// Every referenced document by key; the missing ones fetched together. Blocks the thread.
+    /// Every referenced document by key, the missing ones fetched together on Tendril's threads.
+    ///
+    /// ```swift
+    /// for (role, person) in try await team.$roles.values { print(role, person.name) }
+    /// ```
     /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
-    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.values")
-    public func resolve() throws -> [String: Target] {
-        let ids = self.ids
-        let keys = ids.keys.sorted()
-        let documents = try resolved(keys.compactMap { ids[$0] })
-        return Dictionary(uniqueKeysWithValues: zip(keys, documents))
-    }
-
-    /// Every referenced document by key, like ``resolve()``, fetched on Tendril's threads.
     public var values: [String: Target] {
         get async throws {
-            let ids = self.ids
-            let keys = ids.keys.sorted()
-            let documents = try await resolvedOffThread(keys.compactMap { ids[$0] })
-            return Dictionary(uniqueKeysWithValues: zip(keys, documents))
+            let (keys, ids) = keysAndIDs()
+            return Dictionary(uniqueKeysWithValues: zip(keys, try await resolvedOffThread(ids)))
         }
     }
 
-    /// The document under `key`, or nil when the dictionary has no such key.
-    /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
-    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.value(forKey:)")
-    public func resolve(_ key: String) throws -> Target? {
-        guard let id = ids[key] else { return nil }
-        return try resolved(id)
+    /// Every referenced document by key, like ``values``, fetched on the calling thread, which
+    /// it blocks.
+    ///
+    /// ```swift
+    /// let everyone = try team.$roles.blockingValues()   // a script, a tool, a thread of your own
+    /// ```
+    /// - Throws: as ``values``.
+    /// > Note: Never from `async` code, even in a synchronous closure (see
+    /// ``ReferenceHandle/blockingValue()``).
+    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.values")
+    public func blockingValues() throws -> [String: Target] {
+        let (keys, ids) = keysAndIDs()
+        return Dictionary(uniqueKeysWithValues: zip(keys, try resolved(ids)))
     }
 
-    /// The document under `key`, like ``resolve(_:)``, fetched on Tendril's threads.
+    /// The keys in order and the id under each, for resolving them together.
+    private func keysAndIDs() -> (keys: [String], ids: [ObjectID]) {
+        let ids = self.ids
+        let keys = ids.keys.sorted()
+        return (keys, keys.compactMap { ids[$0] })
+    }
+
+    /// The document under `key`, or nil when the dictionary has no such key, fetched on
+    /// Tendril's threads.
+    ///
+    /// ```swift
+    /// let lead = try await team.$roles.value(forKey: "lead")
+    /// ```
+    /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
     public func value(forKey key: String) async throws -> Target? {
         guard let id = ids[key] else { return nil }
         return try await resolvedOffThread(id)
+    }
+
+    /// The document under `key`, like ``value(forKey:)``, fetched on the calling thread, which it
+    /// blocks.
+    ///
+    /// ```swift
+    /// let lead = try team.$roles.blockingValue(forKey: "lead")
+    /// ```
+    /// - Throws: as ``value(forKey:)``.
+    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.value(forKey:)")
+    public func blockingValue(forKey key: String) throws -> Target? {
+        guard let id = ids[key] else { return nil }
+        return try resolved(id)
     }
 
     /// Points `key` at `target` (nil removes the key).
@@ -137,7 +163,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtoc
 extension ReferenceDictionaryHandle: AsyncSequence {
     public typealias Element = (key: String, value: Target)
 
-    /// Resolves the references a window at a time, in key order (as ``resolve()`` returns
+    /// Resolves the references a window at a time, in key order (as ``values`` returns
     /// them), as a list's sequence does (see ``ReferenceListHandle/AsyncIterator``): one `$in`
     /// query per window for the documents the cache does not keep, two keys naming one id each
     /// yielded.
@@ -162,4 +188,17 @@ extension ReferenceDictionaryHandle: AsyncSequence {
         AsyncIterator(readAhead: ReferenceReadAhead(ReferenceDictionaryIDs(ids), cache: parent.referenceCache,
                                                     storing: storesResolved, field: field, windowSize: readAhead))
     }
+}
+
+// The spellings before the blocking forms were named for what they do (STYLE.md rule 8).
+extension ReferenceDictionaryHandle {
+    /// Renamed ``blockingValues()``.
+    @available(*, deprecated, renamed: "blockingValues()")
+    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.values")
+    public func resolve() throws -> [String: Target] { try blockingValues() }
+
+    /// Renamed ``blockingValue(forKey:)``.
+    @available(*, deprecated, renamed: "blockingValue(forKey:)")
+    @available(*, noasync, message: "use the async twin: try await parent.$dictionary.value(forKey:)")
+    public func resolve(_ key: String) throws -> Target? { try blockingValue(forKey: key) }
 }

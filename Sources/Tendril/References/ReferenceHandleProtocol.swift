@@ -5,7 +5,7 @@ import TendrilDriver
 /// whether resolving keeps what it fetches. Query prefetches take any of them.
 ///
 /// ```swift
-/// try person.$bestFriend.noCache().resolve()                    // one access, keeping nothing
+/// try await person.$bestFriend.noCache().value                  // one access, keeping nothing
 /// for try await friend in person.$friends.noCache() { ... }     // the same for a list
 /// person.$friends.evict()                                       // drops the list's documents
 /// Person.objects.prefetch(\.$bestFriend).prefetch(\.$friends)   // any handle's key path
@@ -45,7 +45,7 @@ extension ReferenceHandleProtocol {
     /// still served).
     ///
     /// ```swift
-    /// try person.$bestFriend.noCache().resolve()
+    /// try await person.$bestFriend.noCache().value
     /// for try await friend in person.$friends.noCache() { ... }
     /// ```
     public func noCache() -> Self {
@@ -80,19 +80,19 @@ extension ReferenceHandleProtocol {
 
     /// The document `id` refers to, like ``resolved(_:acceptsPartial:)-(ObjectID,_)``, fetched on
     /// Tendril's threads.
-    func resolvedOffThread(_ id: ObjectID) async throws -> Target {
+    func resolvedOffThread(_ id: ObjectID, acceptsPartial: Bool = false) async throws -> Target {
         let (storing, field) = (storesResolved, field)
         return try await parent.referenceCache.onTendrilThreads {
-            try $0.resolveOne(id, as: Target.self, storing: storing, field: field)
+            try $0.resolveOne(id, as: Target.self, storing: storing, field: field, acceptsPartial: acceptsPartial)
         }
     }
 
     /// The documents `ids` refer to, like ``resolved(_:acceptsPartial:)-([ObjectID],_)``, fetched
     /// on Tendril's threads.
-    func resolvedOffThread(_ ids: [ObjectID]) async throws -> [Target] {
+    func resolvedOffThread(_ ids: [ObjectID], acceptsPartial: Bool = false) async throws -> [Target] {
         let (storing, field) = (storesResolved, field)
         return try await parent.referenceCache.onTendrilThreads {
-            try $0.resolveAll(ids, as: Target.self, storing: storing, field: field)
+            try $0.resolveAll(ids, as: Target.self, storing: storing, field: field, acceptsPartial: acceptsPartial)
         }
     }
 }

@@ -8,7 +8,7 @@ import TendrilDriver
 /// }
 /// person.friends.append(ada.id!)                    // the property is the stored ids
 /// try person.$friends.append(grace)                 // or add a saved document
-/// let all = try person.$friends.resolve()           // [Person]: one $in query for the missing
+/// let all = try await person.$friends.values        // [Person]: one $in query for the missing
 /// for try await friend in person.$friends { ... }   // in order, 100 ids per $in query
 /// ```
 /// Order and duplicates are kept. Resolving throws ``DocumentError/Kind/danglingReference``
@@ -68,8 +68,8 @@ extension ReferenceList: ReferenceWrapper {
 /// Resolves one ``ReferenceList`` field of one parent document: `person.$friends`.
 ///
 /// ```swift
-/// let friends = try person.$friends.resolve()           // batched: one query for the missing
-/// let first = try person.$friends.resolve(at: 0)        // one
+/// let friends = try await person.$friends.values        // batched: one query for the missing
+/// let first = try await person.$friends.value(at: 0)    // one
 /// for try await friend in person.$friends.noCache() {}  // a window at a time, keeping nothing
 /// ```
 /// > Note: A handle holds its parent; it is not `Sendable` (share `person.referenceCache` to
@@ -93,33 +93,53 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
     public var count: Int { parent.referenceListCount(at: slot) }
 
     /// Every referenced document, in order (duplicates included): kept ones from the parent's
-    /// cache, the others fetched with one `$in` query per ``ReferenceCache/maximumIDsPerQuery``
-    /// ids. Blocks the calling thread.
+    /// cache, the others fetched on Tendril's threads with one `$in` query per
+    /// ``ReferenceCache/maximumIDsPerQuery`` ids.
+    ///
+    /// ```swift
+    /// let friends = try await person.$friends.values
+    /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` for the first id whose document no
     ///   longer exists; ``MongoError`` when a fetch fails.
-    @available(*, noasync, message: "use the async twin: try await parent.$list.values")
-    public func resolve() throws -> [Target] {
-        try resolved(ids)
-    }
-
-    /// Every referenced document, like ``resolve()``, fetched on Tendril's threads.
     public var values: [Target] {
         get async throws { try await resolvedOffThread(ids) }
     }
 
-    /// Every referenced document as prefetched with `only:` (``Partial`` documents that throw
-    /// for the fields they lack); whole documents where they are kept, the missing fetched whole.
-    /// - Throws: as ``resolve()``.
-    public func resolvePartial() throws -> [Partial<Target>] {
-        try resolved(ids, acceptsPartial: true).map(Partial.init)
+    /// Every referenced document, like ``values``, fetched on the calling thread, which it blocks.
+    ///
+    /// ```swift
+    /// let friends = try person.$friends.blockingValues()   // a script, a tool, a thread of your own
+    /// ```
+    /// - Throws: as ``values``.
+    /// > Note: Never from `async` code, even in a synchronous closure (see
+    /// ``ReferenceHandle/blockingValue()``).
+    @available(*, noasync, message: "use the async twin: try await parent.$list.values")
+    public func blockingValues() throws -> [Target] {
+        try resolved(ids)
     }
 
-    /// The document at `index` alone.
-    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
-    /// > Note: Finding the id costs O(1), as in ``value(at:)``.
-    @available(*, noasync, message: "use the async twin: try await parent.$list.value(at:)")
-    public func resolve(at index: Int) throws -> Target {
-        try resolved(id(at: index))
+    /// Every referenced document as prefetched with `only:` (``Partial`` documents that throw
+    /// for the fields they lack); whole documents where they are kept, the missing fetched whole
+    /// on Tendril's threads.
+    ///
+    /// ```swift
+    /// let names = try await meeting.$attendees.partialValues.map { try $0.name }
+    /// ```
+    /// - Throws: as ``values``.
+    public var partialValues: [Partial<Target>] {
+        get async throws { try await resolvedOffThread(ids, acceptsPartial: true).map(Partial.init) }
+    }
+
+    /// Every referenced document as ``partialValues`` gives them, fetched on the calling thread,
+    /// which it blocks.
+    ///
+    /// ```swift
+    /// let attendees = try meeting.$attendees.blockingPartialValues()
+    /// ```
+    /// - Throws: as ``values``.
+    @available(*, noasync, message: "use the async twin: try await parent.$list.partialValues")
+    public func blockingPartialValues() throws -> [Partial<Target>] {
+        try resolved(ids, acceptsPartial: true).map(Partial.init)
     }
 
     /// The document at `index` alone, fetched on Tendril's threads.
@@ -137,6 +157,19 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
     /// reference, the async sequence is cheaper still: one query per window of ids.
     public func value(at index: Int) async throws -> Target {
         try await resolvedOffThread(id(at: index))
+    }
+
+    /// The document at `index` alone, like ``value(at:)``, fetched on the calling thread, which
+    /// it blocks.
+    ///
+    /// ```swift
+    /// let first = try person.$friends.blockingValue(at: 0)
+    /// ```
+    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
+    /// > Note: Finding the id costs O(1), as in ``value(at:)``.
+    @available(*, noasync, message: "use the async twin: try await parent.$list.value(at:)")
+    public func blockingValue(at index: Int) throws -> Target {
+        try resolved(id(at: index))
     }
 
     /// The id at `index`, in O(1) (resolving one by one must not decode or scan the whole list
@@ -210,4 +243,22 @@ extension ReferenceListHandle: AsyncSequence {
         AsyncIterator(readAhead: ReferenceReadAhead(ReferenceListIDs(parent, slot: slot), cache: parent.referenceCache,
                                                     storing: storesResolved, field: field, windowSize: readAhead))
     }
+}
+
+// The spellings before the blocking forms were named for what they do (STYLE.md rule 8).
+extension ReferenceListHandle {
+    /// Renamed ``blockingValues()``.
+    @available(*, deprecated, renamed: "blockingValues()")
+    @available(*, noasync, message: "use the async twin: try await parent.$list.values")
+    public func resolve() throws -> [Target] { try blockingValues() }
+
+    /// Renamed ``blockingValue(at:)``.
+    @available(*, deprecated, renamed: "blockingValue(at:)")
+    @available(*, noasync, message: "use the async twin: try await parent.$list.value(at:)")
+    public func resolve(at index: Int) throws -> Target { try blockingValue(at: index) }
+
+    /// Renamed ``blockingPartialValues()``.
+    @available(*, deprecated, renamed: "blockingPartialValues()")
+    @available(*, noasync, message: "use the async twin: try await parent.$list.partialValues")
+    public func resolvePartial() throws -> [Partial<Target>] { try blockingPartialValues() }
 }

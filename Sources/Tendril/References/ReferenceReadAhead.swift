@@ -107,7 +107,7 @@ struct ReferenceListIDs: ReferenceIDSource {
     static func id(of entry: ObjectID) -> ObjectID { entry }
 }
 
-/// A reference dictionary's keys and ids for its async sequence, in key order (as `resolve()`
+/// A reference dictionary's keys and ids for its async sequence, in key order (as `values`
 /// returns them).
 struct ReferenceDictionaryIDs: ReferenceIDSource {
     var entries: IndexingIterator<[(key: String, id: ObjectID)]>

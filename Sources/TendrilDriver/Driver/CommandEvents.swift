@@ -150,41 +150,26 @@ final class CommandEventCenter: Sendable {
         let callbacks = mongoc_apm_callbacks_new()
         defer { mongoc_apm_callbacks_destroy(callbacks) }
         mongoc_apm_set_command_started_cb(callbacks) { event in
-            guard let event, let center = CommandEventCenter.center(mongoc_apm_command_started_get_context(event)) else { return }
-            let observers = center.current
-            guard !observers.isEmpty else { return }
-            // Observation only: a command libmongoc sends is valid BSON, and one that were not would
-            // show as empty to the observer, never change what is sent.
-            let command = observers.contains(where: \.observesDocuments)
-                ? mongoc_apm_command_started_get_command(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
-                : BSONDocument()
+            guard let event, let observers = CommandEventCenter.listening(mongoc_apm_command_started_get_context(event)) else { return }
             let started = CommandStartedEvent(
                 commandName: String(cString: mongoc_apm_command_started_get_command_name(event)),
                 databaseName: String(cString: mongoc_apm_command_started_get_database_name(event)),
-                command: command,
+                command: CommandEventCenter.copy(mongoc_apm_command_started_get_command(event), for: observers),
                 requestID: mongoc_apm_command_started_get_request_id(event),
                 operationID: mongoc_apm_command_started_get_operation_id(event))
             observers.forEach { $0.commandStarted(started) }
         }
         mongoc_apm_set_command_succeeded_cb(callbacks) { event in
-            guard let event, let center = CommandEventCenter.center(mongoc_apm_command_succeeded_get_context(event)) else { return }
-            let observers = center.current
-            guard !observers.isEmpty else { return }
-            // Observation only: the operation itself validates the reply it reads (and throws).
-            let reply = observers.contains(where: \.observesDocuments)
-                ? mongoc_apm_command_succeeded_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) } ?? BSONDocument()
-                : BSONDocument()
+            guard let event, let observers = CommandEventCenter.listening(mongoc_apm_command_succeeded_get_context(event)) else { return }
             let succeeded = CommandSucceededEvent(
                 commandName: String(cString: mongoc_apm_command_succeeded_get_command_name(event)),
                 requestID: mongoc_apm_command_succeeded_get_request_id(event),
                 durationMicroseconds: mongoc_apm_command_succeeded_get_duration(event),
-                reply: reply)
+                reply: CommandEventCenter.copy(mongoc_apm_command_succeeded_get_reply(event), for: observers))
             observers.forEach { $0.commandSucceeded(succeeded) }
         }
         mongoc_apm_set_command_failed_cb(callbacks) { event in
-            guard let event, let center = CommandEventCenter.center(mongoc_apm_command_failed_get_context(event)) else { return }
-            let observers = center.current
-            guard !observers.isEmpty else { return }
+            guard let event, let observers = CommandEventCenter.listening(mongoc_apm_command_failed_get_context(event)) else { return }
             var error = bson_error_t()
             mongoc_apm_command_failed_get_error(event, &error)
             // Observation only: the failing operation throws its own error.
@@ -199,7 +184,20 @@ final class CommandEventCenter: Sendable {
         return mongoc_client_pool_set_apm_callbacks(pool, callbacks, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    private static func center(_ context: UnsafeMutableRawPointer?) -> CommandEventCenter? {
-        context.map { Unmanaged<CommandEventCenter>.fromOpaque($0).takeUnretainedValue() }
+    /// The observers of the center `context` points to; nil when none listens, so an
+    /// unobserved event is dropped before anything is decoded.
+    private static func listening(_ context: UnsafeMutableRawPointer?) -> [any CommandObserver]? {
+        guard let context else { return nil }
+        let observers = Unmanaged<CommandEventCenter>.fromOpaque(context).takeUnretainedValue().current
+        return observers.isEmpty ? nil : observers
+    }
+
+    /// A copy of an event's command or reply when one of `observers` reads documents, else an
+    /// empty document. Observation only: libmongoc sends valid BSON and the operation validates
+    /// the reply it reads (and throws), so a document that were not valid would show as empty
+    /// to the observer, never change what is sent or returned.
+    private static func copy(_ document: OpaquePointer?, for observers: [any CommandObserver]) -> BSONDocument {
+        guard observers.contains(where: \.observesDocuments), let document else { return BSONDocument() }
+        return (try? BSONDocument(validatingBorrowed: document)) ?? BSONDocument()
     }
 }

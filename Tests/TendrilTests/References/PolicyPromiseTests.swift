@@ -45,10 +45,10 @@ struct PolicyPromiseTests {
             let parent = try await Pal.objects.using(database).cachePolicy(promise.policy).get(parentID).unwrapped("parent")
             recorder.reset()
             // A per-access noCache() remembers nothing, under any policy.
-            #expect(throws: DocumentError.self) { try parent.$friends.noCache().resolve(at: 1) }
+            #expect(throws: DocumentError.self) { try parent.$friends.noCache().blockingValue(at: 1) }
             #expect(parent.referenceCache.statistics.danglingCount == 0)
             for _ in 0..<3 {
-                #expect { try parent.$friends.resolve(at: 1) } throws: { error in
+                #expect { try parent.$friends.blockingValue(at: 1) } throws: { error in
                     (error as? DocumentError)?.kind == .danglingReference
                         && (error as? DocumentError)?.documentID == .objectID(friendIDs[1])
                 }
@@ -61,7 +61,7 @@ struct PolicyPromiseTests {
             try await pals.insertOne(gone)
             recorder.reset()
             if remembers {
-                #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: 1) }
+                #expect(throws: DocumentError.self) { try parent.$friends.blockingValue(at: 1) }
                 #expect(recorder.count(of: "find") == 0, "stale until reload()")
                 try await parent.reload(from: database)
                 #expect(parent.referenceCache.statistics.danglingCount == 0)
@@ -82,7 +82,7 @@ struct PolicyPromiseTests {
             #expect(policy.base.danglingIDCapacity == 2)
             let findsFor: ([Int]) -> Int = { indexes in
                 recorder.reset()
-                for index in indexes { #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: index) } }
+                for index in indexes { #expect(throws: DocumentError.self) { try parent.$friends.blockingValue(at: index) } }
                 return recorder.count(of: "find")
             }
             #expect(findsFor([0, 1, 2]) == 3)

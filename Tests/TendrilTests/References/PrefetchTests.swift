@@ -8,9 +8,9 @@ struct PrefetchTests {
     /// Prints every meeting's division, attendees and event; returns the lines.
     private func describe(_ meetings: [Meeting]) throws -> [String] {
         try meetings.map { meeting in
-            let division = try meeting.$division.resolve()?.name ?? "-"
-            let attendees = try meeting.$attendees.resolve().map(\.name).joined(separator: ",")
-            let event = try meeting.$room.resolve()?.$event.resolve()?.name ?? "-"
+            let division = try meeting.$division.blockingValue()?.name ?? "-"
+            let attendees = try meeting.$attendees.blockingValues().map(\.name).joined(separator: ",")
+            let event = try meeting.$room.blockingValue()?.$event.blockingValue()?.name ?? "-"
             return "\(meeting.title): \(division) [\(attendees)] \(event)"
         }
     }
@@ -67,7 +67,7 @@ struct PrefetchTests {
             #expect(finds.count == 2)
             #expect(finds.last?["projection"] == .document(["name": 1]))
             recorder.reset()
-            let attendees = try meeting.$attendees.resolvePartial()
+            let attendees = try await meeting.$attendees.partialValues
             #expect(try attendees.map { try $0.name }.count == 10)
             #expect(throws: DocumentError.self) { try attendees[0].email }
             #expect(recorder.count(of: "find") == 0)
@@ -75,6 +75,34 @@ struct PrefetchTests {
             let whole = try await meeting.$attendees.values
             #expect(whole[0].email == "a0@example.com")
             #expect(recorder.count(of: "find") == 1)
+        }
+    }
+
+    /// The blocking partial forms, from synchronous code (they are `noasync`): a meeting's room
+    /// name and attendee names.
+    private func blockingPartialNames(_ meeting: Meeting) throws -> (room: String?, attendees: [String]) {
+        (try meeting.$room.blockingPartialValue().map { try $0.name },
+         try meeting.$attendees.blockingPartialValues().map { try $0.name })
+    }
+
+    @Test("the blocking partial forms serve the prefetched partial documents as their async twins do")
+    func blockingPartialForms() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            try await MeetingFixture.seed(10, in: database)
+            let meetings = try await Meeting.objects.using(database)
+                .prefetch(\.$attendees, only: [\.$name]).prefetch(\.$room, only: [\.$name])
+                .all()
+            recorder.reset()
+            for meeting in meetings {
+                let blocking = try blockingPartialNames(meeting)
+                let room = try await meeting.$room.partialValue.map { try $0.name }
+                let attendees = try await meeting.$attendees.partialValues.map { try $0.name }
+                #expect(blocking.room == room)
+                #expect(blocking.attendees == attendees)
+                #expect(attendees.count == 10)
+            }
+            #expect(try blockingPartialNames(meetings[5]).room == "room 1")
+            #expect(recorder.count(of: "find") == 0)
         }
     }
 
@@ -98,7 +126,7 @@ struct PrefetchTests {
             #expect(recorder.count(of: "find") == 3)
             #expect(recorder.commands(named: "find")[1]["projection"] == .document(["name": 1, "event": 1]))
             recorder.reset()
-            let room = try meetings[5].$room.resolvePartial().unwrapped()
+            let room = try await meetings[5].$room.partialValue.unwrapped()
             #expect(try room.name == "room 1")
             #expect(try await room.document.$event.value?.name == "event 1")
             #expect(recorder.count(of: "find") == 0)
@@ -137,7 +165,7 @@ struct PrefetchTests {
             let meetings = try await Meeting.objects.using(database).prefetch(\.$division).all()
             recorder.reset()
             for meeting in meetings where meeting.division == gone.id {
-                #expect(throws: DocumentError.self) { try meeting.$division.resolve() }
+                #expect(throws: DocumentError.self) { try meeting.$division.blockingValue() }
             }
             #expect(recorder.count(of: "find") == 0)
         }

@@ -18,7 +18,7 @@ struct ReferenceCacheTests {
     private func passOneByOne(_ parent: Pal) throws -> Int {
         var names = 0
         for index in 0..<parent.$friends.count {
-            names += try parent.$friends.resolve(at: index).name.isEmpty ? 0 : 1
+            names += try parent.$friends.blockingValue(at: index).name.isEmpty ? 0 : 1
         }
         return names
     }

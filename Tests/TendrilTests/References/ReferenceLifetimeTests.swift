@@ -38,16 +38,16 @@ struct ReferenceLifetimeTests {
 
     /// Resolves around Burt and Edison's cycle with the blocking calls (see `cyclesAreFreed`).
     static func walkCycle(from burt: Rival, _ edison: Rival) throws {
-        var current = try burt.$nemesis.resolve().unwrapped()
-        for _ in 0..<4 { current = try current.$nemesis.resolve().unwrapped() }
-        _ = try edison.$nemesis.resolve()
-        _ = try burt.$rivals.resolve()
-        _ = try current.$rivals.resolve()
+        var current = try burt.$nemesis.blockingValue().unwrapped()
+        for _ in 0..<4 { current = try current.$nemesis.blockingValue().unwrapped() }
+        _ = try edison.$nemesis.blockingValue()
+        _ = try burt.$rivals.blockingValues()
+        _ = try current.$rivals.blockingValues()
     }
 
     /// Each rival's nemesis's nemesis, with the blocking calls.
     static func walkNemeses(of rivals: [Rival]) throws {
-        for rival in rivals { _ = try rival.$nemesis.resolve()?.$nemesis.resolve() }
+        for rival in rivals { _ = try rival.$nemesis.blockingValue()?.$nemesis.blockingValue() }
     }
 
     @Test("eight tasks resolving one id on one parent send one query")

@@ -93,7 +93,7 @@ struct ReferenceStreamTests {
             #expect(parent.$friends.count == 13)
             #expect(try await parent.$friends.value(at: 0).id == friendIDs[5])
             #expect(try await parent.$friends.value(at: 12).id == friendIDs[11])
-            #expect { try parent.$friends.resolve(at: 13) } throws: { error in
+            #expect { try parent.$friends.blockingValue(at: 13) } throws: { error in
                 (error as? DocumentError)?.kind == .indexOutOfRange(index: 13, count: 13)
             }
         }

@@ -79,7 +79,7 @@ struct ReferenceTests {
             parent.bestFriend = friendIDs[1]
             recorder.reset()
             for _ in 0..<3 {
-                #expect { try parent.$bestFriend.resolve() } throws: { error in
+                #expect { try parent.$bestFriend.blockingValue() } throws: { error in
                     guard let error = error as? DocumentError else { return false }
                     return error.kind == .danglingReference && error.collection == "Pal"
                         && error.documentID == .objectID(friendIDs[1]) && error.field == "bestFriend"
@@ -88,11 +88,11 @@ struct ReferenceTests {
             #expect(recorder.count(of: "find") == 1, "the dangling id is remembered")
             #expect(parent.referenceCache.statistics.danglingCount == 1)
             // In a list, the whole resolution names the first dangling id.
-            #expect { try parent.$friends.resolve() } throws: { error in
+            #expect { try parent.$friends.blockingValues() } throws: { error in
                 (error as? DocumentError)?.documentID == .objectID(friendIDs[1])
             }
             #expect(try await parent.$friends.value(at: 2).name == "friend 2")
-            #expect { try parent.$friends.resolve(at: 3) } throws: { error in
+            #expect { try parent.$friends.blockingValue(at: 3) } throws: { error in
                 (error as? DocumentError)?.kind == .indexOutOfRange(index: 3, count: 3)
             }
             parent.referenceCache.clear()
@@ -103,7 +103,7 @@ struct ReferenceTests {
         }
     }
 
-    @Test("resolve(at:) reads the id in place, and sees the list's unsaved changes")
+    @Test("blockingValue(at:) reads the id in place, and sees the list's unsaved changes")
     func resolveAtReadsInPlace() async throws {
         try await TestServer.withDatabase { database, _ in
             let (parentID, friendIDs) = try await PalFixture.seed(12, in: database)
@@ -111,8 +111,8 @@ struct ReferenceTests {
             for index in [0, 9, 10, 11] {
                 #expect(try await parent.$friends.value(at: index).id == friendIDs[index])
             }
-            #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: 12) }
-            #expect(throws: DocumentError.self) { try parent.$friends.resolve(at: -1) }
+            #expect(throws: DocumentError.self) { try parent.$friends.blockingValue(at: 12) }
+            #expect(throws: DocumentError.self) { try parent.$friends.blockingValue(at: -1) }
             parent.friends.insert(friendIDs[5], at: 0)
             #expect(try await parent.$friends.value(at: 0).id == friendIDs[5])
             #expect(try await parent.$friends.value(at: 12).id == friendIDs[11])
@@ -142,7 +142,7 @@ struct ReferenceTests {
         let parent = Pal()
         parent.bestFriend = ObjectID()
         parent.adoptDatabase(database)
-        #expect(throws: MongoError.self) { try parent.$bestFriend.resolve() }
+        #expect(throws: MongoError.self) { try parent.$bestFriend.blockingValue() }
         let stats = parent.referenceCache.statistics
         #expect(stats.residentCount == 0 && stats.danglingCount == 0 && stats.queries == 1)
     }

@@ -55,10 +55,10 @@ struct SharedDocumentTests {
                         if count > 0, reader % 2 == 0, round % 8 == 0 {
                             // A position read (through the index), resolved through the shared document's cache.
                             do {
-                                let friend = try shared.$friends.resolve(at: 0)
+                                let friend = try shared.$friends.blockingValue(at: 0)
                                 if friend.id.map(listed.contains) != true { wrong.append("friend \(String(describing: friend.id))") }
                             } catch {
-                                wrong.append("resolve(at: 0) threw \(error)")
+                                wrong.append("blockingValue(at: 0) threw \(error)")
                             }
                         }
                         if !wrong.isEmpty { progress.wrongValues.withLock { $0.append(contentsOf: wrong) } }
