@@ -2,10 +2,11 @@
 /// addressed and probed without hashing: read on hot paths, rebuilt and republished when an entry
 /// is added. Callers keep the keyed objects alive (or they are immortal), so an address found is
 /// its object.
+@usableFromInline
 final class AddressTable: @unchecked Sendable {
-    private let addresses: [UInt]
-    private let values: [Int]
-    private let mask: Int
+    @usableFromInline let addresses: [UInt]
+    @usableFromInline let values: [Int]
+    @usableFromInline let mask: Int
 
     init(_ entries: [(ObjectIdentifier, Int)]) {
         var capacity = 8
@@ -23,11 +24,13 @@ final class AddressTable: @unchecked Sendable {
         self.mask = capacity - 1
     }
 
-    private static func start(_ address: UInt, _ mask: Int) -> Int {
+    @inlinable
+    static func start(_ address: UInt, _ mask: Int) -> Int {
         Int(truncatingIfNeeded: (address >> 4) ^ (address >> 12)) & mask
     }
 
     /// The value recorded for the object at `identity`, or nil.
+    @inlinable
     func value(for identity: ObjectIdentifier) -> Int? {
         let address = UInt(bitPattern: identity)
         var index = Self.start(address, mask)

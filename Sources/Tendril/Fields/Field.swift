@@ -138,7 +138,7 @@ public struct Field<Value: FieldValue> {
             // The schema is lent, not retained: reads are the hottest path there is.
             owner.withSchema { schema in
                 let slot = schema.slot(for: storageKeyPath, in: owner)
-                if let trace = owner.readTrace { trace.slots.append(slot) }
+                if let trace = owner.readTrace(schema: schema) { trace.slots.append(slot) }
                 // Plain values are read without writing anything (see FieldStorage.peek).
                 if !Value._keepsIdentity {
                     return owner.peekField(slot, schema: schema, default: owner[keyPath: storageKeyPath].defaultValue)

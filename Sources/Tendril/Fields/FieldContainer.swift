@@ -88,8 +88,12 @@ open class FieldContainer {
     /// (how a key path to a property, `\Person.name`, is traced to its field); nil otherwise.
     /// Kept outside the instance: every document would otherwise carry the slot.
     @inlinable
-    final var readTrace: ReadTrace? {
-        guard activeReadTraces.load(ordering: .relaxed) > 0 else { return nil }
+    final var readTrace: ReadTrace? { withSchema { readTrace(schema: $0) } }
+
+    /// ``readTrace`` with the schema lent by the caller: what every field read checks.
+    @inlinable
+    final func readTrace(schema: Schema) -> ReadTrace? {
+        guard schema.activeReadTraces.load(ordering: .relaxed) > 0 else { return nil }
         return ReadTrace.current(for: self)
     }
 

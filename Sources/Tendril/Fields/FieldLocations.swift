@@ -11,8 +11,10 @@ final class FieldLocations: ManagedBuffer<Int, Int32> {
         return unsafeDowncast(buffer, to: FieldLocations.self)
     }
 
+    @inlinable
     var count: Int { header }
 
+    @inlinable
     subscript(slot: Int) -> Int32 {
         get { withUnsafeMutablePointerToElements { $0[slot] } }
         set { withUnsafeMutablePointerToElements { $0[slot] = newValue } }
@@ -34,11 +36,12 @@ enum ElementLocations {
     case buffer(FieldLocations)
 
     /// As many lanes as the C walk packs (`PackedFieldOffsets`), so its words are stored as they are.
-    private static let packedCapacity = PackedFieldOffsets.capacity
-    private static let absent: UInt64 = 0xFFFF
+    @usableFromInline static var packedCapacity: Int { 12 }
+    @usableFromInline static var absent: UInt64 { 0xFFFF }
 
-    /// The offset of `slot`'s element: -1 when the field is absent, nil when unknown.
-    @usableFromInline
+    /// The offset of `slot`'s element: -1 when the field is absent, nil when unknown. Inlinable:
+    /// every field read asks.
+    @inlinable
     func offset(of slot: Int) -> Int? {
         switch self {
         case .unknown:
@@ -56,6 +59,7 @@ enum ElementLocations {
 
     /// The locations `offsets` hold (-1: absent), packed when they fit.
     init(_ offsets: UnsafeMutableBufferPointer<Int32>) {
+        assert(Self.packedCapacity == PackedFieldOffsets.capacity, "the lanes the C walk packs")
         guard offsets.count <= Self.packedCapacity, offsets.allSatisfy({ $0 < Int32(Self.absent) }) else {
             let buffer = FieldLocations.make(count: offsets.count)
             buffer.withUnsafeMutableBuffer { copy in

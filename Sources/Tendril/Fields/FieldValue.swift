@@ -65,6 +65,7 @@ extension String: FieldValue {
     public static func decode(_ value: BSONValue) -> String? { value.stringValue }
     public static var expectedBSONType: String { "string" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .string }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> String? {
         element.string
     }
@@ -75,6 +76,7 @@ extension Int: FieldValue {
     public static func decode(_ value: BSONValue) -> Int? { value.intValue }
     public static var expectedBSONType: String { "long" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> Int? {
         element.integer.flatMap { Int(exactly: $0) }
     }
@@ -94,6 +96,7 @@ extension Int32: FieldValue {
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? {
         type == .int32 ? true : (type == .int64 ? nil : false)
     }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> Int32? {
         element.integer.flatMap { Int32(exactly: $0) }
     }
@@ -110,6 +113,7 @@ extension Int64: FieldValue {
     }
     public static var expectedBSONType: String { "long" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> Int64? {
         element.integer
     }
@@ -127,6 +131,7 @@ extension Double: FieldValue {
     }
     public static var expectedBSONType: String { "double" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .double || type == .int32 }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> Double? {
         element.double
     }
@@ -137,6 +142,7 @@ extension Bool: FieldValue {
     public static func decode(_ value: BSONValue) -> Bool? { value.boolValue }
     public static var expectedBSONType: String { "bool" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .bool }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> Bool? {
         element.bool
     }
@@ -148,6 +154,7 @@ extension Date: FieldValue {
     public static func decode(_ value: BSONValue) -> Date? { value.dateValue }
     public static var expectedBSONType: String { "date" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .datetime }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> Date? {
         element.datetime?.date
     }
@@ -158,6 +165,7 @@ extension ObjectID: FieldValue {
     public static func decode(_ value: BSONValue) -> ObjectID? { value.objectIDValue }
     public static var expectedBSONType: String { "objectId" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .objectID }
+    @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> ObjectID? {
         element.objectID
     }

@@ -1,10 +1,6 @@
 import Foundation
 import Synchronization
 
-/// How many traces are being recorded in the process, checked by every field read: one relaxed
-/// load while none is (nearly always), where a stored property would cost every document 8 bytes.
-@usableFromInline let activeReadTraces = Atomic<Int>(0)
-
 /// The slots of the fields a prototype read while a key path was traced.
 @usableFromInline
 final class ReadTrace {
@@ -30,14 +26,15 @@ final class ReadTrace {
         return stack.entries.last { $0.prototype == identity }?.trace
     }
 
-    /// Runs `body` (which reads a key path on `prototype`) and returns the fields it read.
-    static func record(on prototype: FieldContainer, _ body: () -> Void) -> ReadTrace {
+    /// Runs `body` (which reads a key path on `prototype`, whose schema is `schema`) and returns
+    /// the fields it read.
+    static func record(on prototype: FieldContainer, of schema: Schema, _ body: () -> Void) -> ReadTrace {
         let trace = ReadTrace()
         let stack = self.stack
         stack.entries.append((ObjectIdentifier(prototype), trace))
-        activeReadTraces.add(1, ordering: .relaxed)
+        schema.activeReadTraces.add(1, ordering: .relaxed)
         body()
-        activeReadTraces.subtract(1, ordering: .relaxed)
+        schema.activeReadTraces.subtract(1, ordering: .relaxed)
         stack.entries.removeLast()
         return trace
     }

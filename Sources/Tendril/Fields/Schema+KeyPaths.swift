@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Which field a key path leads to. Three kinds of key path reach a schema: a wrapper's storage
 /// key path (`_name`, passed by the compiler on every field access), and the key paths users
@@ -13,8 +14,9 @@ import Foundation
 /// names a field only as a projection (`\.$name`: as a property, its value is no field's).
 /// Storage key paths are private to their class, so users never name one in a query.
 extension Schema {
-    /// The slot of the field whose wrapper `keyPath` leads to in `instance`.
-    @usableFromInline
+    /// The slot of the field whose wrapper `keyPath` leads to in `instance`. Inlinable: every
+    /// field access asks, and the table's probe is a few instructions.
+    @inlinable
     func slot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
         // The table keeps every key path it lists alive, so an address found there is this key
         // path (no other object can have it meanwhile).
@@ -22,7 +24,13 @@ extension Schema {
            let known = table._withUnsafeGuaranteedRef({ $0.answer(for: ObjectIdentifier(keyPath)) }) {
             return known
         }
-        return locked {
+        return resolveSlot(for: keyPath, in: instance)
+    }
+
+    /// ``slot(for:in:)`` for a key path the table does not list yet.
+    @usableFromInline
+    func resolveSlot(for keyPath: AnyKeyPath, in instance: FieldContainer) -> Int {
+        locked {
             if let known = slotsByKeyPath[keyPath] { return known }
             // A wrapper's storage key path leads to one of the class's own fields, unless the
             // class hides them from `Mirror`: then -1, which reads as the default and keeps no write.
@@ -69,7 +77,7 @@ extension Schema {
             if let known = slotsByKeyPath[keyPath] { return known }
             // Under `lock`, so the recorded reads are this key path's alone.
             let prototype = prototypeInstance()
-            let trace = ReadTrace.record(on: prototype) { _ = prototype[keyPath: keyPath] }
+            let trace = ReadTrace.record(on: prototype, of: self) { _ = prototype[keyPath: keyPath] }
             let answer: Int
             let valueType = Swift.type(of: keyPath).valueType
             if valueType is any AnyField.Type || valueType is any ReferenceHandleProtocol.Type {

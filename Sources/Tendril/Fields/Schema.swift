@@ -75,7 +75,10 @@ final class Schema: @unchecked Sendable {
     /// so re-enters on the same thread: hence recursive.
     let lock = NSRecursiveLock()
     /// Slots by key-path object, read without a lock on every field access (see ``SlotTable``).
-    let slotTable = Atomic<Unmanaged<SlotTable>?>(nil)
+    @usableFromInline let slotTable = Atomic<Unmanaged<SlotTable>?>(nil)
+    /// How many traces of this class's prototype are being recorded, checked by every field read:
+    /// one relaxed load of a schema the read holds already, nearly always zero.
+    @usableFromInline let activeReadTraces = Atomic<Int>(0)
     /// Every table published in `slotTable`, kept alive for readers that loaded one without
     /// retaining it (see ``SlotTable`` for why their number is bounded).
     var publishedSlotTables: [SlotTable] = []

@@ -8,12 +8,13 @@
 /// program resolves on the class (its fields' storage key paths and the key paths its queries
 /// and partial documents name), since a key path equal to one resolved before (a generic class's
 /// key paths are new objects on each access) is answered by value instead of published again.
+@usableFromInline
 final class SlotTable {
     /// The answers by key-path object. Each entry keeps its key path alive, so no other object
     /// can take its address while the entry exists; the newest table holds every entry.
     private(set) var entries: [ObjectIdentifier: (keyPath: AnyKeyPath, answer: Int)]
     /// The same answers by key-path address, read on every field access.
-    private let byAddress: AddressTable
+    @usableFromInline let byAddress: AddressTable
 
     init(_ entries: [ObjectIdentifier: (keyPath: AnyKeyPath, answer: Int)]) {
         self.entries = entries
@@ -21,6 +22,7 @@ final class SlotTable {
     }
 
     /// The answer recorded for the key path object at `identity`, or nil.
+    @inlinable
     func answer(for identity: ObjectIdentifier) -> Int? { byAddress.value(for: identity) }
 
     /// Lets the entries go once a newer table holds them (and keeps their key paths alive): a

@@ -21,19 +21,20 @@ import TendrilDriver
 /// ```
 public struct _StoredElement: ~Copyable {
     /// The stored document's bytes (valid and bounds-checked by every reader).
-    let bytes: BSONBytes
+    @usableFromInline let bytes: BSONBytes
     /// Where the element (its type byte) starts in the document.
-    let offset: Int
+    @usableFromInline let offset: Int
     /// The length of the element's key.
-    let keyLength: Int
+    @usableFromInline let keyLength: Int
 
-    @usableFromInline
+    @inlinable
     init(document: UnsafeRawPointer, offset: Int, keyLength: Int) {
         self.bytes = BSONBytes(document)
         self.offset = offset
         self.keyLength = keyLength
     }
 
+    @usableFromInline
     init(bytes: BSONBytes, offset: Int, keyLength: Int) {
         self.bytes = bytes
         self.offset = offset
@@ -41,16 +42,23 @@ public struct _StoredElement: ~Copyable {
     }
 
     /// The element's BSON type (`.string`, `.int32`, ...), or nil for a type byte BSON does not define.
+    @inlinable
     public var type: BSONType? { bytes.type(atElementOffset: offset) }
 
     /// The element's value, decoded.
     public var value: BSONValue { bytes.value(atElementOffset: offset, keyLength: keyLength) }
 
+    @inlinable
     var string: String? { bytes.string(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable
     var integer: Int64? { bytes.integer(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable
     var double: Double? { bytes.double(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable
     var bool: Bool? { bytes.bool(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable
     var datetime: BSONDateTime? { bytes.datetime(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable
     var objectID: ObjectID? { bytes.objectID(atElementOffset: offset, keyLength: keyLength) }
 
     /// The number of elements when this element is an array; nil otherwise.

@@ -5,14 +5,17 @@ internal import CTendrilBSON
 /// of the ODM's hot path. A view retains nothing, so reading through it costs no reference
 /// counting; it is valid only while its owner (a ``BSONDocument``'s storage) lives and is not
 /// replaced. Every read is bounds-checked against the document's own length prefix.
+@usableFromInline
 package struct BSONBytes {
-    package let data: UnsafeRawPointer
+    @usableFromInline package let data: UnsafeRawPointer
 
+    @inlinable
     package init(_ data: UnsafeRawPointer) {
         self.data = data
     }
 
     /// The document's length, from its prefix.
+    @inlinable
     package var length: Int { Int(UInt32(littleEndian: data.loadUnaligned(as: UInt32.self))) }
 
     /// Decodes the value of the element whose type byte is at `offset` (an offset from
@@ -85,8 +88,8 @@ package struct BSONBytes {
 // nil for another type or an offset that does not fit. They compare raw type bytes with
 // `BSONType.x.rawValue` (a constant) rather than building a `BSONType` per read: this is the hot path.
 extension BSONBytes {
-    @inline(__always)
-    private func withScalar<R>(_ offset: Int, _ keyLength: Int, size: Int, _ read: (UInt8, UnsafeRawPointer) -> R?) -> R? {
+    @inlinable @inline(__always)
+    func withScalar<R>(_ offset: Int, _ keyLength: Int, size: Int, _ read: (UInt8, UnsafeRawPointer) -> R?) -> R? {
         let valueStart = offset + keyLength + 2
         guard offset >= 4, keyLength >= 0, valueStart + size <= length - 1 else { return nil }
         guard Self.keyEnds(data, at: offset, length: keyLength) else { return nil }
@@ -95,8 +98,8 @@ extension BSONBytes {
 
     /// True when the key starting after the type byte at `offset` is exactly `length` bytes:
     /// its terminating NUL is the first one.
-    @inline(__always)
-    private static func keyEnds(_ data: UnsafeRawPointer, at offset: Int, length: Int) -> Bool {
+    @inlinable @inline(__always)
+    static func keyEnds(_ data: UnsafeRawPointer, at offset: Int, length: Int) -> Bool {
         for index in (offset + 1)..<(offset + 1 + length) where data.load(fromByteOffset: index, as: UInt8.self) == 0 {
             return false
         }
@@ -104,16 +107,19 @@ extension BSONBytes {
     }
 
     /// The BSON type byte of the element at `offset`, or nil when it does not fit.
+    @inlinable
     package func typeByte(atElementOffset offset: Int) -> UInt8? {
         offset >= 4 && offset < length - 1 ? data.load(fromByteOffset: offset, as: UInt8.self) : nil
     }
 
     /// The BSON type of the element at `offset`, or nil when it does not fit or names no type.
+    @inlinable
     package func type(atElementOffset offset: Int) -> BSONType? {
         typeByte(atElementOffset: offset).flatMap(BSONType.init(rawValue:))
     }
 
     /// A string element's text.
+    @inlinable
     package func string(atElementOffset offset: Int, keyLength: Int) -> String? {
         withScalar(offset, keyLength, size: 4) { type, value -> String? in
             guard type == BSONType.string.rawValue else { return nil }
@@ -125,6 +131,7 @@ extension BSONBytes {
     }
 
     /// An int32 or int64 element's value.
+    @inlinable
     package func integer(atElementOffset offset: Int, keyLength: Int) -> Int64? {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
@@ -136,6 +143,7 @@ extension BSONBytes {
     }
 
     /// A double element's value (or an int32's, converted exactly).
+    @inlinable
     package func double(atElementOffset offset: Int, keyLength: Int) -> Double? {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
@@ -148,11 +156,13 @@ extension BSONBytes {
     }
 
     /// A boolean element's value.
+    @inlinable
     package func bool(atElementOffset offset: Int, keyLength: Int) -> Bool? {
         withScalar(offset, keyLength, size: 1) { type, value in type == BSONType.bool.rawValue ? value.load(as: UInt8.self) != 0 : nil }
     }
 
     /// A datetime element's milliseconds since the epoch.
+    @inlinable
     package func datetime(atElementOffset offset: Int, keyLength: Int) -> BSONDateTime? {
         withScalar(offset, keyLength, size: 8) { type, value in
             type == BSONType.datetime.rawValue ? BSONDateTime(millisecondsSinceEpoch: Int64(littleEndian: value.loadUnaligned(as: Int64.self))) : nil
@@ -160,6 +170,7 @@ extension BSONBytes {
     }
 
     /// An ObjectId element's value.
+    @inlinable
     package func objectID(atElementOffset offset: Int, keyLength: Int) -> ObjectID? {
         withScalar(offset, keyLength, size: 12) { type, value in
             type == BSONType.objectID.rawValue ? ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: value, count: 12), at: 0) : nil

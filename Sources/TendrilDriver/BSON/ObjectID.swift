@@ -16,7 +16,13 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// The 12 bytes, big-endian, as stored in BSON.
     public var bytes: [UInt8] {
-        withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)
+        // One allocation, written in place (two arrays joined cost three).
+        [UInt8](unsafeUninitializedCapacity: 12) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt32.self)
+            count = 12
+        }
     }
 
     /// Generates a new ObjectId (timestamp, per-process random value, counter).
@@ -55,6 +61,7 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// Reads 12 bytes from validated memory.
+    @usableFromInline
     init(unsafeBytes raw: UnsafeRawBufferPointer, at offset: Int) {
         high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         low = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))

@@ -276,6 +276,8 @@ struct BSONScalarTests {
             #expect(throws: BSONError.self, "\(bad)") { try ObjectID(bad) }
         }
         #expect(throws: BSONError.self) { try ObjectID(bytes: [1, 2, 3]) }
+        #expect(id.bytes == [0x50, 0x7f, 0x1f, 0x77, 0xbc, 0xf8, 0x6c, 0xd7, 0x99, 0x43, 0x90, 0x11])
+        #expect(try ObjectID(bytes: id.bytes) == id)
     }
 
     @Test("Decimal128 round-trips its string form", arguments: ["0", "-0", "1.5", "1E+6144", "-1.23E-6000", "NaN", "Infinity"])
