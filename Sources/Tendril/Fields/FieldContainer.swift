@@ -26,11 +26,12 @@ open class FieldContainer {
         return try body(lookUpSchema())
     }
 
-    /// The schema from the registry, recorded in ``fieldsWord`` when nothing is yet.
+    /// The schema from the registry, recorded in ``fieldsWord`` when nothing is yet (a shared
+    /// instance whose word holds its published fields asks the registry on every access).
     @usableFromInline
     final func lookUpSchema() -> Schema {
         let schema = Schema.of(self)
-        adoptSchema(schema)
+        if fieldsWord.load(ordering: .relaxed) == 0 { adoptSchema(schema) }
         return schema
     }
 
