@@ -95,6 +95,15 @@ open class FieldContainer {
         return (stored, walk.outcome)
     }
 
+    /// Where `schema`'s fields start in `stored`, a document this instance just wrote (a save's
+    /// new bytes), found by the same walk as loading, so reads stay one decode without a key
+    /// lookup; `.unknown` if the walk objects (reads then look keys up).
+    final func locations(in stored: BSONDocument, schema: Schema) -> ElementLocations {
+        let walk = Self.walk(.document(stored), table: schema.fieldTable)
+        guard case .loaded = walk.outcome else { return .unknown }
+        return walk.locations
+    }
+
     /// What one C walk over a stored document found: the document (nil when received bytes
     /// are invalid), the outcome, where each of the table's fields starts, and the slots whose
     /// values must be decoded to be checked.
