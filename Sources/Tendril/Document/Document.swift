@@ -245,9 +245,12 @@ open class Document: FieldContainer {
         if let knownSchema, document.knownSchema == nil {
             document.knownSchema = Unmanaged.passUnretained(knownSchema)
         }
-        let stored = try document.withSchema { schema in try document.load(source, loadedSlots: loadedSlots, schema: schema) }
+        try document.withSchema { schema in try document.load(source, loadedSlots: loadedSlots, schema: schema) }
         document.referenceSettings = settings
-        document.fetchedByteCount = UInt32(clamping: stored.byteCount)
+        switch source {   // the stored document's size (the received bytes are exactly one document)
+        case .received(let bytes): document.fetchedByteCount = UInt32(clamping: bytes.count)
+        case .document(let stored): document.fetchedByteCount = UInt32(clamping: stored.byteCount)
+        }
         return document
     }
 
@@ -255,21 +258,28 @@ open class Document: FieldContainer {
     /// from it. `loadedSlots` marks the fields a projection fetched (nil: all of them).
     /// - Throws: ``DocumentError``; the document is then unchanged.
     final func load(_ source: LoadSource, loadedSlots: [Bool]? = nil) throws {
-        try withSchema { schema in _ = try load(source, loadedSlots: loadedSlots, schema: schema) }
+        try withSchema { schema in try load(source, loadedSlots: loadedSlots, schema: schema) }
         dropStoredIDLists()
     }
 
     /// The one load path: checks the class's declarations, walks the bytes once, and takes
     /// `_id`, or throws what the walk found.
-    /// - Returns: the stored document kept.
-    private final func load(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) throws -> BSONDocument {
+    private final func load(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) throws {
         if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
-        let (stored, outcome) = loadFields(source, loadedSlots: loadedSlots, schema: schema)
-        if let stored, case .loaded(let idOffset) = outcome {
-            id = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3) : nil
-            return stored
+        let (refused, outcome) = loadFields(source, loadedSlots: loadedSlots, schema: schema)
+        guard case .loaded(let idOffset) = outcome else { throw Self.loadError(outcome, refused: refused, schema: schema) }
+        // Read through the kept bytes' address: going through `fieldStorage.stored` copied it.
+        if idOffset >= 0, let bytes = fieldStorage.storedBytes {
+            id = BSONBytes(bytes).objectID(atElementOffset: idOffset, keyLength: 3)
+        } else {
+            id = nil
         }
-        throw DocumentError(loading: outcome, stored: stored, fields: schema.fields, collection: Self.collectionName)
+    }
+
+    /// What a failed load throws; out of line, so the hot path stays small.
+    @inline(never)
+    private static func loadError(_ outcome: LoadOutcome, refused: BSONDocument?, schema: Schema) -> DocumentError {
+        DocumentError(loading: outcome, stored: refused, fields: schema.fields, collection: collectionName)
     }
 
     /// Checks what a save would refuse: invalid keys, required fields that are nil, and values

@@ -75,65 +75,67 @@ open class FieldContainer {
     /// projection fetched (nil: all of them). `schema` is lent by the caller (loading is a hot
     /// path: every schema access would otherwise retain and release it). On a problem, nothing
     /// changes.
-    /// - Returns: the stored document (nil when received bytes are invalid) and the outcome.
-    final func loadFields(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) -> (stored: BSONDocument?, outcome: LoadOutcome) {
-        let walk = Self.walk(source, table: schema.fieldTable)
-        guard case .loaded = walk.outcome, let stored = walk.stored else { return (walk.stored, walk.outcome) }
-        for slot in walk.needsCheck {
-            let offset = walk.locations.offset(of: slot) ?? -1
+    /// - Returns: the outcome, and on a failure the document the walk read, for the error (nil
+    ///   when received bytes are invalid). On success the document is `fieldStorage.stored`:
+    ///   not handing it back spares the hot path a retain and a release.
+    final func loadFields(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) -> (refused: BSONDocument?, outcome: LoadOutcome) {
+        var locations = ElementLocations.unknown
+        var needsCheck: [Int] = []
+        let (walked, outcome) = Self.walk(source, table: schema.fieldTable, locations: &locations, needsCheck: &needsCheck)
+        guard case .loaded(let idOffset) = outcome, let stored = walked else { return (walked, outcome) }
+        for slot in needsCheck {
+            let offset = locations.offset(of: slot) ?? -1
             if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])) == nil {
                 return (stored, .wrongType(slot: slot, offset: offset))
             }
         }
         for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
-            let offset = walk.locations.offset(of: slot) ?? -1
+            let offset = locations.offset(of: slot) ?? -1
             if offset < 0 || stored.type(atElementOffset: offset) == .null {
                 return (stored, .missingRequired(slot: slot))
             }
         }
-        fieldStorage.load(stored, loadedSlots: loadedSlots, locations: walk.locations)
-        return (stored, walk.outcome)
+        fieldStorage.load(stored, loadedSlots: loadedSlots, locations: locations)
+        return (nil, .loaded(idOffset: idOffset))
     }
 
     /// Where `schema`'s fields start in `stored`, a document this instance just wrote (a save's
     /// new bytes), found by the same walk as loading, so reads stay one decode without a key
     /// lookup; `.unknown` if the walk objects (reads then look keys up).
     final func locations(in stored: BSONDocument, schema: Schema) -> ElementLocations {
-        let walk = Self.walk(.document(stored), table: schema.fieldTable)
-        guard case .loaded = walk.outcome else { return .unknown }
-        return walk.locations
-    }
-
-    /// What one C walk over a stored document found: the document (nil when received bytes
-    /// are invalid), the outcome, where each of the table's fields starts, and the slots whose
-    /// values must be decoded to be checked.
-    struct Walk {
-        let stored: BSONDocument?
-        let outcome: LoadOutcome
-        let locations: ElementLocations
-        let needsCheck: [Int]
+        var locations = ElementLocations.unknown
+        var needsCheck: [Int] = []
+        guard case .loaded = Self.walk(.document(stored), table: schema.fieldTable, locations: &locations, needsCheck: &needsCheck).outcome else {
+            return .unknown
+        }
+        return locations
     }
 
     /// Walks `source` once, matching it to `table`'s fields: the one walk every load takes (and
-    /// a values query, with a table of the fields it reads). Up to 12 fields, the C walk writes
-    /// the offsets straight into the packed form the storage keeps.
+    /// a values query, with a table of the fields it reads). Fills where each field's element
+    /// starts and the slots whose values must be decoded to be checked (results written into
+    /// the caller's variables: returned in a struct, they were copied and destroyed on every
+    /// load). Up to 12 fields, the C walk writes the offsets straight into the packed form the
+    /// storage keeps.
+    /// - Returns: the document (nil when received bytes are invalid) and the outcome.
     @inline(__always)
-    static func walk(_ source: LoadSource, table: BSONFieldTable) -> Walk {
+    static func walk(_ source: LoadSource, table: BSONFieldTable, locations: inout ElementLocations,
+                     needsCheck: inout [Int]) -> (document: BSONDocument?, outcome: LoadOutcome) {
         if table.count <= PackedFieldOffsets.capacity {
             var packed = PackedFieldOffsets()
-            if let (stored, outcome) = table.match(source, packed: &packed) {
-                var needsCheck: [Int] = []
+            if let matched = table.match(source, packed: &packed) {
                 if packed.needsCheck != 0 {
                     needsCheck = (0..<table.count).filter { packed.needsCheck & (1 << UInt64($0)) != 0 }
                 }
-                return Walk(stored: stored, outcome: outcome, locations: .packed(packed.lanes.0, packed.lanes.1, packed.lanes.2),
-                            needsCheck: needsCheck)
+                locations = .packed(packed.lanes.0, packed.lanes.1, packed.lanes.2)
+                return matched
             }
         }
-        return withMatchScratch(count: table.count) { offsets, needsCheck in
-            let (stored, outcome) = table.match(source, offsets: offsets, needsCheck: needsCheck)
-            return Walk(stored: stored, outcome: outcome, locations: ElementLocations(offsets),
-                        needsCheck: needsCheck.indices.filter { needsCheck[$0] != 0 })
+        return withMatchScratch(count: table.count) { offsets, flags in
+            let matched = table.match(source, offsets: offsets, needsCheck: flags)
+            locations = ElementLocations(offsets)
+            needsCheck = flags.indices.filter { flags[$0] != 0 }
+            return matched
         }
     }
 

@@ -33,12 +33,14 @@ struct FieldReader {
     /// read, then copied.
     /// - Throws: ``DocumentError`` `.invalidBSON` when the bytes are not valid BSON.
     init(_ bytes: UnsafeBufferPointer<UInt8>, fields: ProjectedFields) throws {
-        let walk = FieldContainer.walk(.received(bytes), table: fields.table)
-        guard case .loaded = walk.outcome, let stored = walk.stored else {
-            throw DocumentError(loading: walk.outcome, stored: walk.stored, fields: fields.distinct, collection: fields.collection)
+        var locations = ElementLocations.unknown
+        var needsCheck: [Int] = []   // every value is decoded by `value(_:as:)` anyway
+        let (walked, outcome) = FieldContainer.walk(.received(bytes), table: fields.table, locations: &locations, needsCheck: &needsCheck)
+        guard case .loaded = outcome, let stored = walked else {
+            throw DocumentError(loading: outcome, stored: walked, fields: fields.distinct, collection: fields.collection)
         }
         self.stored = stored
-        self.locations = walk.locations
+        self.locations = locations
         self.fields = fields
     }
 

@@ -107,8 +107,9 @@ package enum LoadOutcome: Sendable {
     /// A held document is not well-formed BSON from `offset` on (it was validated when it was
     /// made, so this reports a broken invariant instead of ignoring the rest of the document).
     case malformed(offset: Int)
-    /// Received bytes are not valid BSON; nothing was copied.
-    case invalid(BSONError)
+    /// Received bytes are not valid BSON; nothing was copied. Indirect: the error is many words
+    /// wide, and inline it made every outcome, the common `.loaded` too, as wide to copy.
+    indirect case invalid(BSONError)
 }
 
 /// Where up to ``capacity`` fields' elements start in a document, packed four 16-bit lanes to a
