@@ -175,8 +175,10 @@ extension Document {
     public final func reload(from database: MongoDatabase? = nil) async throws {
         guard let id else { throw error(.notInserted) }
         let collection = try collection(in: database)
-        guard let stored = try await fetchStored(id, from: collection) else { throw error(.notFound) }
-        try load(stored)   // every field, so a partial document becomes whole
+        // Every field, so a partial document becomes whole; loaded in one walk over the reply.
+        guard try await withStoredBytes(id, from: collection, { try self.load(.received($0)) }) != nil else {
+            throw error(.notFound)
+        }
         clearReferenceCache()
         adoptDatabase(database)
     }
@@ -218,12 +220,27 @@ extension Document {
         if loaded?.allSatisfy({ $0 }) == true { loaded = nil }
         var kept = fieldStorage.current
         for slot in slots { kept[slot] = nil }
-        try load(merged, loadedSlots: loaded)
+        try load(.document(merged), loadedSlots: loaded)
         fieldStorage.current = kept
     }
 }
 
 extension Document {
+    /// Calls `body` with the bytes of the stored document with `id` as the server sent them
+    /// (not validated: `body` loads them in one walk), or returns nil when there is none. Sends
+    /// what ``MongoCollection/findOne(_:projection:sort:)`` sends.
+    /// - Throws: ``MongoError``, and what `body` throws.
+    final func withStoredBytes<Result>(_ id: ObjectID, from collection: MongoCollection,
+                                       _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) async throws -> Result? {
+        do {
+            let options = FindOptions(limit: 1, extra: ["singleBatch": true])
+            var cursor = try await collection.find(["_id": .objectID(id)], options: options).makeAsyncIterator()
+            return try await cursor.withNext(body)
+        } catch {
+            throw DocumentError.reading(error, collection: Self.collectionName)
+        }
+    }
+
     /// The stored document with `id`, or nil; invalid BSON from the server is a
     /// ``DocumentError`` `.invalidBSON` naming the document and the field.
     final func fetchStored(_ id: ObjectID, from collection: MongoCollection, projection: BSONDocument? = nil) async throws -> BSONDocument? {

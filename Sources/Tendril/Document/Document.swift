@@ -118,9 +118,12 @@ open class Document: FieldContainer {
     }
 
     /// Replaces the stored bytes (after an insert, a save or a delete), dropping the indexes of
-    /// the old ones.
+    /// the old ones. The new bytes are matched to the fields in one C walk, so reads stay a
+    /// decode at a known offset instead of a key lookup.
     final func replaceStored(_ document: BSONDocument?) {
-        fieldStorage.replaceStored(document)
+        var found = ElementLocations.unknown
+        if let document { found = withSchema { locations(in: document, schema: $0) } }
+        fieldStorage.replaceStored(document, locations: found)
         dropStoredIDLists()
     }
 
@@ -230,76 +233,60 @@ open class Document: FieldContainer {
     /// - Throws: ``DocumentError`` `.typeMismatch` or `.missingRequiredField`, naming the field.
     /// `settings` (a query's database and cache policy) pass on to its references.
     static func hydrate(_ stored: BSONDocument, loadedSlots: [Bool]? = nil, settings: ReferenceSettings? = nil) throws -> Self {
-        let document = Self()
-        try document.withSchema { schema in try document.load(stored, loadedSlots: loadedSlots, schema: schema) }
-        document.referenceSettings = settings
-        document.fetchedByteCount = UInt32(clamping: stored.byteCount)
-        return document
+        try hydrate(.document(stored), loadedSlots: loadedSlots, settings: settings)
     }
 
-    /// A document made from the bytes of a stored document as the server sent them, validated
-    /// in the same walk that matches them to fields (see ``hydrate(_:loadedSlots:settings:)``).
+    /// A document made from a stored document in one walk: bytes as the server sent them are
+    /// validated in the same walk that matches them to fields (see ``load(_:loadedSlots:)``).
     /// `schema`, when the caller knows it (a query knows its model's), spares each new document
     /// the lookup.
-    /// - Throws: ``BSONError`` when the bytes are not valid BSON, else as ``load(_:loadedSlots:)``.
-    static func hydrate(validating bytes: UnsafeBufferPointer<UInt8>, loadedSlots: [Bool]? = nil,
-                        settings: ReferenceSettings? = nil, schema knownSchema: Schema? = nil) throws -> Self {
+    /// - Throws: ``DocumentError`` (`.invalidBSON` when received bytes are not valid BSON), as
+    ///   ``load(_:loadedSlots:)``.
+    static func hydrate(_ source: LoadSource, loadedSlots: [Bool]? = nil, settings: ReferenceSettings? = nil,
+                        schema knownSchema: Schema? = nil) throws -> Self {
         let document = Self()
         if let knownSchema { document.adoptSchema(knownSchema) }
-        do {
-            try document.withSchema { schema in
-                try document.checkDeclarations(schema)
-                let (stored, outcome) = try document.loadFields(validating: bytes, loadedSlots: loadedSlots, schema: schema)
-                try document.finishLoading(stored, outcome, schema: schema)
-            }
-        } catch {
-            throw DocumentError.reading(error, collection: collectionName)
-        }
+        try document.withSchema { schema in try document.load(source, loadedSlots: loadedSlots, schema: schema) }
         document.referenceSettings = settings
-        document.fetchedByteCount = UInt32(clamping: bytes.count)
+        switch source {   // the stored document's size (the received bytes are exactly one document)
+        case .received(let bytes): document.fetchedByteCount = UInt32(clamping: bytes.count)
+        case .document(let stored): document.fetchedByteCount = UInt32(clamping: stored.byteCount)
+        }
         return document
     }
 
-    /// Replaces the stored state with `stored` after checking it; reads then come from it.
-    /// `loadedSlots` marks the fields a projection fetched (nil: all of them).
-    final func load(_ stored: BSONDocument, loadedSlots: [Bool]? = nil) throws {
-        try withSchema { schema in try load(stored, loadedSlots: loadedSlots, schema: schema) }
+    /// Replaces the stored state with a stored document after checking it; reads then come
+    /// from it. `loadedSlots` marks the fields a projection fetched (nil: all of them).
+    /// - Throws: ``DocumentError``; the document is then unchanged.
+    final func load(_ source: LoadSource, loadedSlots: [Bool]? = nil) throws {
+        try withSchema { schema in try load(source, loadedSlots: loadedSlots, schema: schema) }
         dropStoredIDLists()
     }
 
-    private final func load(_ stored: BSONDocument, loadedSlots: [Bool]?, schema: Schema) throws {
-        try checkDeclarations(schema)
-        try finishLoading(stored, loadFields(stored, loadedSlots: loadedSlots, schema: schema), schema: schema)
-    }
-
-    /// Throws when the class declares something Tendril cannot store (see ``Schema/declarationProblem``).
-    private final func checkDeclarations(_ schema: Schema) throws {
+    /// The one load path: checks the class's declarations, walks the bytes once, and takes
+    /// `_id`, or throws what the walk found.
+    private final func load(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) throws {
         if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
-    }
-
-    /// Takes `_id` from a loaded document, or throws the problem loading found.
-    private final func finishLoading(_ stored: BSONDocument, _ outcome: Result<Int, LoadProblem>, schema: Schema) throws {
-        switch outcome {
-        case .success(let idOffset):
-            id = idOffset >= 0 ? stored.objectID(atElementOffset: idOffset, keyLength: 3) : nil
-        case .failure(.idNotObjectID(let offset)):
-            let found = stored.value(atElementOffset: offset, keyLength: 3)
-            throw DocumentError(.typeMismatch(expected: "objectId", found: found.typeName),
-                                collection: Self.collectionName, documentID: found, field: "_id")
-        case .failure(.wrongType(let slot, let offset)):
-            let field = schema.fields[slot]
-            let found = stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])
-            throw DocumentError(.typeMismatch(expected: field.valueType.expectedBSONType, found: found.typeName),
-                                collection: Self.collectionName, documentID: stored["_id"], field: field.key)
-        case .failure(.missingRequired(let slot)):
-            throw DocumentError(.missingRequiredField, collection: Self.collectionName,
-                                documentID: stored["_id"], field: schema.fields[slot].key)
-        case .failure(.malformed(let offset)):
-            let problem = BSONError(.malformedBytes, "the stored document is not well-formed BSON at byte \(offset)")
-            throw DocumentError(.invalidBSON(problem), collection: Self.collectionName, documentID: stored["_id"])
+        let (refused, outcome) = loadFields(source, loadedSlots: loadedSlots, schema: schema)
+        guard case .loaded(let idOffset) = outcome else { throw Self.loadError(outcome, refused: refused, schema: schema) }
+        let loadedID: ObjectID?
+        if idOffset < 0 {
+            loadedID = nil
+        } else if !isShared, let bytes = inlineFields.storedBytes {
+            // Read through the kept bytes' address: going through `fieldStorage.stored` copied it.
+            loadedID = BSONBytes(bytes).objectID(atElementOffset: idOffset, keyLength: 3)
+        } else {
+            loadedID = fieldStorage.stored?.withBytes { $0.objectID(atElementOffset: idOffset, keyLength: 3) }
         }
+        // Written only when it changes: a reload of a shared document leaves it alone for its readers.
+        if id != loadedID { id = loadedID }
     }
 
+    /// What a failed load throws; out of line, so the hot path stays small.
+    @inline(never)
+    private static func loadError(_ outcome: LoadOutcome, refused: BSONDocument?, schema: Schema) -> DocumentError {
+        DocumentError(loading: outcome, stored: refused, fields: schema.fields, collection: collectionName)
+    }
 
     /// Checks what a save would refuse: invalid keys, required fields that are nil, and values
     /// that break their field's rules.

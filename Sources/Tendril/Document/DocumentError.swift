@@ -122,3 +122,34 @@ extension DocumentError {
         return DocumentError(.invalidBSON(bsonError), collection: collection, documentID: bsonError.documentID, field: bsonError.key)
     }
 }
+
+extension DocumentError {
+    /// The error a failed load reports: the one place a ``LoadOutcome`` becomes a
+    /// `DocumentError`. `stored` is the document the walk read (nil when received bytes were
+    /// invalid), for the value found and the id; `fields` are the walk's table's, by slot.
+    init(loading outcome: LoadOutcome, stored: BSONDocument?, fields: [FieldInfo], collection: String) {
+        let documentID = stored?["_id"]
+        switch outcome {
+        case .idNotObjectID(let offset):
+            let found = stored?.value(atElementOffset: offset, keyLength: 3) ?? .null
+            self.init(.typeMismatch(expected: "objectId", found: found.typeName), collection: collection, documentID: found, field: "_id")
+        case .wrongType(let slot, let offset):
+            let field = fields[slot]
+            let found = stored?.value(atElementOffset: offset, keyLength: field.key.utf8.count) ?? .null
+            self.init(.typeMismatch(expected: field.valueType.expectedBSONType, found: found.typeName),
+                      collection: collection, documentID: documentID, field: field.key)
+        case .missingRequired(let slot):
+            self.init(.missingRequiredField, collection: collection, documentID: documentID, field: fields[slot].key)
+        case .malformed(let offset):
+            let problem = BSONError(.malformedBytes, "the stored document is not well-formed BSON at byte \(offset)")
+            self.init(.invalidBSON(problem), collection: collection, documentID: documentID)
+        case .invalid(let problem):
+            // As any invalid BSON read from the server (see `reading(_:collection:)`).
+            self.init(.invalidBSON(problem), collection: collection, documentID: problem.documentID, field: problem.key)
+        case .loaded:
+            // Not a failure: callers take `_id` instead. Kept total so no outcome can trap.
+            let problem = BSONError(.malformedBytes, "a loaded document was reported as a failure")
+            self.init(.invalidBSON(problem), collection: collection, documentID: documentID)
+        }
+    }
+}

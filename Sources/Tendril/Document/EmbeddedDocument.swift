@@ -36,7 +36,8 @@ open class EmbeddedDocument: FieldContainer, FieldValue {
         guard let document = value.documentValue else { return nil }
         let embedded = Self()
         // The same one-walk check as a top-level document's (where `_id` is an ordinary key).
-        guard case .success = embedded.loadFields(document, loadedSlots: nil) else { return nil }
+        let outcome = embedded.withSchema { embedded.loadFields(.document(document), loadedSlots: nil, schema: $0).outcome }
+        guard case .loaded = outcome else { return nil }
         return embedded
     }
 

@@ -134,60 +134,74 @@ open class FieldContainer {
         return inlineFields.read(slot, schema: schema, default: defaultValue())
     }
 
-    /// Why ``loadFields(_:loadedSlots:)`` refused a stored document.
-    enum LoadProblem: Error {
-        /// `_id` is not an ObjectId (its element is at `offset`).
-        case idNotObjectID(offset: Int)
-        /// The field at `slot` holds a value of another type (its element is at `offset`).
-        case wrongType(slot: Int, offset: Int)
-        /// A `.required` field is absent or null.
-        case missingRequired(slot: Int)
-        /// The bytes are not well-formed BSON from `offset` on.
-        case malformed(offset: Int)
-    }
-
-    /// Makes `stored` this instance's stored state after checking it in one C walk that matches
-    /// keys and checks type bytes, decoding nothing; only values whose type byte cannot tell
-    /// (enums, ranges, embedded documents) are decoded to check them. `loadedSlots` marks the
-    /// fields a projection fetched (nil: all of them). On a problem, nothing changes.
-    /// - Returns: the offset of `_id`'s element (-1 when absent), or the problem.
-    final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?) -> Result<Int, LoadProblem> {
-        withSchema { loadFields(stored, loadedSlots: loadedSlots, schema: $0) }
-    }
-
-    /// ``loadFields(_:loadedSlots:)`` with the schema lent by the caller (loading is a hot path:
-    /// every schema access would otherwise retain and release it). Up to 12 fields, the C walk
-    /// writes the offsets straight into the packed form the storage keeps.
-    final func loadFields(_ stored: BSONDocument, loadedSlots: [Bool]?, schema: Schema) -> Result<Int, LoadProblem> {
-        if schema.fields.count <= PackedFieldOffsets.capacity {
-            var packed = PackedFieldOffsets()
-            if let match = stored.matchFields(schema.fieldTable, packed: &packed) {
-                return loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, packed: packed)
+    /// Makes a stored document this instance's stored state after checking it in one C walk
+    /// that matches keys and checks type bytes, decoding nothing (received bytes are validated in
+    /// the same walk, then copied); only values whose type byte cannot tell (enums, ranges,
+    /// embedded documents) are decoded to check them. `loadedSlots` marks the fields a
+    /// projection fetched (nil: all of them). `schema` is lent by the caller (loading is a hot
+    /// path: every schema access would otherwise retain and release it). On a problem, nothing
+    /// changes.
+    /// - Returns: the outcome, and on a failure the document the walk read, for the error (nil
+    ///   when received bytes are invalid). On success the document is `fieldStorage.stored`:
+    ///   not handing it back spares the hot path a retain and a release.
+    final func loadFields(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) -> (refused: BSONDocument?, outcome: LoadOutcome) {
+        var locations = ElementLocations.unknown
+        var needsCheck: [Int] = []
+        let (walked, outcome) = Self.walk(source, table: schema.fieldTable, locations: &locations, needsCheck: &needsCheck)
+        guard case .loaded(let idOffset) = outcome, let stored = walked else { return (walked, outcome) }
+        for slot in needsCheck {
+            let offset = locations.offset(of: slot) ?? -1
+            if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])) == nil {
+                return (stored, .wrongType(slot: slot, offset: offset))
             }
         }
-        return Self.withMatchScratch(count: schema.fields.count) { offsets, needsCheck in
-            loadFields(stored, match: stored.matchFields(schema.fieldTable, offsets: offsets, needsCheck: needsCheck),
-                       loadedSlots: loadedSlots, schema: schema, offsets: offsets, needsCheck: needsCheck)
-        }
-    }
-
-    /// ``loadFields(_:loadedSlots:schema:)`` for bytes fresh from the server: they are validated
-    /// in the same walk that matches them to fields, then copied into the stored document.
-    /// - Returns: the stored document, and `_id`'s element offset or the problem.
-    /// - Throws: ``BSONError`` when the bytes are not valid BSON; nothing changes then.
-    final func loadFields(validating bytes: UnsafeBufferPointer<UInt8>, loadedSlots: [Bool]?,
-                          schema: Schema) throws -> (stored: BSONDocument, outcome: Result<Int, LoadProblem>) {
-        if schema.fields.count <= PackedFieldOffsets.capacity {
-            var packed = PackedFieldOffsets()
-            if let (stored, match) = try BSONDocument.validatingCopy(of: bytes, matching: schema.fieldTable, packed: &packed) {
-                return (stored, loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, packed: packed))
+        for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
+            let offset = locations.offset(of: slot) ?? -1
+            if offset < 0 || stored.type(atElementOffset: offset) == .null {
+                return (stored, .missingRequired(slot: slot))
             }
         }
-        return try Self.withMatchScratch(count: schema.fields.count) { offsets, needsCheck in
-            let (stored, match) = try BSONDocument.validatingCopy(of: bytes, matching: schema.fieldTable, offsets: offsets,
-                                                                  needsCheck: needsCheck)
-            return (stored, loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, offsets: offsets,
-                                       needsCheck: needsCheck))
+        changeFields { $0.load(stored, loadedSlots: loadedSlots, locations: locations) }
+        return (nil, .loaded(idOffset: idOffset))
+    }
+
+    /// Where `schema`'s fields start in `stored`, a document this instance just wrote (a save's
+    /// new bytes), found by the same walk as loading, so reads stay one decode without a key
+    /// lookup; `.unknown` if the walk objects (reads then look keys up).
+    final func locations(in stored: BSONDocument, schema: Schema) -> ElementLocations {
+        var locations = ElementLocations.unknown
+        var needsCheck: [Int] = []
+        guard case .loaded = Self.walk(.document(stored), table: schema.fieldTable, locations: &locations, needsCheck: &needsCheck).outcome else {
+            return .unknown
+        }
+        return locations
+    }
+
+    /// Walks `source` once, matching it to `table`'s fields: the one walk every load takes (and
+    /// a values query, with a table of the fields it reads). Fills where each field's element
+    /// starts and the slots whose values must be decoded to be checked (results written into
+    /// the caller's variables: returned in a struct, they were copied and destroyed on every
+    /// load). Up to 12 fields, the C walk writes the offsets straight into the packed form the
+    /// storage keeps.
+    /// - Returns: the document (nil when received bytes are invalid) and the outcome.
+    @inline(__always)
+    static func walk(_ source: LoadSource, table: BSONFieldTable, locations: inout ElementLocations,
+                     needsCheck: inout [Int]) -> (document: BSONDocument?, outcome: LoadOutcome) {
+        if table.count <= PackedFieldOffsets.capacity {
+            var packed = PackedFieldOffsets()
+            if let matched = table.match(source, packed: &packed) {
+                if packed.needsCheck != 0 {
+                    needsCheck = (0..<table.count).filter { packed.needsCheck & (1 << UInt64($0)) != 0 }
+                }
+                locations = .packed(packed.lanes.0, packed.lanes.1, packed.lanes.2)
+                return matched
+            }
+        }
+        return withMatchScratch(count: table.count) { offsets, flags in
+            let matched = table.match(source, offsets: offsets, needsCheck: flags)
+            locations = ElementLocations(offsets)
+            needsCheck = flags.indices.filter { flags[$0] != 0 }
+            return matched
         }
     }
 
@@ -220,53 +234,6 @@ open class FieldContainer {
     }
 
     private static let stackFieldCapacity = 32
-
-    /// The rest of loading once the walk matched `stored` into packed offsets.
-    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?, schema: Schema,
-                                  packed: PackedFieldOffsets) -> Result<Int, LoadProblem> {
-        var needsCheck: [Int] = []
-        if packed.needsCheck != 0 {
-            needsCheck = schema.fields.indices.filter { packed.needsCheck & (1 << UInt64($0)) != 0 }
-        }
-        return loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema,
-                          locations: .packed(packed.lanes.0, packed.lanes.1, packed.lanes.2), needsCheck: needsCheck)
-    }
-
-    /// The rest of loading once the walk matched `stored` into offset and flag arrays.
-    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?, schema: Schema,
-                                  offsets: UnsafeMutableBufferPointer<Int32>,
-                                  needsCheck: UnsafeMutableBufferPointer<UInt8>) -> Result<Int, LoadProblem> {
-        loadFields(stored, match: match, loadedSlots: loadedSlots, schema: schema, locations: ElementLocations(offsets),
-                   needsCheck: needsCheck.indices.filter { needsCheck[$0] != 0 })
-    }
-
-    /// The rest of loading once the walk matched `stored` to the fields: decodes the values
-    /// whose type byte could not tell (the slots in `needsCheck`), checks required fields, and
-    /// keeps `stored`.
-    private final func loadFields(_ stored: BSONDocument, match: BSONFieldMatch, loadedSlots: [Bool]?, schema: Schema,
-                                  locations: ElementLocations, needsCheck: [Int]) -> Result<Int, LoadProblem> {
-        let idOffset: Int
-        switch match {
-        case .matched(let offset): idOffset = offset
-        case .idNotObjectID(let offset): return .failure(.idNotObjectID(offset: offset))
-        case .wrongType(let slot, let offset): return .failure(.wrongType(slot: slot, offset: offset))
-        case .malformed(let offset): return .failure(.malformed(offset: offset))
-        }
-        for slot in needsCheck {
-            let offset = locations.offset(of: slot) ?? -1
-            if schema.valueTypes[slot].decode(stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot])) == nil {
-                return .failure(.wrongType(slot: slot, offset: offset))
-            }
-        }
-        for (slot, _) in schema.requiredFields where loadedSlots?[slot] ?? true {
-            let offset = locations.offset(of: slot) ?? -1
-            if offset < 0 || stored.type(atElementOffset: offset) == .null {
-                return .failure(.missingRequired(slot: slot))
-            }
-        }
-        changeFields { $0.load(stored, loadedSlots: loadedSlots, locations: locations) }
-        return .success(idOffset)
-    }
 
     /// The fields as BSON. A new instance encodes every field in declaration order (defaults for
     /// those never set). A loaded one starts from its stored bytes and replaces only the fields

@@ -76,11 +76,17 @@ struct FieldStorage {
     init() {}
 
     /// Replaces the stored bytes after a save, insert or delete. The element offsets found at
-    /// load time point into the old bytes, so they are dropped (reads then look keys up).
-    mutating func replaceStored(_ document: BSONDocument?) {
+    /// load time point into the old bytes, so they are replaced by `locations`, found in the new
+    /// ones (`.unknown`: reads then look keys up).
+    mutating func replaceStored(_ document: BSONDocument?, locations: ElementLocations = .unknown) {
         stored = document
-        locations = .unknown
-        storedBytes = nil
+        self.locations = locations
+        // Kept only with known locations: the fast read path takes both or neither.
+        if case .unknown = locations {
+            storedBytes = nil
+        } else {
+            storedBytes = document?.unretainedBytes.data
+        }
     }
 
     /// Makes `stored` the loaded state, forgetting values read or written before.

@@ -6,15 +6,10 @@ extension Query {
     public func first() async throws -> Model? {
         var options = limit(1).findOptions
         options.extra = ["singleBatch": true]   // one reply, and the server closes the cursor
-        let cursor = try await collection().find(filterDocument, options: options)
-        let fetched: BSONDocument?
-        do {
-            fetched = try await cursor.nextDocument()
-        } catch {
-            throw DocumentError.reading(error, collection: Model.collectionName)
-        }
-        guard let stored = fetched else { return nil }
-        let document = try Model.hydrate(stored, settings: referenceSettings)
+        var cursor = try await collection().find(filterDocument, options: options).makeAsyncIterator()
+        let settings = referenceSettings
+        // The reply's bytes are loaded in one walk, on this task, as a streamed query's are.
+        guard let document = try await cursor.withNext({ try Model.hydrate(.received($0), settings: settings) }) else { return nil }
         try await prefetchPlan.run(on: [document])
         return document
     }

@@ -71,8 +71,9 @@ public struct PrefetchPlan<Model: Document>: Sendable {
         for step in steps { try step.run(parents) }
     }
 
-    /// Runs every step over `parents` on Tendril's threads (the fetches block).
-    func run(on parents: [Model]) async throws {
+    /// Runs every step over `parents` on Tendril's threads (the fetches block). Called on the
+    /// caller's executor, so parents just loaded there need not be sent to reach it.
+    nonisolated(nonsending) func run(on parents: [Model]) async throws {
         guard !steps.isEmpty, !parents.isEmpty else { return }
         let transfer = UncheckedTransfer(parents as [Document])
         try await BlockingExecutor.shared.run { [self] in try run(transfer.value) }

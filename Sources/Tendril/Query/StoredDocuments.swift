@@ -25,29 +25,21 @@ struct StoredDocuments {
         }
     }
 
-    /// The next stored document if it was fetched already, else nil (then call ``next()``).
-    /// - Throws: ``DocumentError`` `.invalidBSON` when the server sent invalid BSON for it.
-    mutating func nextBuffered() throws -> BSONDocument? {
-        do {
-            return try cursor?.nextBuffered()
-        } catch {
-            throw DocumentError.reading(error, collection: collectionName)
-        }
-    }
-
     /// Calls `body` with the bytes of the next stored document if it was fetched already, as
     /// the server sent them (not validated, valid only during the call); else nil.
     mutating func withNextBufferedBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
         try cursor?.withNextBufferedBytes(body)
     }
 
-    /// The next stored document, or nil at the end.
-    nonisolated(nonsending) mutating func next() async throws -> BSONDocument? {
+    /// Calls `body` with the bytes of the next stored document as the server sent them (not
+    /// validated, valid only during the call), fetching a batch first when none is left; nil at
+    /// the end. Invalid BSON is `body`'s to report (it validates as it reads).
+    nonisolated(nonsending) mutating func withNext<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) async throws -> Result? {
         if cursor == nil {
             cursor = try await open().makeAsyncIterator()
         }
         do {
-            return try await cursor?.next()
+            return try await cursor?.withNext(body)
         } catch {
             throw DocumentError.reading(error, collection: collectionName)
         }
@@ -90,7 +82,7 @@ struct HydratedDocuments<Model: Document> {
         if !prefetches {
             let loadedSlots = self.loadedSlots, settings = stored.settings, schema = self.schema
             return try stored.withNextBufferedBytes { bytes in
-                try Model.hydrate(validating: bytes, loadedSlots: loadedSlots, settings: settings, schema: schema)
+                try Model.hydrate(.received(bytes), loadedSlots: loadedSlots, settings: settings, schema: schema)
             }
         }
         return ready.popLast()
@@ -98,8 +90,7 @@ struct HydratedDocuments<Model: Document> {
 
     nonisolated(nonsending) mutating func next() async throws -> Model? {
         if !prefetches {
-            guard let document = try await stored.next() else { return nil }
-            return try Model.hydrate(document, loadedSlots: loadedSlots, settings: stored.settings)
+            return try await hydrateNext()
         }
         if ready.isEmpty {
             if let pendingError {
@@ -108,8 +99,8 @@ struct HydratedDocuments<Model: Document> {
             }
             var batch: [Model] = []
             do {
-                while batch.count < batchSize, let document = try await stored.next() {
-                    batch.append(try Model.hydrate(document, loadedSlots: loadedSlots, settings: stored.settings))
+                while batch.count < batchSize, let document = try await hydrateNext() {
+                    batch.append(document)
                 }
             } catch {
                 guard !batch.isEmpty else { throw error }
@@ -119,6 +110,15 @@ struct HydratedDocuments<Model: Document> {
             ready = batch.reversed()
         }
         return ready.popLast()
+    }
+
+    /// The next stored document made into a `Model` in one walk over its bytes (the first of a
+    /// batch as the rest), or nil at the end.
+    private nonisolated(nonsending) mutating func hydrateNext() async throws -> Model? {
+        let loadedSlots = self.loadedSlots, settings = stored.settings, schema = self.schema
+        return try await stored.withNext { bytes in
+            try Model.hydrate(.received(bytes), loadedSlots: loadedSlots, settings: settings, schema: schema)
+        }
     }
 }
 

@@ -22,13 +22,32 @@ public struct ValuesQuery<Model: Document, Element>: Sendable {
     }
 }
 
-/// Reads the projected fields of one stored document, by position.
+/// Reads the projected fields of one stored document, by position, at the offsets the load
+/// walk found (no key lookup).
 struct FieldReader {
     let stored: BSONDocument
+    let locations: ElementLocations
     let fields: ProjectedFields
 
+    /// Loads the bytes of a stored document in one walk: validated and matched to the fields
+    /// read, then copied.
+    /// - Throws: ``DocumentError`` `.invalidBSON` when the bytes are not valid BSON.
+    init(_ bytes: UnsafeBufferPointer<UInt8>, fields: ProjectedFields) throws {
+        var locations = ElementLocations.unknown
+        var needsCheck: [Int] = []   // every value is decoded by `value(_:as:)` anyway
+        let (walked, outcome) = FieldContainer.walk(.received(bytes), table: fields.table, locations: &locations, needsCheck: &needsCheck)
+        guard case .loaded = outcome, let stored = walked else {
+            throw DocumentError(loading: outcome, stored: walked, fields: fields.distinct, collection: fields.collection)
+        }
+        self.stored = stored
+        self.locations = locations
+        self.fields = fields
+    }
+
     func value<T: FieldValue>(_ position: Int, as type: T.Type = T.self) throws -> T {
-        let value = stored[fields.keys[position]] ?? fields.defaults[position]
+        let slot = fields.slots[position]
+        let offset = locations.offset(of: slot) ?? -1
+        let value = offset < 0 ? fields.defaults[position] : stored.value(atElementOffset: offset, keyLength: fields.keyLengths[slot])
         guard let decoded = T.decode(value) else {
             throw DocumentError(.typeMismatch(expected: T.expectedBSONType, found: value.typeName),
                                 collection: fields.collection, documentID: stored["_id"], field: fields.keys[position])
@@ -43,11 +62,34 @@ final class ProjectedFields: Sendable {
     let keys: [String]
     let defaults: [BSONValue]
     let collection: String
+    /// The distinct fields read, in the walk's slot order (a field read twice is matched once).
+    let distinct: [FieldInfo]
+    /// Each position's slot in `distinct` and `table`.
+    let slots: [Int]
+    let keyLengths: [Int]
+    /// The fields read, for the load walk: every type is decoded to be checked (by the reader,
+    /// which names the type asked for), so the walk only validates and finds them.
+    let table: BSONFieldTable
 
     init(_ fields: [FieldInfo], collection: String) {
         self.keys = fields.map(\.key)
         self.defaults = fields.map(\.encodedDefault)
         self.collection = collection
+        var distinct: [FieldInfo] = []
+        var slots: [Int] = []
+        for field in fields {
+            if let slot = distinct.firstIndex(where: { $0.key == field.key }) {
+                slots.append(slot)
+            } else {
+                slots.append(distinct.count)
+                distinct.append(field)
+            }
+        }
+        self.distinct = distinct
+        self.slots = slots
+        self.keyLengths = distinct.map { $0.key.utf8.count }
+        // `_id` is an ordinary key here: a values query never checked it.
+        self.table = BSONFieldTable(keys: distinct.map(\.key), checksID: false, accepts: { _, _ in nil }, acceptsElement: { _ in nil })
     }
 }
 
@@ -101,10 +143,13 @@ extension ValuesQuery: AsyncSequence {
         /// The next value or tuple, on the caller's executor; throws ``MongoError`` or
         /// ``DocumentError``.
         public nonisolated(nonsending) mutating func next() async throws -> Element? {
-            var stored = try documents.nextBuffered()
-            if stored == nil { stored = try await documents.next() }
-            guard let stored else { return nil }
-            return try values.makeElement(FieldReader(stored: stored, fields: fields))
+            let fields = self.fields
+            // One walk per document, the first of a batch as the rest.
+            if let reader = try documents.withNextBufferedBytes({ try FieldReader($0, fields: fields) }) {
+                return try values.makeElement(reader)
+            }
+            guard let reader = try await documents.withNext({ try FieldReader($0, fields: fields) }) else { return nil }
+            return try values.makeElement(reader)
         }
     }
 

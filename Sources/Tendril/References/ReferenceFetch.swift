@@ -14,20 +14,21 @@ enum ReferenceFetch {
             didSendQuery()
             let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]
             let cursor = try collection.find(filter, options: FindOptions(projection: projection?.document, batchSize: chunk.count))
-            while let stored = try nextStored(of: cursor, collection: Target.collectionName) {
-                let document = try Target.hydrate(stored, loadedSlots: projection?.loadedSlots, settings: settings)
+            while let document = try nextDocument(of: cursor, as: type, projection: projection, settings: settings) {
                 if let id = document.id { fetched[id] = document }
             }
         }
         return fetched
     }
 
-    /// The cursor's next document; invalid BSON from the server is a ``DocumentError`` naming it.
-    private static func nextStored(of cursor: MongoCursor, collection: String) throws -> BSONDocument? {
+    /// The cursor's next document, loaded in one walk over the bytes libmongoc lends; invalid
+    /// BSON from the server is a ``DocumentError`` naming it.
+    private static func nextDocument<Target: Document>(of cursor: MongoCursor, as type: Target.Type, projection: ReferenceProjection?,
+                                                       settings: ReferenceSettings?) throws -> Target? {
         do {
-            return try cursor.next()
+            return try cursor.withNext { try Target.hydrate(.received($0), loadedSlots: projection?.loadedSlots, settings: settings) }
         } catch {
-            throw DocumentError.reading(error, collection: collection)
+            throw DocumentError.reading(error, collection: Target.collectionName)
         }
     }
 }

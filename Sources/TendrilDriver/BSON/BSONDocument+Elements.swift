@@ -19,7 +19,7 @@ package struct BSONBytes {
     package var length: Int { Int(UInt32(littleEndian: data.loadUnaligned(as: UInt32.self))) }
 
     /// Decodes the value of the element whose type byte is at `offset` (an offset from
-    /// ``BSONDocument/matchFields(_:offsets:needsCheck:)``; `keyLength` when known saves a scan
+    /// ``BSONFieldTable/match(_:offsets:needsCheck:)``; `keyLength` when known saves a scan
     /// for the key's end). Common scalars, documents and arrays are read here; the rarer types
     /// through libbson's iterator. An offset that does not fit reads as `.null`, never out of
     /// bounds.

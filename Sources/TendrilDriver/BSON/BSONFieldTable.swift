@@ -1,6 +1,6 @@
 internal import CTendrilBSON
 
-/// A document class's fields prepared for ``BSONDocument/matchFields(_:offsets:needsCheck:)``:
+/// A document class's fields prepared for ``match(_:offsets:needsCheck:)``:
 /// their keys and, per field, which BSON type bytes are valid as is and which need a closer
 /// look. Built once per class.
 ///
@@ -82,23 +82,39 @@ package final class BSONFieldTable: @unchecked Sendable {
     }
 }
 
-/// The outcome of ``BSONDocument/matchFields(_:offsets:needsCheck:)``.
-package enum BSONFieldMatch: Sendable {
-    /// Every declared field present has an acceptable type byte; `idOffset` is `_id`'s element
-    /// offset, or -1.
-    case matched(idOffset: Int)
-    /// The field at `slot` has a type byte it cannot hold; its element starts at `offset`.
+/// The bytes a load walks: a document already held (valid, so the walk trusts it and only
+/// matches), or bytes as the server sent them (the same walk validates them, and they are
+/// copied into a document once known valid).
+package enum LoadSource {
+    case document(BSONDocument)
+    /// Not validated; valid only during the call that receives them.
+    case received(UnsafeBufferPointer<UInt8>)
+}
+
+/// How loading a stored document ended: the C walk's status and outcome
+/// (`tendril_match_status_t`, `tendril_match_outcome_t`) as one value, with the two checks
+/// made after the walk (libbson's full validation of bytes the walk refused, required fields).
+/// Tendril turns it into a `DocumentError` in one place.
+package enum LoadOutcome: Sendable {
+    /// Every declared field present fits; `idOffset` is `_id`'s element offset, or -1.
+    case loaded(idOffset: Int)
+    /// The field at `slot` holds a value it cannot hold; its element starts at `offset`.
     case wrongType(slot: Int, offset: Int)
     /// `_id` is not an ObjectId; its element starts at `offset`.
     case idNotObjectID(offset: Int)
-    /// The bytes are not well-formed BSON from `offset` on (a document is validated when it is
+    /// A `.required` field is absent or null (checked after the walk, where it was loaded).
+    case missingRequired(slot: Int)
+    /// A held document is not well-formed BSON from `offset` on (it was validated when it was
     /// made, so this reports a broken invariant instead of ignoring the rest of the document).
     case malformed(offset: Int)
+    /// Received bytes are not valid BSON; nothing was copied. Indirect: the error is many words
+    /// wide, and inline it made every outcome, the common `.loaded` too, as wide to copy.
+    indirect case invalid(BSONError)
 }
 
 /// Where up to ``capacity`` fields' elements start in a document, packed four 16-bit lanes to a
 /// word (0xFFFF: absent), and which values need decoding to be checked, one bit per field: what
-/// ``BSONDocument/matchFields(_:packed:)`` fills. A plain value on the caller's stack, which the
+/// ``BSONFieldTable/match(_:packed:)`` fills. A plain value on the caller's stack, which the
 /// C walk writes through its address: no allocation, no closure, nothing retained.
 package struct PackedFieldOffsets {
     /// The most fields the lanes hold.
@@ -113,110 +129,97 @@ package struct PackedFieldOffsets {
     package var needsCheck: UInt64 { raw.needs_check }
 }
 
-extension BSONDocument {
-    /// ``matchFields(_:offsets:needsCheck:)`` into packed lanes (the table has at most
+extension BSONFieldTable {
+    /// ``match(_:offsets:needsCheck:)`` into packed lanes (the table has at most
     /// ``PackedFieldOffsets/capacity`` fields); nil when an offset does not fit in a lane (a
-    /// document of 64 KiB or more): then use the other form.
-    package func matchFields(_ table: BSONFieldTable, packed: inout PackedFieldOffsets) -> BSONFieldMatch? {
-        withExtendedLifetime(storage) {
-            var outcome = tendril_match_outcome_t()
-            var cTable = table.table
-            let status = tendril_bson_match_fields_packed(storage.data, UInt32(storage.length), &cTable, &packed.raw, -1, &outcome)
-            return Self.fieldMatch(status, outcome)
+    /// document of 64 KiB or more): then use the other form (nothing was copied).
+    package func match(_ source: LoadSource, packed: inout PackedFieldOffsets) -> (document: BSONDocument?, outcome: LoadOutcome)? {
+        var cTable = table
+        // The C function resets the lanes itself, so a second walk starts clean.
+        return Self.match(source) { data, length, maxDepth, outcome in
+            tendril_bson_match_fields_packed(data, length, &cTable, &packed.raw, maxDepth, &outcome)
         }
     }
 
-    /// ``validatingCopy(of:matching:offsets:needsCheck:)`` into packed lanes; nil when an offset
-    /// does not fit in a lane: then use the other form (nothing was copied).
-    package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
-                                       packed: inout PackedFieldOffsets) throws -> (document: BSONDocument, match: BSONFieldMatch)? {
-        var cTable = table.table
-        return try validatingCopy(of: bytes) { data, length, outcome in
-            tendril_bson_match_fields_packed(data, length, &cTable, &packed.raw, Int32(maximumNestingDepth), &outcome)
-        } rematch: { document in
-            document.matchFields(table, packed: &packed)
-        }
-    }
-
-    /// Validates bytes from outside (a fetched batch) and matches them to `table`'s fields, in
-    /// one walk, then copies them into a document: what ``init(validatingCopyOf:length:)``
-    /// followed by ``matchFields(_:offsets:needsCheck:)`` do, walking the bytes once, not twice.
-    /// - Throws: ``BSONError``, as ``init(bytes:)``, when the bytes are not valid BSON; then
-    ///   nothing is copied.
-    package static func validatingCopy(of bytes: UnsafeBufferPointer<UInt8>, matching table: BSONFieldTable,
-                                       offsets: UnsafeMutableBufferPointer<Int32>,
-                                       needsCheck: UnsafeMutableBufferPointer<UInt8>) throws -> (document: BSONDocument, match: BSONFieldMatch) {
-        var cTable = table.table
-        let copied = try validatingCopy(of: bytes) { data, length, outcome in
-            tendril_bson_validate_and_match_fields(data, length, &cTable, offsets.baseAddress, needsCheck.baseAddress,
-                                                   Int32(maximumNestingDepth), &outcome)
-        } rematch: { document in
-            offsets.update(repeating: -1)
-            needsCheck.update(repeating: 0)
-            return document.matchFields(table, offsets: offsets, needsCheck: needsCheck)
+    /// Matches a document's elements to the fields in one C walk, writing each field's element
+    /// offset (left as is when absent) and flagging values that need decoding to be checked.
+    /// Received bytes are validated in the same walk, then copied: one walk, not two.
+    /// - Returns: the document (nil when received bytes are invalid) and the outcome.
+    package func match(_ source: LoadSource, offsets: UnsafeMutableBufferPointer<Int32>,
+                       needsCheck: UnsafeMutableBufferPointer<UInt8>) -> (document: BSONDocument?, outcome: LoadOutcome) {
+        var cTable = table
+        var walks = 0
+        let matched = Self.match(source) { data, length, maxDepth, outcome in
+            walks += 1
+            if walks > 1 {
+                // A second walk (over the copy of bytes the first refused) starts from clean arrays.
+                offsets.update(repeating: -1)
+                needsCheck.update(repeating: 0)
+            }
+            return maxDepth < 0
+                ? tendril_bson_match_fields(data, length, &cTable, offsets.baseAddress, needsCheck.baseAddress, &outcome)
+                : tendril_bson_validate_and_match_fields(data, length, &cTable, offsets.baseAddress, needsCheck.baseAddress,
+                                                         maxDepth, &outcome)
         }
         // The array form has room for every offset, so its walk never runs out of room.
-        guard let copied else { throw BSONError(.malformedBytes, "a field offset did not fit the offset arrays") }
-        return copied
+        return matched ?? (nil, .malformed(offset: 0))
     }
 
-    /// Runs `walk` (a validating C walk that also matches fields; it gets the bytes, their
-    /// length, and the outcome to fill) over `bytes`, and copies them once they are known valid.
-    /// Nil when an offset was too large for the walk's form.
+    /// Runs `walk` (a C match: the bytes, their length, the depth to validate to or -1 to trust
+    /// them, the outcome to fill) over `source`. Received bytes that the walk finds valid are
+    /// copied; those it refuses are validated in full, which decides (invalid bytes get the
+    /// error a cursor reports for them). Nil when an offset was too large for the walk's form.
     @inline(__always)
-    private static func validatingCopy(
-        of bytes: UnsafeBufferPointer<UInt8>,
-        walk: (UnsafePointer<UInt8>, UInt32, inout tendril_match_outcome_t) -> tendril_match_status_t,
-        rematch: (BSONDocument) -> BSONFieldMatch?
-    ) throws -> (document: BSONDocument, match: BSONFieldMatch)? {
-        guard let base = bytes.baseAddress, bytes.count >= 5, bytes.count <= Int(Int32.max) else {
-            throw BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(bytes.count)")
-        }
+    private static func match(
+        _ source: LoadSource,
+        walk: (UnsafePointer<UInt8>, UInt32, Int32, inout tendril_match_outcome_t) -> tendril_match_status_t
+    ) -> (document: BSONDocument?, outcome: LoadOutcome)? {
         var outcome = tendril_match_outcome_t()
-        let status = walk(base, UInt32(bytes.count), &outcome)
-        switch status {
-        case TENDRIL_MATCH_OFFSET_TOO_LARGE:
-            return nil
-        case TENDRIL_MATCH_OK:
-            break
-        default:
-            // The walk stopped at the first problem, validating nothing after it: the full
-            // validation decides, so invalid bytes throw the error the cursor itself reports.
-            try validate(base, length: bytes.count)
-        }
-        let document = BSONDocument(storage: BSONStorage.copyingValidated(base, length: bytes.count))
-        if status == TENDRIL_MATCH_MALFORMED || status == TENDRIL_MATCH_INVALID {
+        switch source {
+        case .document(let document):
+            let status = withExtendedLifetime(document.storage) {
+                walk(document.storage.data, UInt32(document.storage.length), -1, &outcome)
+            }
+            return loadOutcome(status, outcome).map { (document, $0) }
+        case .received(let bytes):
+            guard let base = bytes.baseAddress, bytes.count >= 5, bytes.count <= Int(Int32.max) else {
+                return (nil, .invalid(BSONError(.malformedBytes, "a BSON document is 5 to 2^31-1 bytes long, got \(bytes.count)")))
+            }
+            let status = walk(base, UInt32(bytes.count), Int32(BSONDocument.maximumNestingDepth), &outcome)
+            switch status {
+            case TENDRIL_MATCH_OFFSET_TOO_LARGE:
+                return nil
+            case TENDRIL_MATCH_OK:
+                break
+            default:
+                // The walk stopped at the first problem, validating nothing after it.
+                do {
+                    try BSONDocument.validate(base, length: bytes.count)
+                } catch {
+                    return (nil, .invalid(error as? BSONError ?? BSONError(.malformedBytes, "\(error)")))
+                }
+            }
+            let document = BSONDocument(storage: BSONStorage.copyingValidated(base, length: bytes.count))
+            guard status == TENDRIL_MATCH_MALFORMED || status == TENDRIL_MATCH_INVALID else {
+                return loadOutcome(status, outcome).map { (document, $0) }
+            }
             // The walk found a fault the full validation did not: match again on the copy,
             // which reports what it finds instead of trusting either walk.
-            return rematch(document).map { (document, $0) }
+            let trusted = withExtendedLifetime(document.storage) {
+                walk(document.storage.data, UInt32(document.storage.length), -1, &outcome)
+            }
+            return loadOutcome(trusted, outcome).map { (document, $0) }
         }
-        return fieldMatch(status, outcome).map { (document, $0) }
     }
 
     /// What a C walk's status stands for; nil when an offset was too large for a lane.
-    private static func fieldMatch(_ status: tendril_match_status_t, _ outcome: tendril_match_outcome_t) -> BSONFieldMatch? {
+    private static func loadOutcome(_ status: tendril_match_status_t, _ outcome: tendril_match_outcome_t) -> LoadOutcome? {
         switch status {
-        case TENDRIL_MATCH_OK: .matched(idOffset: Int(outcome.id_offset))
+        case TENDRIL_MATCH_OK: .loaded(idOffset: Int(outcome.id_offset))
         case TENDRIL_MATCH_WRONG_TYPE: .wrongType(slot: Int(outcome.slot), offset: Int(outcome.problem_offset))
         case TENDRIL_MATCH_ID_NOT_OBJECT_ID: .idNotObjectID(offset: Int(outcome.problem_offset))
         case TENDRIL_MATCH_OFFSET_TOO_LARGE: nil
         default: .malformed(offset: Int(outcome.problem_offset))   // MALFORMED, or INVALID on trusted bytes
-        }
-    }
-
-    /// Matches the document's elements to `table`'s fields in one walk, writing each field's
-    /// element offset (left as is when absent) and flagging values that need decoding to be
-    /// checked.
-    package func matchFields(_ table: BSONFieldTable, offsets: UnsafeMutableBufferPointer<Int32>,
-                             needsCheck: UnsafeMutableBufferPointer<UInt8>) -> BSONFieldMatch {
-        withExtendedLifetime(storage) {
-            var outcome = tendril_match_outcome_t()
-            let status = withUnsafePointer(to: table.table) { tablePointer in
-                tendril_bson_match_fields(storage.data, UInt32(storage.length), tablePointer, offsets.baseAddress,
-                                          needsCheck.baseAddress, &outcome)
-            }
-            // The array form has room for every offset: never nil.
-            return Self.fieldMatch(status, outcome) ?? .malformed(offset: Int(outcome.problem_offset))
         }
     }
 }

@@ -36,6 +36,19 @@ public final class MongoCursor: @unchecked Sendable {
         return try nextBorrowed().map { try BSONDocument(validatingBorrowed: $0) }
     }
 
+    /// Calls `body` with the bytes of the next document as libmongoc lends them (not validated,
+    /// valid only during the call), or returns nil when the cursor is exhausted: for callers that
+    /// validate while they read, so a document costs one walk, not a validation then a read.
+    /// - Throws: as ``next()``, and what `body` throws.
+    @available(*, noasync, message: "use the async iterator's withNext(_:)")
+    package func withNext<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let document = try nextBorrowed() else { return nil }
+        guard let data = bson_get_data(document) else { throw BSONError(.malformedBytes, "libmongoc returned no document data") }
+        return try body(UnsafeBufferPointer(start: data, count: Int(tendril_bson_length(document))))
+    }
+
     /// The next document as libmongoc lends it (valid until the next call), or nil when the
     /// cursor is exhausted. Requires `lock`.
     private func nextBorrowed() throws -> OpaquePointer? {
@@ -182,17 +195,6 @@ extension MongoCursor: AsyncSequence {
             self.cursor = cursor
         }
 
-        /// The next document of the batch already fetched, or nil when a fetch (or the end, or
-        /// an error) comes next: lets callers that stream many documents skip an `async` call
-        /// per document.
-        /// - Throws: ``BSONError`` when the server sent invalid BSON for this document; the
-        ///   iteration goes on with the next one.
-        package mutating func nextBuffered() throws -> BSONDocument? {
-            guard position < batch.count else { return nil }
-            defer { position += 1 }
-            return try batch.document(at: position)
-        }
-
         /// Calls `body` with the bytes of the next document of the batch already fetched, as the
         /// server sent them, or returns nil when a fetch (or the end, or an error) comes next.
         /// The bytes are not validated (`body` must validate them before keeping anything) and
@@ -208,6 +210,17 @@ extension MongoCursor: AsyncSequence {
         /// Runs on the caller's executor (only fetching a batch moves to Tendril's threads), so a
         /// document fetched already is handed over without an executor hop.
         public nonisolated(nonsending) mutating func next() async throws -> BSONDocument? {
+            try await withNext { try BSONDocument(bytes: $0) }
+        }
+
+        /// Calls `body` with the bytes of the next document, fetching a batch first when none is
+        /// left, or returns nil at the end: ``withNextBufferedBytes(_:)`` for every document, the
+        /// first of a batch included. `body` runs on the caller's executor.
+        /// - Throws: as ``next()``, and what `body` throws (the iteration then goes on with the
+        ///   next document).
+        package nonisolated(nonsending) mutating func withNext<Result>(
+            _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+        ) async throws -> Result? {
             if position == batch.count {
                 if let pendingError {
                     self.pendingError = nil
@@ -227,7 +240,7 @@ extension MongoCursor: AsyncSequence {
                 }
             }
             defer { position += 1 }
-            return try batch.document(at: position)
+            return try batch.withBytes(at: position, body)
         }
     }
 
@@ -260,12 +273,6 @@ extension MongoCursor: AsyncSequence {
         mutating func append(_ data: UnsafePointer<UInt8>, length: Int) {
             starts.append(bytes.count)
             bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
-        }
-
-        /// Document `index`, validated and copied into storage of its own.
-        /// - Throws: ``BSONError`` when its bytes are not valid BSON.
-        func document(at index: Int) throws -> BSONDocument {
-            try withBytes(at: index) { try BSONDocument(bytes: $0) }
         }
 
         /// Calls `body` with the bytes of document `index`, not validated.

@@ -160,4 +160,38 @@ struct HydrationPathTests {
             #expect(seen == 250)
         }
     }
+
+    @Test("after an insert and a save, the new stored bytes are matched to the fields: reads keep known offsets", arguments: [false, true])
+    func savedBytesAreMatched(manyFields: Bool) async throws {
+        try await TestServer.withDatabase { database, _ in
+            let document: Document
+            if manyFields {
+                let all = AllTypes()
+                all.string = "s"
+                all.optionalInt = 4
+                document = all
+            } else {
+                let member = Membership()
+                member.note = "new"
+                document = member
+            }
+            try await document.insert(into: database)
+            try Self.expectMatched(document)
+            if let all = document as? AllTypes { all.int = 7 } else if let member = document as? Membership { member.count = 2 }
+            try await document.save()
+            try Self.expectMatched(document)
+        }
+    }
+
+    /// Every field's recorded location is the element its key finds in the stored bytes.
+    private static func expectMatched(_ document: Document) throws {
+        let stored = try #require(document.fieldStorage.stored)
+        let schema = document.schema
+        #expect(document.fieldStorage.storedBytes == stored.unretainedBytes.data)
+        for slot in schema.fields.indices {
+            let offset = try #require(document.fieldStorage.locations.offset(of: slot), "slot \(slot) has no known location")
+            let key = schema.keys[slot]
+            #expect(offset < 0 ? stored[key] == nil : stored.value(atElementOffset: offset, keyLength: schema.keyLengths[slot]) == stored[key])
+        }
+    }
 }

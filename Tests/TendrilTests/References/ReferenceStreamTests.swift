@@ -76,7 +76,7 @@ struct ReferenceStreamTests {
             let loaded = try parent.storedIDList(at: slot).unwrapped()
 
             parent.name = "renamed"
-            try await parent.save()   // the bytes are replaced; load-time locations are gone
+            try await parent.save()   // the bytes are replaced (and matched to the fields again)
             let saved = try parent.storedIDList(at: slot).unwrapped()
             #expect(saved !== loaded)
             #expect(saved.count == 12 && saved[11] == friendIDs[11])
