@@ -30,7 +30,7 @@ final class AddressTable: @unchecked Sendable {
     }
 
     /// The value recorded for the object at `identity`, or nil.
-    @inlinable
+    @inlinable @inline(__always)
     func value(for identity: ObjectIdentifier) -> Int? {
         let address = UInt(bitPattern: identity)
         var index = Self.start(address, mask)

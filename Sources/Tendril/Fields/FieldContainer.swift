@@ -106,7 +106,9 @@ open class FieldContainer {
     /// Field `slot`'s value, read without writing anything. A method of the class, not a call
     /// on `fieldStorage` from the field's inlined getter: that would copy the storage struct
     /// (four retains and releases) on every read.
-    @inlinable
+    // Always inlined into the field's getter: as a call, the default's autoclosure context (the
+    // instance and the key path) was retained and released twice per read.
+    @inlinable @inline(__always)
     final func peekField<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
         // A shared instance is read from the state published last, counted (see FieldsWord).
         guard !FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) else {

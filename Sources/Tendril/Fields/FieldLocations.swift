@@ -41,7 +41,7 @@ enum ElementLocations {
 
     /// The offset of `slot`'s element: -1 when the field is absent, nil when unknown. Inlinable:
     /// every field read asks.
-    @inlinable
+    @inlinable @inline(__always)
     func offset(of slot: Int) -> Int? {
         switch self {
         case .unknown:

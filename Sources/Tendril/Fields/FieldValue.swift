@@ -257,14 +257,17 @@ extension Array: FieldValue where Element: FieldValue {
     @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> [Element]? {
         guard let count = element.arrayCount else { return nil }
-        var decoded: [Element] = []
-        decoded.reserveCapacity(count)
-        let complete = element.forEachArrayElement { item in
-            guard let value = Element._decodeStored(item) else { return false }
-            decoded.append(value)
-            return true
+        var complete = false
+        // Written in place, element by element: no appends, no growth.
+        let decoded = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            complete = element.forEachArrayElement { item in
+                guard initialized < buffer.count, let value = Element._decodeStored(item) else { return false }
+                buffer.initializeElement(at: initialized, to: value)
+                initialized += 1
+                return true
+            }
         }
-        return complete ? decoded : nil
+        return complete && decoded.count == count ? decoded : nil
     }
     public static var expectedBSONType: String { "array of \(Element.expectedBSONType)" }
     public static var _keepsIdentity: Bool { Element._keepsIdentity }

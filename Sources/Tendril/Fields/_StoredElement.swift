@@ -48,18 +48,12 @@ public struct _StoredElement: ~Copyable {
     /// The element's value, decoded.
     public var value: BSONValue { bytes.value(atElementOffset: offset, keyLength: keyLength) }
 
-    @inlinable
-    var string: String? { bytes.string(atElementOffset: offset, keyLength: keyLength) }
-    @inlinable
-    var integer: Int64? { bytes.integer(atElementOffset: offset, keyLength: keyLength) }
-    @inlinable
-    var double: Double? { bytes.double(atElementOffset: offset, keyLength: keyLength) }
-    @inlinable
-    var bool: Bool? { bytes.bool(atElementOffset: offset, keyLength: keyLength) }
-    @inlinable
-    var datetime: BSONDateTime? { bytes.datetime(atElementOffset: offset, keyLength: keyLength) }
-    @inlinable
-    var objectID: ObjectID? { bytes.objectID(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable var string: String? { bytes.string(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable var integer: Int64? { bytes.integer(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable var double: Double? { bytes.double(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable var bool: Bool? { bytes.bool(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable var datetime: BSONDateTime? { bytes.datetime(atElementOffset: offset, keyLength: keyLength) }
+    @inlinable var objectID: ObjectID? { bytes.objectID(atElementOffset: offset, keyLength: keyLength) }
 
     /// The number of elements when this element is an array; nil otherwise.
     @usableFromInline
@@ -69,13 +63,8 @@ public struct _StoredElement: ~Copyable {
     /// - Returns: false when this is not an array, or `body` stopped the walk.
     @usableFromInline
     func forEachArrayElement(_ body: (borrowing _StoredElement) -> Bool) -> Bool {
-        guard let elements = bytes.arrayElements(atElementOffset: offset, keyLength: keyLength) else { return false }
-        var position = elements.lowerBound
-        while position < elements.upperBound {
-            guard let element = bytes.element(at: position, before: elements.upperBound),
-                  body(_StoredElement(bytes: bytes, offset: position, keyLength: element.keyLength)) else { return false }
-            position = element.next
+        bytes.forEachArrayElement(atElementOffset: offset, keyLength: keyLength) { offset, keyLength in
+            body(_StoredElement(bytes: bytes, offset: offset, keyLength: keyLength))
         }
-        return true
     }
 }

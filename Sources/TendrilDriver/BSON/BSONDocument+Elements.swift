@@ -119,7 +119,7 @@ extension BSONBytes {
     }
 
     /// A string element's text.
-    @inlinable
+    @inlinable @inline(__always)
     package func string(atElementOffset offset: Int, keyLength: Int) -> String? {
         withScalar(offset, keyLength, size: 4) { type, value -> String? in
             guard type == BSONType.string.rawValue else { return nil }
@@ -131,7 +131,7 @@ extension BSONBytes {
     }
 
     /// An int32 or int64 element's value.
-    @inlinable
+    @inlinable @inline(__always)
     package func integer(atElementOffset offset: Int, keyLength: Int) -> Int64? {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
@@ -143,7 +143,7 @@ extension BSONBytes {
     }
 
     /// A double element's value (or an int32's, converted exactly).
-    @inlinable
+    @inlinable @inline(__always)
     package func double(atElementOffset offset: Int, keyLength: Int) -> Double? {
         withScalar(offset, keyLength, size: 4) { type, value in
             switch type {
@@ -156,13 +156,13 @@ extension BSONBytes {
     }
 
     /// A boolean element's value.
-    @inlinable
+    @inlinable @inline(__always)
     package func bool(atElementOffset offset: Int, keyLength: Int) -> Bool? {
         withScalar(offset, keyLength, size: 1) { type, value in type == BSONType.bool.rawValue ? value.load(as: UInt8.self) != 0 : nil }
     }
 
     /// A datetime element's milliseconds since the epoch.
-    @inlinable
+    @inlinable @inline(__always)
     package func datetime(atElementOffset offset: Int, keyLength: Int) -> BSONDateTime? {
         withScalar(offset, keyLength, size: 8) { type, value in
             type == BSONType.datetime.rawValue ? BSONDateTime(millisecondsSinceEpoch: Int64(littleEndian: value.loadUnaligned(as: Int64.self))) : nil
@@ -170,7 +170,7 @@ extension BSONBytes {
     }
 
     /// An ObjectId element's value.
-    @inlinable
+    @inlinable @inline(__always)
     package func objectID(atElementOffset offset: Int, keyLength: Int) -> ObjectID? {
         withScalar(offset, keyLength, size: 12) { type, value in
             type == BSONType.objectID.rawValue ? ObjectID(unsafeBytes: UnsafeRawBufferPointer(start: value, count: 12), at: 0) : nil
@@ -199,6 +199,28 @@ extension BSONBytes {
         let count = tendril_bson_count_elements((data + elements.lowerBound - 4).assumingMemoryBound(to: UInt8.self),
                                                 UInt32(elements.count + 5))
         return count >= 0 ? Int(count) : nil
+    }
+
+    /// Calls `body` with the offset and key length of each element of the array whose element
+    /// starts at `offset` (key of `keyLength` bytes), in order, until `body` returns false: one
+    /// walk over the array's bytes.
+    /// - Returns: false when the element is not an array, does not fit, or `body` stopped.
+    package func forEachArrayElement(atElementOffset offset: Int, keyLength: Int,
+                                     _ body: (_ offset: Int, _ keyLength: Int) -> Bool) -> Bool {
+        guard let elements = arrayElements(atElementOffset: offset, keyLength: keyLength) else { return false }
+        // The element walk, over the bytes up to the array's terminating NUL, which it treats as a
+        // document's: the same checked sizes as every other walk.
+        let bytes = data.assumingMemoryBound(to: UInt8.self)
+        let length = UInt32(elements.upperBound + 1)
+        var position = UInt32(elements.lowerBound)
+        var element = tendril_bson_element_t()
+        while true {
+            switch tendril_bson_next_element(bytes, length, &position, &element) {
+            case TENDRIL_STEP_END: return true
+            case TENDRIL_STEP_ELEMENT: if !body(Int(element.offset), Int(element.key_length)) { return false }
+            default: return false
+            }
+        }
     }
 
     /// The element that starts at `position`, among array elements ending at `end` (as
