@@ -257,6 +257,9 @@ extension Array: FieldValue where Element: FieldValue {
     @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> [Element]? {
         guard let count = element.arrayCount else { return nil }
+        // An empty array is the shared empty storage, which `unsafeUninitializedCapacity` would
+        // write its count into (a race between threads under ThreadSanitizer).
+        guard count > 0 else { return [] }
         var complete = false
         // Written in place, element by element: no appends, no growth.
         let decoded = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
