@@ -16,7 +16,7 @@ struct SharedDocumentTests {
     /// Each reader reads at least this many times, and at most `maximumReads`, stopping once the
     /// writer is done: bounded, whatever the speed of the machine or the sanitizer.
     static let minimumReads = 200
-    static let maximumReads = 200_000
+    static let maximumReads = 20_000
 
     @Test("8 readers and 1 reloader on one cache-shared document: every value read is an old or a new one")
     func readersSeeOldOrNewValues() async throws {
@@ -41,6 +41,10 @@ struct SharedDocumentTests {
                     var round = 0
                     while round < Self.minimumReads || (!progress.writerDone.load(ordering: .acquiring) && round < Self.maximumReads) {
                         round += 1
+                        // Eight busy threads on a small machine would starve the writer, the
+                        // server and the rest of the suite: pause briefly now and then (reads
+                        // still overlap the writer's every step).
+                        if round % 16 == 0 { usleep(100) }
                         var wrong: [String] = []
                         let name = shared.name   // a plain read (peekField)
                         if !validNames.contains(name) { wrong.append("name \(name)") }
@@ -109,6 +113,10 @@ extension SharedDocumentTests {
                     var seen: Set<ObjectIdentifier> = []
                     while round < Self.minimumReads || (!progress.writerDone.load(ordering: .acquiring) && round < Self.maximumReads) {
                         round += 1
+                        // Eight busy threads on a small machine would starve the writer, the
+                        // server and the rest of the suite: pause briefly now and then (reads
+                        // still overlap the writer's every step).
+                        if round % 16 == 0 { usleep(100) }
                         let headquarters = shared.headquarters   // the first read caches it: a write
                         seen.insert(ObjectIdentifier(headquarters))
                         let city = headquarters.city
