@@ -150,7 +150,7 @@ public final class ReferenceCache: @unchecked Sendable {
                     continue
                 }
                 switch storage.lookUp(key) {
-                case .hit(let document as Target) where acceptsPartial || document.fieldStorage.loadedSlots == nil:
+                case .hit(let document as Target) where acceptsPartial || document.readFields({ $0.loadedSlots == nil }):
                     counters.hits += 1
                     results[id] = .some(document)
                     continue

@@ -191,7 +191,7 @@ open class Document: FieldContainer {
     open class var indexes: [IndexModel] { [] }
 
     /// True until the document is inserted or loaded.
-    public final var isNew: Bool { fieldStorage.stored == nil }
+    public final var isNew: Bool { readFields { $0.stored == nil } }
 
     /// The document as it would be inserted now: `_id` (if any) then every field.
     ///
@@ -269,14 +269,9 @@ open class Document: FieldContainer {
         if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
         let (refused, outcome) = loadFields(source, loadedSlots: loadedSlots, schema: schema)
         guard case .loaded(let idOffset) = outcome else { throw Self.loadError(outcome, refused: refused, schema: schema) }
-        let loadedID: ObjectID?
-        if idOffset < 0 {
-            loadedID = nil
-        } else if !isShared, let bytes = inlineFields.storedBytes {
-            // Read through the kept bytes' address: going through `fieldStorage.stored` copied it.
-            loadedID = BSONBytes(bytes).objectID(atElementOffset: idOffset, keyLength: 3)
-        } else {
-            loadedID = fieldStorage.stored?.withBytes { $0.objectID(atElementOffset: idOffset, keyLength: 3) }
+        // Read through the kept bytes' address: going through `fieldStorage.stored` copied it.
+        let loadedID = idOffset < 0 ? nil : readFields { fields in
+            fields.storedBytes.flatMap { BSONBytes($0).objectID(atElementOffset: idOffset, keyLength: 3) }
         }
         // Written only when it changes: a reload of a shared document leaves it alone for its readers.
         if id != loadedID { id = loadedID }

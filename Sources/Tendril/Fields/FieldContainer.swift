@@ -58,9 +58,7 @@ open class FieldContainer {
     // on the heap on every access; the optimiser reads just the members used from the inline copy.
     @usableFromInline
     final var fieldStorage: FieldStorage {
-        get {
-            FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) ? sharedFieldsSnapshot() : inlineFields
-        }
+        get { readFields { $0 } }
         _modify {
             if FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) {
                 // Changed through a box, so the coroutine's frame stays small enough not to be allocated.
@@ -72,6 +70,14 @@ open class FieldContainer {
                 yield &inlineFields
             }
         }
+    }
+
+    /// Calls `body` with the fields, without copying them: in place while this instance is not
+    /// shared, else as published last, in a counted read (`body` must not write a shared document).
+    @inlinable @inline(__always)
+    final func readFields<Result>(_ body: (FieldStorage) -> Result) -> Result {
+        if FieldsWord.isShared(fieldsWord.load(ordering: .acquiring)) { return withPublishedFields(body) }
+        return body(inlineFields)
     }
 
     /// Calls `body` to change the fields: in place while this instance is not shared, else on a

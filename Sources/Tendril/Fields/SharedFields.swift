@@ -160,11 +160,18 @@ extension FieldContainer {
     /// (the stored bytes, the values changed) alive after the counted read that made it.
     @usableFromInline
     final func sharedFieldsSnapshot() -> FieldStorage {
+        withPublishedFields { $0 }
+    }
+
+    /// Calls `body` with a shared instance's fields as published last, in a counted read: no
+    /// writer frees them until `body` returns. `body` must not write a shared document.
+    @inlinable @inline(__always)
+    final func withPublishedFields<Result>(_ body: (FieldStorage) -> Result) -> Result {
         let stripe = SharedReads.enter()
         defer { SharedReads.exit(stripe) }
         let word = fieldsWord.load(ordering: .sequentiallyConsistent)
-        if let state = FieldsWord.state(in: word) { return state._withUnsafeGuaranteedRef { $0.storage } }
-        return inlineFields
+        if let state = FieldsWord.state(in: word) { return state._withUnsafeGuaranteedRef { body($0.storage) } }
+        return body(inlineFields)
     }
 
     /// ``changeFields(_:)`` for a shared instance: `body` changes a copy of the state published
@@ -182,13 +189,7 @@ extension FieldContainer {
     /// so that no writer frees the state during the read.
     @inlinable @inline(never)
     final func peekSharedField<Value: FieldValue>(_ slot: Int, schema: Schema, default defaultValue: @autoclosure () -> Value) -> Value {
-        let stripe = SharedReads.enter()
-        defer { SharedReads.exit(stripe) }
-        let word = fieldsWord.load(ordering: .sequentiallyConsistent)
-        if let state = FieldsWord.state(in: word) {
-            return state._withUnsafeGuaranteedRef { $0.storage.peek(slot, schema: schema, default: defaultValue()) }
-        }
-        return inlineFields.peek(slot, schema: schema, default: defaultValue())
+        withPublishedFields { $0.peek(slot, schema: schema, default: defaultValue()) }
     }
 
     /// ``readField(_:schema:default:)`` for a shared instance. The first read of such a field
@@ -214,13 +215,8 @@ extension FieldContainer {
     @usableFromInline
     final func cachedSharedValue<Value>(_ slot: Int) -> Value? {
         guard slot >= 0 else { return nil }
-        let stripe = SharedReads.enter()
-        defer { SharedReads.exit(stripe) }
-        let word = fieldsWord.load(ordering: .sequentiallyConsistent)
         // Unwrapped before the cast: `nil as? Value` succeeds (as nil) when Value is optional.
-        let entry = FieldsWord.state(in: word).map { state in state._withUnsafeGuaranteedRef { $0.storage.current[slot] } }
-            ?? inlineFields.current[slot]
-        guard let entry else { return nil }
+        guard let entry = withPublishedFields({ $0.current[slot] }) else { return nil }
         return entry as? Value
     }
 
