@@ -257,18 +257,15 @@ extension Array: FieldValue where Element: FieldValue {
     @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> [Element]? {
         guard let count = element.arrayCount else { return nil }
-        // An empty array is the shared empty storage, which `unsafeUninitializedCapacity` would
-        // write its count into (a race between threads under ThreadSanitizer).
-        guard count > 0 else { return [] }
-        var complete = false
-        // Written in place, element by element: no appends, no growth.
-        let decoded = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
-            complete = element.forEachArrayElement { item in
-                guard initialized < buffer.count, let value = Element._decodeStored(item) else { return false }
-                buffer.initializeElement(at: initialized, to: value)
-                initialized += 1
-                return true
-            }
+        // Reserved, then appended: `init(unsafeUninitializedCapacity:)` allocates through an
+        // unspecialised entry point that looks up the storage class's generic metadata in the
+        // runtime's table on every call (about 50 ns, half the cost of a three-string array).
+        var decoded: [Element] = []
+        decoded.reserveCapacity(count)
+        let complete = element.forEachArrayElement { item in
+            guard let value = Element._decodeStored(item) else { return false }
+            decoded.append(value)
+            return true
         }
         return complete && decoded.count == count ? decoded : nil
     }

@@ -208,4 +208,72 @@ struct ElementWalkTests {
             #expect(Self.tendrilValidation(exact, length: bytes.count) == TENDRIL_BSON_CORRUPT, "\(bytes)")
         }
     }
+
+    /// A document of one int32 element under `key`, then one more (`"z": 7`), in an allocation
+    /// of exactly its bytes, so AddressSanitizer catches a read past the end.
+    static func withTwoElements<R>(key: [UInt8], _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows -> R {
+        var bytes: [UInt8] = [0, 0, 0, 0, 0x10] + key + [0, 1, 0, 0, 0, 0x10, 0x7A, 0, 7, 0, 0, 0, 0]
+        bytes.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init))
+        let exact = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+        defer { exact.deallocate() }
+        exact.initialize(from: bytes, count: bytes.count)
+        return try body(exact, bytes.count)
+    }
+
+    @Test("measures keys of every length up to 20 and tells ASCII keys by a high bit at any position")
+    func keyLengthsAndASCII() {
+        for length in 0...20 {
+            for highByte in [nil] + Array(0..<length) {
+                var key = (0..<length).map { UInt8(0x61 + $0 % 26) }
+                if let highByte { key[highByte] = 0xC3 }
+                Self.withTwoElements(key: key) { data, count in
+                    var offset: UInt32 = 4
+                    var element = tendril_bson_element_t()
+                    #expect(tendril_bson_next_element(data, UInt32(count), &offset, &element) == TENDRIL_STEP_ELEMENT)
+                    #expect(Int(element.key_length) == length && element.key_is_ascii == (highByte == nil), "\(key)")
+                    // The walk went on from the right place: the second element is "z".
+                    #expect(tendril_bson_next_element(data, UInt32(count), &offset, &element) == TENDRIL_STEP_ELEMENT)
+                    #expect(element.key_length == 1 && element.key.pointee == 0x7A)
+                    #expect(tendril_bson_next_element(data, UInt32(count), &offset, &element) == TENDRIL_STEP_END)
+                }
+            }
+        }
+    }
+
+    @Test("a key that runs into the document's terminator is malformed, at every length up to 20")
+    func unterminatedKeys() {
+        for length in 1...20 {
+            var bytes: [UInt8] = [UInt8(4 + 1 + length + 1), 0, 0, 0, 0x10] + (0..<length).map { UInt8(0x61 + $0 % 26) } + [0]
+            bytes.withUnsafeMutableBufferPointer { buffer in
+                let exact = UnsafeMutablePointer<UInt8>.allocate(capacity: buffer.count)
+                defer { exact.deallocate() }
+                exact.initialize(from: buffer.baseAddress!, count: buffer.count)
+                var offset: UInt32 = 4
+                var element = tendril_bson_element_t()
+                #expect(tendril_bson_next_element(exact, UInt32(buffer.count), &offset, &element) == TENDRIL_STEP_MALFORMED, "length \(length)")
+            }
+        }
+    }
+
+    @Test("a stored key matches a field's key only when every byte is equal, at every length up to 20")
+    func keyMatching() throws {
+        for length in 1...20 {
+            let fieldKey = (0..<length).map { UInt8(0x61 + $0 % 26) }
+            let table = BSONFieldTable(keys: [String(decoding: fieldKey, as: UTF8.self)], checksID: false,
+                                       accepts: { _, _ in true }, acceptsElement: { _ in nil })
+            for differing in [nil] + Array(0..<length) {
+                var storedKey = fieldKey
+                if let differing { storedKey[differing] = 0x41 }
+                let document = try Self.withTwoElements(key: storedKey) { data, count in
+                    try BSONDocument(bytes: Array(UnsafeBufferPointer(start: data, count: count)))
+                }
+                var packed = PackedFieldOffsets()
+                let matched = table.match(.document(document), packed: &packed)
+                let lane = (packed.lanes.0 & 0xFFFF)
+                #expect(matched?.outcome != nil)
+                // The first element starts at offset 4; a field left unmatched keeps 0xFFFF.
+                #expect(lane == (differing == nil ? 4 : 0xFFFF), "key \(storedKey) against \(fieldKey)")
+            }
+        }
+    }
 }
