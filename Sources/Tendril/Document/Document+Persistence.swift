@@ -220,8 +220,9 @@ extension Document {
         if loaded?.allSatisfy({ $0 }) == true { loaded = nil }
         var kept = fieldStorage.current
         for slot in slots { kept[slot] = nil }
-        try load(.document(merged), loadedSlots: loaded)
-        fieldStorage.current = kept
+        // One change: a reader on another task sees the fields before or after, never the
+        // fetched values without the other fields' pending changes.
+        try load(.document(merged), loadedSlots: loaded, keeping: kept)
     }
 }
 

@@ -256,18 +256,19 @@ open class Document: FieldContainer {
     }
 
     /// Replaces the stored state with a stored document after checking it; reads then come
-    /// from it. `loadedSlots` marks the fields a projection fetched (nil: all of them).
+    /// from it. `loadedSlots` marks the fields a projection fetched (nil: all of them);
+    /// `changes`, pending changes to keep, are published with the new state in one step.
     /// - Throws: ``DocumentError``; the document is then unchanged.
-    final func load(_ source: LoadSource, loadedSlots: [Bool]? = nil) throws {
-        try withSchema { schema in try load(source, loadedSlots: loadedSlots, schema: schema) }
+    final func load(_ source: LoadSource, loadedSlots: [Bool]? = nil, keeping changes: [Int: Any]? = nil) throws {
+        try withSchema { schema in try load(source, loadedSlots: loadedSlots, schema: schema, keeping: changes) }
         dropStoredIDLists()
     }
 
     /// The one load path: checks the class's declarations, walks the bytes once, and takes
     /// `_id`, or throws what the walk found.
-    private final func load(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) throws {
+    private final func load(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema, keeping changes: [Int: Any]? = nil) throws {
         if let problem = schema.declarationProblem { throw error(.notAField, field: problem) }
-        let (refused, outcome) = loadFields(source, loadedSlots: loadedSlots, schema: schema)
+        let (refused, outcome) = loadFields(source, loadedSlots: loadedSlots, schema: schema, keeping: changes)
         guard case .loaded(let idOffset) = outcome else { throw Self.loadError(outcome, refused: refused, schema: schema) }
         // Read through the kept bytes' address: going through `fieldStorage.stored` copied it.
         let loadedID = idOffset < 0 ? nil : readFields { fields in

@@ -152,7 +152,8 @@ open class FieldContainer {
     /// - Returns: the outcome, and on a failure the document the walk read, for the error (nil
     ///   when received bytes are invalid). On success the document is `fieldStorage.stored`:
     ///   not handing it back spares the hot path a retain and a release.
-    final func loadFields(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema) -> (refused: BSONDocument?, outcome: LoadOutcome) {
+    final func loadFields(_ source: LoadSource, loadedSlots: [Bool]?, schema: Schema,
+                          keeping changes: [Int: Any]? = nil) -> (refused: BSONDocument?, outcome: LoadOutcome) {
         var locations = ElementLocations.unknown
         var needsCheck: [Int] = []
         let (walked, outcome) = Self.walk(source, table: schema.fieldTable, locations: &locations, needsCheck: &needsCheck)
@@ -169,7 +170,7 @@ open class FieldContainer {
                 return (stored, .missingRequired(slot: slot))
             }
         }
-        changeFields { $0.load(stored, loadedSlots: loadedSlots, locations: locations) }
+        changeFields { $0.load(stored, loadedSlots: loadedSlots, locations: locations, keeping: changes) }
         return (nil, .loaded(idOffset: idOffset))
     }
 

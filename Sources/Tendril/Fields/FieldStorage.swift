@@ -90,9 +90,9 @@ struct FieldStorage {
     }
 
     /// Makes `stored` the loaded state, forgetting values read or written before.
-    mutating func load(_ stored: BSONDocument, loadedSlots: [Bool]?, locations: ElementLocations) {
+    mutating func load(_ stored: BSONDocument, loadedSlots: [Bool]?, locations: ElementLocations, keeping changes: [Int: Any]? = nil) {
         self.stored = stored
-        if !current.isEmpty { current = [:] }
+        if let changes { current = changes } else if !current.isEmpty { current = [:] }
         self.loadedSlots = loadedSlots
         self.locations = locations
         // `stored` is kept unchanged until replaced (with `storedBytes`), so its bytes stay put.
