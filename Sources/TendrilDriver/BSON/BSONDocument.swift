@@ -23,7 +23,13 @@ public struct BSONDocument: @unchecked Sendable {
     var storage: BSONStorage
 
     /// The first element a dictionary literal could not encode, if any.
-    public private(set) var encodingError: BSONError?
+    public private(set) var encodingError: BSONError? {
+        get { encodingErrorBox?.error }
+        set { encodingErrorBox = newValue.map(BSONErrorBox.init) }
+    }
+    // Boxed: inline, the rare error made every document seven words wide (each stored
+    // document's fields, and each copy of a document, carried 48 bytes for it).
+    private var encodingErrorBox: BSONErrorBox?
 
     /// An empty document.
     public init() {

@@ -74,3 +74,10 @@ public struct BSONError: Error, Sendable, Equatable, CustomStringConvertible {
         static func == (lhs: Identity, rhs: Identity) -> Bool { lhs.value == rhs.value }
     }
 }
+
+/// A ``BSONError`` held out of line, where an inline one would widen a common value for a rare
+/// case (``BSONDocument/encodingError``). Immutable, so `Sendable`.
+final class BSONErrorBox: Sendable {
+    let error: BSONError
+    init(_ error: BSONError) { self.error = error }
+}
