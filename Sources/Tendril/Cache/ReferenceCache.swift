@@ -35,6 +35,7 @@ public final class ReferenceCache: @unchecked Sendable {
     private let condition = NSCondition()
     private var storage: any ReferenceCacheStorage
     private var currentPolicy: CachePolicy
+    private var currentFetchMode: FetchMode
     private var dangling: DanglingMemo
     private var flights: [ReferenceKey: Flight] = [:]
     private var counters = ReferenceCacheStatistics()
@@ -44,8 +45,9 @@ public final class ReferenceCache: @unchecked Sendable {
     /// Where targets are fetched from, and what documents fetched through this cache inherit.
     private var currentSettings: ReferenceSettings?
 
-    init(policy: CachePolicy, settings: ReferenceSettings?) {
+    init(policy: CachePolicy, fetchMode: FetchMode, settings: ReferenceSettings?) {
         self.currentPolicy = policy
+        self.currentFetchMode = fetchMode
         self.storage = policy.base.makeStorage()
         self.dangling = DanglingMemo(capacity: policy.base.danglingIDCapacity)
         self.currentSettings = settings
@@ -79,6 +81,17 @@ public final class ReferenceCache: @unchecked Sendable {
             // Released after unlocking: freeing documents runs their deinits.
             _ = consume dropped
         }
+    }
+
+    /// What the parent's reference accesses do when this cache cannot serve them (see
+    /// ``FetchMode``); the query's mode, else the class's ``Document/referenceFetchMode``.
+    ///
+    /// ```swift
+    /// meeting.referenceCache.fetchMode = .raise   // this parent's lazy loads now throw
+    /// ```
+    public var fetchMode: FetchMode {
+        get { locked { currentFetchMode } }
+        set { locked { currentFetchMode = newValue } }
     }
 
     /// What the cache holds now and what it has done so far.
@@ -131,16 +144,22 @@ public final class ReferenceCache: @unchecked Sendable {
     ///     `noCache()`, which still serves what is kept).
     ///   - acceptsPartial: whether a kept partial document (from a projected prefetch) serves;
     ///     otherwise it is fetched whole and replaced.
+    ///   - access: the reference access resolving; under ``FetchMode/raise`` (its own mode, else
+    ///     the cache's) any id the cache cannot serve is refused (nil: an explicit call on the
+    ///     cache, which always fetches).
     /// - Returns: each distinct id's document, or nil for a dangling id.
     /// - Throws: ``MongoError`` when a query fails, ``DocumentError`` when a fetched document
-    ///   does not fit `Target` (nothing fetched by that query is kept then).
+    ///   does not fit `Target` (nothing fetched by that query is kept then), or
+    ///   `.lazyLoadRefused` for the first id refused (nothing is fetched then).
     func resolve<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool = true,
-                                   acceptsPartial: Bool = false) throws -> [ObjectID: Target?] {
+                                   acceptsPartial: Bool = false, access: LazyAccess? = nil) throws -> [ObjectID: Target?] {
         var results: [ObjectID: Target?] = [:]
         var toFetch: [ObjectID] = []
         var awaited: [(ObjectID, Flight)] = []
         var ownFlights: [ObjectID: Flight] = [:]
+        var refused: ObjectID?
         let startGeneration: Int = locked {
+            let refusesFetching = access.map { ($0.mode ?? currentFetchMode) == .raise } ?? false
             var seen = Set<ObjectID>(minimumCapacity: ids.count)
             for id in ids where seen.insert(id).inserted {
                 let key = ReferenceKey(type, id: id)
@@ -160,7 +179,10 @@ public final class ReferenceCache: @unchecked Sendable {
                     break   // a partial document does not serve a whole resolution
                 }
                 counters.misses += 1
-                if let flight = flights[key] {
+                if refusesFetching {
+                    // Neither a query nor waiting for another's: the first refused id is named.
+                    if refused == nil { refused = id }
+                } else if let flight = flights[key] {
                     awaited.append((id, flight))
                 } else {
                     let flight = Flight()
@@ -171,6 +193,7 @@ public final class ReferenceCache: @unchecked Sendable {
             }
             return generation
         }
+        if let refused, let access { throw access.refusal(type, id: refused) }
         if !toFetch.isEmpty {
             try fetch(toFetch, as: type, storing: storing, startGeneration: startGeneration, flights: ownFlights, into: &results)
         }

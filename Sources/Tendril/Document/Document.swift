@@ -84,7 +84,8 @@ open class Document: FieldContainer {
         Self.referenceCacheCreation.lock()
         defer { Self.referenceCacheCreation.unlock() }
         if let createdReferenceCache { return createdReferenceCache }
-        let cache = ReferenceCache(policy: referenceSettings?.policy ?? Self.referenceCachePolicy, settings: referenceSettings)
+        let cache = ReferenceCache(policy: referenceSettings?.policy ?? Self.referenceCachePolicy,
+                                   fetchMode: referenceSettings?.fetchMode ?? Self.referenceFetchMode, settings: referenceSettings)
         createdReferenceCache = cache
         return cache
     }
@@ -152,11 +153,21 @@ open class Document: FieldContainer {
     /// ```
     open class var referenceCachePolicy: CachePolicy { .default }
 
+    /// What this class's documents do when a reference access finds nothing in the cache,
+    /// unless a query sets another; by default ``FetchMode/default`` (``FetchMode/one`` unless
+    /// changed).
+    ///
+    /// ```swift
+    /// override class var referenceFetchMode: FetchMode { .raise }
+    /// ```
+    open class var referenceFetchMode: FetchMode { .default }
+
     /// Remembers `database` (given to a call) as where references resolve, unless a query
     /// already chose one.
     final func adoptDatabase(_ database: MongoDatabase?) {
         guard let database, referenceSettings?.database == nil else { return }
-        referenceSettings = ReferenceSettings(database: database, policy: referenceSettings?.policy)
+        referenceSettings = ReferenceSettings(database: database, policy: referenceSettings?.policy,
+                                              fetchMode: referenceSettings?.fetchMode)
         Self.referenceCacheCreation.lock()
         let cache = createdReferenceCache
         Self.referenceCacheCreation.unlock()

@@ -50,6 +50,11 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
         /// `field` is the dotted path of the fault when known, `documentID` the document's `_id`
         /// when its top level reads up to it; nothing of the document is loaded.
         case invalidBSON(BSONError)
+        /// Under ``FetchMode/raise``, a reference access the cache could not serve was refused
+        /// and nothing was sent: `collection` and `documentID` are the referenced document's,
+        /// `field` the referencing field's key, `property` the reference property of
+        /// `referencingClass`, which `prefetch(\.$property)` on its query would serve.
+        case lazyLoadRefused(referencingClass: String, property: String)
     }
 
     /// What is wrong.
@@ -109,6 +114,10 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
             return "\(subject): \(field) cannot be loaded: \(error.message)"
         case .versionConflict(let expected):
             return "\(subject): saved by someone else since it was loaded (\(field) is no longer \(expected)); reload and save again"
+        case .lazyLoadRefused(let referencingClass, let property):
+            let through = self.field.map { " (field \"\($0)\")" } ?? ""
+            return "\(subject): not fetched for \(referencingClass).\(property)\(through), fetch mode raise refuses lazy loads; "
+                + "declare .prefetch(\\.$\(property)) on the query loading \(referencingClass), or resolve with .fetching(.one)"
         }
     }
 }

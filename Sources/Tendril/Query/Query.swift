@@ -25,6 +25,8 @@ public struct Query<Model: Document>: Sendable {
     var database: MongoDatabase?
     /// The reference cache policy of the documents it loads (nil: their class's).
     var policy: CachePolicy?
+    /// The fetch mode of the documents it loads (nil: their class's).
+    var mode: FetchMode?
     /// Reference fields resolved per batch of documents.
     var prefetchPlan = PrefetchPlan<Model>()
     /// Key paths that named no field; running the query throws for the first.
@@ -90,8 +92,18 @@ public struct Query<Model: Document>: Sendable {
     /// `cachePolicy(.none)`.
     public func noCache() -> Query { cachePolicy(.none) }
 
-    /// The database and policy its documents' references use, or nil when the query sets none.
-    var referenceSettings: ReferenceSettings? { .make(database: database, policy: policy) }
+    /// Gives each document it loads `mode` for its lazy references (passed on to the documents
+    /// their references resolve to).
+    ///
+    /// ```swift
+    /// // Prove the loop sends only the declared queries: any other lazy load throws.
+    /// for try await meeting in Meeting.objects.fetchMode(.raise).prefetch(\.$division) { ... }
+    /// ```
+    public func fetchMode(_ mode: FetchMode) -> Query { with { $0.mode = mode } }
+
+    /// The database, policy and fetch mode its documents' references use, or nil when the query
+    /// sets none.
+    var referenceSettings: ReferenceSettings? { .make(database: database, policy: policy, fetchMode: mode) }
 
     /// A copy with `change` applied: every builder returns a new query.
     private func with(_ change: (inout Query) -> Void) -> Query {

@@ -1,23 +1,25 @@
 import TendrilDriver
 
 extension ReferenceCache {
-    /// The document `id` refers to.
-    /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists.
-    func resolveOne<Target: Document>(_ id: ObjectID, as type: Target.Type, storing: Bool, field: String?,
+    /// The document `id` refers to, for `access` (nil: an explicit call on the cache, which
+    /// always fetches).
+    /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists, `.lazyLoadRefused`.
+    func resolveOne<Target: Document>(_ id: ObjectID, as type: Target.Type, storing: Bool, access: LazyAccess?,
                                       acceptsPartial: Bool = false) throws -> Target {
-        guard let document = try resolve([id], as: type, storing: storing, acceptsPartial: acceptsPartial)[id] ?? nil else {
-            throw Self.dangling(type, id: id, field: field)
+        guard let document = try resolve([id], as: type, storing: storing, acceptsPartial: acceptsPartial, access: access)[id] ?? nil else {
+            throw Self.dangling(type, id: id, field: access?.field)
         }
         return document
     }
 
     /// The documents `ids` refer to, in order and with duplicates, missing ones fetched together.
-    /// - Throws: ``DocumentError`` `.danglingReference` for the first id that no longer exists.
-    func resolveAll<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, field: String?,
+    /// - Throws: ``DocumentError`` `.danglingReference` for the first id that no longer exists,
+    ///   `.lazyLoadRefused`.
+    func resolveAll<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, access: LazyAccess?,
                                       acceptsPartial: Bool = false) throws -> [Target] {
-        let found = try resolve(ids, as: type, storing: storing, acceptsPartial: acceptsPartial)
+        let found = try resolve(ids, as: type, storing: storing, acceptsPartial: acceptsPartial, access: access)
         return try ids.map { id in
-            guard let document = found[id] ?? nil else { throw Self.dangling(type, id: id, field: field) }
+            guard let document = found[id] ?? nil else { throw Self.dangling(type, id: id, field: access?.field) }
             return document
         }
     }
@@ -47,7 +49,7 @@ extension ReferenceCache {
     /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists; ``MongoError``.
     public func document<Target: Document>(_ type: Target.Type, id: ObjectID) async throws -> Target {
-        try await onTendrilThreads { try $0.resolveOne(id, as: type, storing: true, field: nil) }
+        try await onTendrilThreads { try $0.resolveOne(id, as: type, storing: true, access: nil) }
     }
 
     /// The document of `type` with `id`, like ``document(_:id:)``, fetched on the calling thread,
@@ -61,7 +63,7 @@ extension ReferenceCache {
     /// ``ReferenceHandle/blockingValue()``).
     @available(*, noasync, message: "use the async twin: try await cache.document(_:id:)")
     public func blockingDocument<Target: Document>(_ type: Target.Type, id: ObjectID) throws -> Target {
-        try resolveOne(id, as: type, storing: true, field: nil)
+        try resolveOne(id, as: type, storing: true, access: nil)
     }
 
     /// The documents of `type` with `ids`, in order, the missing ones fetched together on
@@ -72,7 +74,7 @@ extension ReferenceCache {
     /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; ``MongoError``.
     public func documents<Target: Document>(_ type: Target.Type, ids: [ObjectID]) async throws -> [Target] {
-        try await onTendrilThreads { try $0.resolveAll(ids, as: type, storing: true, field: nil) }
+        try await onTendrilThreads { try $0.resolveAll(ids, as: type, storing: true, access: nil) }
     }
 
     /// The documents of `type` with `ids`, like ``documents(_:ids:)``, fetched on the calling
@@ -84,7 +86,7 @@ extension ReferenceCache {
     /// - Throws: as ``documents(_:ids:)``.
     @available(*, noasync, message: "use the async twin: try await cache.documents(_:ids:)")
     public func blockingDocuments<Target: Document>(_ type: Target.Type, ids: [ObjectID]) throws -> [Target] {
-        try resolveAll(ids, as: type, storing: true, field: nil)
+        try resolveAll(ids, as: type, storing: true, access: nil)
     }
 }
 

@@ -186,7 +186,7 @@ extension ReferenceDictionaryHandle: AsyncSequence {
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(readAhead: ReferenceReadAhead(ReferenceDictionaryIDs(ids), cache: parent.referenceCache,
-                                                    storing: storesResolved, field: field, windowSize: readAhead))
+                                                    storing: storesResolved, access: lazyAccess, windowSize: readAhead))
     }
 }
 

@@ -29,6 +29,8 @@ public struct _ReferenceHandleState {
     let parent: Document
     let slot: Int
     var storesResolved = true
+    /// Set by ``ReferenceHandleProtocol/fetching(_:)``; nil: the parent cache's mode.
+    var fetchMode: FetchMode?
 }
 
 extension ReferenceHandleProtocol {
@@ -54,6 +56,18 @@ extension ReferenceHandleProtocol {
         return handle
     }
 
+    /// This handle, resolving under `mode` whatever the parent's cache, class or query say.
+    ///
+    /// ```swift
+    /// try await meeting.$division.fetching(.one).value          // allowed under a .raise query
+    /// for try await attendee in meeting.$attendees.fetching(.raise) { ... }
+    /// ```
+    public func fetching(_ mode: FetchMode) -> Self {
+        var handle = self
+        handle._state.fetchMode = mode
+        return handle
+    }
+
     /// Drops the field's documents from the parent's cache (and forgets dangling ids).
     ///
     /// ```swift
@@ -65,34 +79,35 @@ extension ReferenceHandleProtocol {
     }
 
     /// The document `id` refers to, through the parent's cache (blocking the thread).
-    /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.danglingReference`, `.lazyLoadRefused`; ``MongoError``.
     func resolved(_ id: ObjectID, acceptsPartial: Bool = false) throws -> Target {
-        try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved, field: field,
+        try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved, access: lazyAccess,
                                              acceptsPartial: acceptsPartial)
     }
 
     /// The documents `ids` refer to, in order, through the parent's cache (blocking the thread).
-    /// - Throws: ``DocumentError`` `.danglingReference` for the first dangling id; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.danglingReference` for the first dangling id,
+    ///   `.lazyLoadRefused`; ``MongoError``.
     func resolved(_ ids: [ObjectID], acceptsPartial: Bool = false) throws -> [Target] {
-        try parent.referenceCache.resolveAll(ids, as: Target.self, storing: storesResolved, field: field,
+        try parent.referenceCache.resolveAll(ids, as: Target.self, storing: storesResolved, access: lazyAccess,
                                              acceptsPartial: acceptsPartial)
     }
 
     /// The document `id` refers to, like ``resolved(_:acceptsPartial:)-(ObjectID,_)``, fetched on
     /// Tendril's threads.
     func resolvedOffThread(_ id: ObjectID, acceptsPartial: Bool = false) async throws -> Target {
-        let (storing, field) = (storesResolved, field)
+        let (storing, access) = (storesResolved, lazyAccess)
         return try await parent.referenceCache.onTendrilThreads {
-            try $0.resolveOne(id, as: Target.self, storing: storing, field: field, acceptsPartial: acceptsPartial)
+            try $0.resolveOne(id, as: Target.self, storing: storing, access: access, acceptsPartial: acceptsPartial)
         }
     }
 
     /// The documents `ids` refer to, like ``resolved(_:acceptsPartial:)-([ObjectID],_)``, fetched
     /// on Tendril's threads.
     func resolvedOffThread(_ ids: [ObjectID], acceptsPartial: Bool = false) async throws -> [Target] {
-        let (storing, field) = (storesResolved, field)
+        let (storing, access) = (storesResolved, lazyAccess)
         return try await parent.referenceCache.onTendrilThreads {
-            try $0.resolveAll(ids, as: Target.self, storing: storing, field: field, acceptsPartial: acceptsPartial)
+            try $0.resolveAll(ids, as: Target.self, storing: storing, access: access, acceptsPartial: acceptsPartial)
         }
     }
 }

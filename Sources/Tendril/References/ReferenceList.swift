@@ -241,7 +241,7 @@ extension ReferenceListHandle: AsyncSequence {
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(readAhead: ReferenceReadAhead(ReferenceListIDs(parent, slot: slot), cache: parent.referenceCache,
-                                                    storing: storesResolved, field: field, windowSize: readAhead))
+                                                    storing: storesResolved, access: lazyAccess, windowSize: readAhead))
     }
 }
 

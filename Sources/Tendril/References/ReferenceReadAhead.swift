@@ -22,17 +22,17 @@ struct ReferenceReadAhead<Target: Document, Source: ReferenceIDSource> {
     private var source: Source
     private let cache: ReferenceCache
     private let storing: Bool
-    private let field: String
+    private let access: LazyAccess
     private let windowSize: Int
     private var window: [(entry: Source.Entry, document: Target?)] = []
     private var position = 0
     private var isFinished = false
 
-    init(_ source: Source, cache: ReferenceCache, storing: Bool, field: String, windowSize: Int) {
+    init(_ source: Source, cache: ReferenceCache, storing: Bool, access: LazyAccess, windowSize: Int) {
         self.source = source
         self.cache = cache
         self.storing = storing
-        self.field = field
+        self.access = access
         self.windowSize = max(1, windowSize)
     }
 
@@ -50,7 +50,7 @@ struct ReferenceReadAhead<Target: Document, Source: ReferenceIDSource> {
             }
             let (entry, document) = window[position]
             position += 1
-            guard let document else { throw ReferenceCache.dangling(Target.self, id: Source.id(of: entry), field: field) }
+            guard let document else { throw ReferenceCache.dangling(Target.self, id: Source.id(of: entry), field: access.field) }
             return (entry, document)
         } catch {
             isFinished = true
@@ -68,8 +68,8 @@ struct ReferenceReadAhead<Target: Document, Source: ReferenceIDSource> {
         while entries.count < windowSize, let entry = try source.next() { entries.append(entry) }
         guard !entries.isEmpty else { return false }
         let ids = entries.map(Source.id(of:))
-        let storing = self.storing
-        let found = try await cache.onTendrilThreads { try $0.resolve(ids, as: Target.self, storing: storing) }
+        let (storing, access) = (self.storing, self.access)
+        let found = try await cache.onTendrilThreads { try $0.resolve(ids, as: Target.self, storing: storing, access: access) }
         window = zip(entries, ids).map { ($0, found[$1] ?? nil) }
         return true
     }

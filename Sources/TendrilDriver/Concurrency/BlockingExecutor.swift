@@ -43,9 +43,12 @@ package final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// Runs `job` on an executor thread without waiting for it.
+    /// The job works for the task that queued it: it runs under that task's ``QueryBudget``
+    /// (task-locals do not cross to a thread by themselves).
     func execute(_ job: @escaping @Sendable () -> Void) {
+        let budget = QueryBudget.current
         condition.lock()
-        jobs.append(job)
+        jobs.append { QueryBudget.$current.withValue(budget, operation: job) }
         // Idle threads that were signalled but have not woken yet still count as idle, so
         // compare with the queue: every queued job must have a thread on its way.
         let needsThread = jobs.count > idleThreads

@@ -150,6 +150,8 @@ final class CommandEventCenter: Sendable {
         let callbacks = mongoc_apm_callbacks_new()
         defer { mongoc_apm_callbacks_destroy(callbacks) }
         mongoc_apm_set_command_started_cb(callbacks) { event in
+            // The budget counts every command, observed or not.
+            CommandSending.commandStarted()
             guard let event, let observers = CommandEventCenter.listening(mongoc_apm_command_started_get_context(event)) else { return }
             let started = CommandStartedEvent(
                 commandName: String(cString: mongoc_apm_command_started_get_command_name(event)),
@@ -160,7 +162,9 @@ final class CommandEventCenter: Sendable {
             observers.forEach { $0.commandStarted(started) }
         }
         mongoc_apm_set_command_succeeded_cb(callbacks) { event in
-            guard let event, let observers = CommandEventCenter.listening(mongoc_apm_command_succeeded_get_context(event)) else { return }
+            guard let event else { return }
+            CommandSending.commandSucceeded(reply: mongoc_apm_command_succeeded_get_reply(event))
+            guard let observers = CommandEventCenter.listening(mongoc_apm_command_succeeded_get_context(event)) else { return }
             let succeeded = CommandSucceededEvent(
                 commandName: String(cString: mongoc_apm_command_succeeded_get_command_name(event)),
                 requestID: mongoc_apm_command_succeeded_get_request_id(event),

@@ -35,7 +35,8 @@ extension MongoCollection {
         guard !operations.isEmpty else { return BulkWriteResult(reply: [:]) }
         let options: BSONDocument = ["ordered": .bool(ordered)]
         var insertedIDs: [Int: BSONValue] = [:]
-        let reply = try withCollectionForWrite { collection in
+        // The budget checks the first command; libmongoc sends one per run of like operations.
+        let reply = try withCollectionForWrite(sending: operations[0].commandName) { collection in
             try options.withBSON { opts in
                 guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, opts) else {
                     throw MongoError(kind: .invalidArgument, message: "libmongoc refused the bulk write options")
@@ -91,6 +92,17 @@ extension MongoCollection {
                     try performLibmongocCall { error in call(bulk, filter, update, opts, error) }
                 }
             }
+        }
+    }
+}
+
+extension WriteModel {
+    /// The write command that carries this operation.
+    var commandName: String {
+        switch self {
+        case .insertOne: "insert"
+        case .updateOne, .updateMany, .replaceOne: "update"
+        case .deleteOne, .deleteMany: "delete"
         }
     }
 }

@@ -85,7 +85,7 @@ extension MongoCollection {
     @available(*, noasync, message: "use the async twin: try await collection.dropIndex(_:)")
     public func dropIndex(_ name: String) throws {
         try validateName(name, "index")
-        try withCollection { collection in
+        try withCollection(sending: "dropIndexes") { collection in
             try performLibmongocCall { error in mongoc_collection_drop_index_with_opts(collection, name, nil, error) }
         }
     }

@@ -18,11 +18,16 @@ public struct MongoCollection: Sendable {
 
     var client: MongoClient { database.client }
 
-    /// Lends a `mongoc_collection_t` (on a pooled client) to `body`.
-    func withCollection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+    /// Lends a `mongoc_collection_t` (on a pooled client) to `body`, which sends `command`; the
+    /// task's ``QueryBudget`` is checked before a connection is taken.
+    func withCollection<R>(sending command: String, _ body: (OpaquePointer) throws -> R) throws -> R {
         try validateName(database.name, "database")
         try validateName(name, "collection")
-        return try client.pool.withClient { client in
+        return try CommandSending.sending(command, to: name) { try lendCollection(body) }
+    }
+
+    private func lendCollection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+        try client.pool.withClient { client in
             let collection = mongoc_client_get_collection(client, database.name, name)
             defer { mongoc_collection_destroy(collection) }
             guard let collection else {
@@ -34,8 +39,8 @@ public struct MongoCollection: Sendable {
 
     /// Lends the collection to a write: a failure that leaves unknown whether the server applied
     /// it says so (``MongoError/isWriteOutcomeUnknown``, see `performWrite`).
-    func withCollectionForWrite<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
-        try performWrite { try withCollection(body) }
+    func withCollectionForWrite<R>(sending command: String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        try performWrite { try withCollection(sending: command, body) }
     }
 
     // MARK: Reading
@@ -68,7 +73,8 @@ public struct MongoCollection: Sendable {
     /// - Throws: ``MongoError``.
     @available(*, noasync, message: "use the async twin: try await collection.countDocuments(_:)")
     public func countDocuments(_ filter: BSONDocument = [:]) throws -> Int {
-        try withCollection { collection in
+        // libmongoc counts with an aggregation.
+        try withCollection(sending: "aggregate") { collection in
             try filter.withBSON { filter in
                 var error = bson_error_t()
                 let count = mongoc_collection_count_documents(collection, filter, nil, nil, nil, &error)
@@ -104,7 +110,7 @@ public struct MongoCollection: Sendable {
     @available(*, noasync, message: "use the async twin: try await collection.insertOne(_:)")
     public func insertOne(_ document: BSONDocument) throws -> InsertOneResult {
         let (withID, id) = try Self.ensuringID(document)
-        try withCollectionForWrite { collection in
+        try withCollectionForWrite(sending: "insert") { collection in
             try withID.withBSON { document in
                 _ = try performLibmongocCall { reply, error in
                     mongoc_collection_insert_one(collection, document, nil, reply, error)
@@ -123,7 +129,7 @@ public struct MongoCollection: Sendable {
         guard !documents.isEmpty else { return InsertManyResult(insertedCount: 0, insertedIDs: []) }
         let prepared = try documents.map(Self.ensuringID)
         let options: BSONDocument = ["ordered": .bool(ordered)]
-        let reply: BSONDocument = try withCollectionForWrite { collection in
+        let reply: BSONDocument = try withCollectionForWrite(sending: "insert") { collection in
             try withBorrowedBSONs(prepared.map(\.0)) { pointers in
                 try options.withBSON { opts in
                     try performLibmongocCall { reply, error in
@@ -182,7 +188,7 @@ public struct MongoCollection: Sendable {
     @available(*, noasync, message: "use the async twin: try await collection.drop()")
     public func drop() throws {
         do {
-            try withCollection { collection in
+            try withCollection(sending: "drop") { collection in
                 try performLibmongocCall { error in mongoc_collection_drop_with_opts(collection, nil, error) }
             }
         } catch let error as MongoError where error.isNamespaceNotFound {
@@ -214,7 +220,9 @@ public struct MongoCollection: Sendable {
                 mongoc_cursor_destroy(cursor)
                 throw MongoError(error)
             }
-            return MongoCursor(resources: CursorResources(cursor: cursor, collection: collection, client: client, pool: pool))
+            return MongoCursor(
+                resources: CursorResources(cursor: cursor, collection: collection, client: client, pool: pool),
+                openingCommand: operation, collectionName: name)
         } catch {
             mongoc_collection_destroy(collection)
             pool.push(client)
@@ -228,7 +236,7 @@ public struct MongoCollection: Sendable {
     private func runUpdate(_ filter: BSONDocument, _ update: BSONDocument, upsert: Bool, _ call: UpdateCall) throws -> UpdateResult {
         try update.checkStorable()
         let options: BSONDocument = ["upsert": .bool(upsert)]
-        let reply = try withCollectionForWrite { collection in
+        let reply = try withCollectionForWrite(sending: "update") { collection in
             try filter.withBSON { filter in
                 try update.withBSON { update in
                     try options.withBSON { opts in
@@ -241,7 +249,7 @@ public struct MongoCollection: Sendable {
     }
 
     private func runDelete(_ filter: BSONDocument, _ call: DeleteCall) throws -> DeleteResult {
-        let reply = try withCollectionForWrite { collection in
+        let reply = try withCollectionForWrite(sending: "delete") { collection in
             try filter.withBSON { filter in
                 try performLibmongocCall { reply, error in call(collection, filter, nil, reply, error) }
             }

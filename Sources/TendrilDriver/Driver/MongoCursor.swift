@@ -19,11 +19,20 @@ public final class MongoCursor: @unchecked Sendable {
     // Guarded by `lock`; nil once exhausted, failed or closed.
     private let lock = NSLock()
     private var resources: CursorResources?
+    /// The command the first read sends (`find`, `aggregate`, `listIndexes`), until it is sent.
+    private var unsentOpeningCommand: String?
+    /// Documents libmongoc holds from the last batch, not yet read: while there are some, a
+    /// read sends nothing; after them, it sends a `getMore` (if the server keeps the cursor).
+    private var documentsLeftInBatch = 0
+    /// The collection, for the ``QueryBudgetExceeded`` of a refused batch.
+    private let collectionName: String
 
     /// Takes ownership of `resources`; from here on the cursor releases them (so this init
     /// must not throw: deinit would run).
-    init(resources: CursorResources) {
+    init(resources: CursorResources, openingCommand: String, collectionName: String) {
         self.resources = resources
+        self.unsentOpeningCommand = openingCommand
+        self.collectionName = collectionName
     }
 
     /// The next document, or nil when the cursor is exhausted (then always nil).
@@ -54,7 +63,7 @@ public final class MongoCursor: @unchecked Sendable {
     private func nextBorrowed() throws -> OpaquePointer? {
         guard let cursor = resources?.cursor else { return nil }
         var document: OpaquePointer?
-        if mongoc_cursor_next(cursor, &document), let document {
+        if try readsFromBatch(cursor, into: &document), let document {
             return document
         }
         // A second mongoc_cursor_next after `false` would turn a clean end into an error,
@@ -69,6 +78,27 @@ public final class MongoCursor: @unchecked Sendable {
         }
         release()
         return nil
+    }
+
+    /// `mongoc_cursor_next`, through the task's ``QueryBudget`` when it sends a command: the
+    /// opening command on the first read, a `getMore` once the batch is used up (a batch is a
+    /// round trip, so it counts). A refused command throws before libmongoc is called, and the
+    /// cursor stays where it was. Requires `lock`.
+    private func readsFromBatch(_ cursor: OpaquePointer, into document: inout OpaquePointer?) throws -> Bool {
+        if documentsLeftInBatch > 0 {
+            documentsLeftInBatch -= 1
+            return mongoc_cursor_next(cursor, &document)
+        }
+        // A server cursor id of 0 after the first batch: libmongoc ends without a round trip.
+        guard let command = unsentOpeningCommand ?? (mongoc_cursor_get_id(cursor) != 0 ? "getMore" : nil) else {
+            return mongoc_cursor_next(cursor, &document)
+        }
+        let (found, batchLength) = try CommandSending.sendingCursorCommand(command, to: collectionName) {
+            mongoc_cursor_next(cursor, &document)
+        }
+        unsentOpeningCommand = nil
+        documentsLeftInBatch = found ? Swift.max((batchLength ?? 0) - 1, 0) : 0
+        return found
     }
 
     /// How many documents the async iterator takes per hop: the batch size the cursor was

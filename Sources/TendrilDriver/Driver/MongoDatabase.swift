@@ -23,10 +23,14 @@ public struct MongoDatabase: Sendable {
     @available(*, noasync, message: "use the async twin: try await database.runCommand(_:)")
     public func runCommand(_ command: BSONDocument) throws -> BSONDocument {
         try validateName(name, "database")
-        let reply = try client.pool.withClient { client in
-            try command.withBSON { command in
-                try performLibmongocCall { reply, error in
-                    mongoc_client_command_simple(client, name, command, nil, reply, error)
+        // A command names itself with its first key; its value names the collection, if any.
+        let firstElement = command.first { _ in true }
+        let reply = try CommandSending.sending(firstElement?.key ?? "", to: firstElement?.value.stringValue) {
+            try client.pool.withClient { client in
+                try command.withBSON { command in
+                    try performLibmongocCall { reply, error in
+                        mongoc_client_command_simple(client, name, command, nil, reply, error)
+                    }
                 }
             }
         }
@@ -53,21 +57,23 @@ public struct MongoDatabase: Sendable {
     public func listCollectionNames() throws -> [String] {
         try validateName(name, "database")
         // One libmongoc call on one connection, so every getMore stays on the cursor's session.
-        return try client.pool.withClient { client in
-            let database = mongoc_client_get_database(client, name)
-            defer { mongoc_database_destroy(database) }
-            var error = bson_error_t()
-            guard let names = mongoc_database_get_collection_names_with_opts(database, nil, &error) else {
-                throw MongoError(error)
+        return try CommandSending.sending("listCollections", to: nil) {
+            try client.pool.withClient { client in
+                let database = mongoc_client_get_database(client, name)
+                defer { mongoc_database_destroy(database) }
+                var error = bson_error_t()
+                guard let names = mongoc_database_get_collection_names_with_opts(database, nil, &error) else {
+                    throw MongoError(error)
+                }
+                defer { bson_strfreev(names) }
+                var result: [String] = []
+                var index = 0
+                while let name = names[index] {
+                    result.append(String(cString: name))
+                    index += 1
+                }
+                return result
             }
-            defer { bson_strfreev(names) }
-            var result: [String] = []
-            var index = 0
-            while let name = names[index] {
-                result.append(String(cString: name))
-                index += 1
-            }
-            return result
         }
     }
 }

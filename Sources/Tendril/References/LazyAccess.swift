@@ -1,0 +1,30 @@
+import TendrilDriver
+
+/// A reference access through a parent's field: what a ``FetchMode/raise`` refusal names.
+struct LazyAccess {
+    /// The access's own mode (``ReferenceHandleProtocol/fetching(_:)``); nil: the cache's,
+    /// read under the cache's lock while it resolves.
+    let mode: FetchMode?
+    /// The parent's class.
+    let referencingClass: Document.Type
+    /// The field's slot in that class's schema.
+    let slot: Int
+    /// The field's stored key.
+    let field: String
+
+    /// The error refusing to fetch `id`, a document of `target`, for this access. Names are
+    /// looked up here, so an access that is served pays nothing for them.
+    func refusal(_ target: Document.Type, id: ObjectID) -> DocumentError {
+        let fields = Schema.of(referencingClass).fields
+        let property = fields.indices.contains(slot) ? fields[slot].name : field
+        return DocumentError(.lazyLoadRefused(referencingClass: String(describing: referencingClass), property: property),
+                             collection: target.collectionName, documentID: .objectID(id), field: field)
+    }
+}
+
+extension ReferenceHandleProtocol {
+    /// This access, for the parent's cache.
+    var lazyAccess: LazyAccess {
+        LazyAccess(mode: _state.fetchMode, referencingClass: type(of: parent), slot: slot, field: field)
+    }
+}
