@@ -19,11 +19,12 @@ struct ChangeSet {
 
     /// Compares every field read or written since the load with its stored value. Untouched
     /// fields, and stored fields the class does not declare, are left alone.
-    init(stored: BSONDocument, schema: Schema, storage: FieldStorage) throws {
+    /// `defaults` gives a slot's declared default as the document's initialiser made it.
+    init(stored: BSONDocument, schema: Schema, storage: FieldStorage, defaults: (Int) -> BSONValue) throws {
         updatedStored = stored
         for slot in storage.current.keys.sorted() {
             let field = schema.fields[slot]
-            let new = storage.currentValue(slot, schema: schema)
+            let new = storage.currentValue(slot, schema: schema) ?? defaults(slot)
             let old = stored[field.key]
             if new.isNull {  // nil optionals are unset, never stored as null
                 // A field a projection left out may be stored even though `stored` lacks it.

@@ -53,7 +53,8 @@ extension QueryableDocument {
         for document in stored {
             try document.validateForSave()
             guard let bytes = document.fieldStorage.stored, let id = document.id else { continue }
-            let changes = try ChangeSet(stored: bytes, schema: document.schema, storage: document.fieldStorage)
+            let changes = try ChangeSet(stored: bytes, schema: document.schema, storage: document.fieldStorage,
+                                        defaults: { document.ownEncodedDefault($0, schema: document.schema) })
             if !changes.isEmpty { updates.append((document, try SavePlan(id: id, stored: bytes, changes: changes, schema: document.schema))) }
         }
         var operations = insertions.map { WriteModel.insertOne($0.1) }

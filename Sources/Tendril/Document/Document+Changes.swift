@@ -40,15 +40,17 @@ extension Document {
     /// by the ``ChangeSet`` a save would build, so both always agree.
     private final func changedSlots(stoppingAtFirst: Bool) -> [Int] {
         let schema = self.schema
-        let stored = fieldStorage.stored ?? BSONDocument(elements: schema.fields.compactMap { field in
-            field.encodedDefault.isNull ? nil : (field.key, field.encodedDefault)
+        let defaults = { (slot: Int) in self.ownEncodedDefault(slot, schema: schema) }
+        let stored = fieldStorage.stored ?? BSONDocument(elements: schema.fields.indices.compactMap { slot in
+            let value = defaults(slot)
+            return value.isNull ? nil : (schema.fields[slot].key, value)
         })
         var changed: [Int] = []
         for slot in fieldStorage.current.keys.sorted() {
             var alone = fieldStorage
             alone.current = fieldStorage.current.filter { $0.key == slot }
             do {
-                guard try !ChangeSet(stored: stored, schema: schema, storage: alone).isEmpty else { continue }
+                guard try !ChangeSet(stored: stored, schema: schema, storage: alone, defaults: defaults).isEmpty else { continue }
             } catch {
                 // A change set fails only while adding this field's value to what a save would
                 // send (a value BSON cannot hold): the field has changed, and save() throws that.

@@ -70,7 +70,8 @@ extension Document {
         let collection = try collection(in: database)
         try EventHooks.emit(.beforeUpdate, for: Self.self, [self])
         try validateForSave()
-        let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage)
+        let changes = try ChangeSet(stored: stored, schema: schema, storage: fieldStorage,
+                                    defaults: { self.ownEncodedDefault($0, schema: schema) })
         // Nothing to send is still a successful update: the hooks come in pairs.
         guard !changes.isEmpty else { return try EventHooks.emit(.afterUpdate, for: Self.self, [self]) }
         let plan = try SavePlan(id: id, stored: stored, changes: changes, schema: schema)
@@ -161,7 +162,7 @@ extension Document {
     /// Keeps every value readable once the stored bytes are gone; a later save inserts anew.
     final func didDelete() {
         for (slot, field) in schema.fields.enumerated() where fieldStorage.current[slot] == nil {
-            if let value = field.valueType.decode(fieldStorage.currentValue(slot, schema: schema)) {
+            if let value = field.valueType.decode(currentValue(slot, schema: schema)) {
                 fieldStorage.current[slot] = value
             }
         }

@@ -304,7 +304,7 @@ open class Document: FieldContainer {
         for (slot, field) in schema.fields.enumerated() {
             // A field a projection did not load is not being saved.
             guard fieldStorage.loadedSlots?[slot] ?? true || fieldStorage.current[slot] != nil else { continue }
-            let value = fieldStorage.currentValue(slot, schema: schema)
+            let value = currentValue(slot, schema: schema)
             if field.isRequired && value.isNull { throw error(.missingRequiredField, field: field.key) }
             if let key = StoredKeys.firstInvalidKey(in: value) {
                 throw error(.invalidFieldKey, field: StoredKeys.describe(key, in: field.key))

@@ -28,7 +28,9 @@ public struct FieldOptions: OptionSet, Sendable {
 /// }
 /// ```
 /// A non-optional field needs a default value: it is what a new document holds until set, and
-/// what a stored document that lacks the field reads as (fields added to a class later).
+/// what a stored document that lacks the field reads as (fields added to a class later). It is
+/// evaluated for every instance, so `@Field var createdAt = Date()` gives each new document its
+/// own, and that is what its insert stores, read or not.
 /// An optional field may be `.required`: saving it as nil is then an error, as is loading a
 /// stored document without it.
 /// > Note: Use `$field` (the projected value) in queries: `Person.objects.filter(\.$age > 30)`.

@@ -256,7 +256,7 @@ open class FieldContainer {
             document.removeValue(forKey: "_id")   // a Document's id is written separately
             for slot in fieldStorage.current.keys.sorted() {
                 let field = schema.fields[slot]
-                let value = fieldStorage.currentValue(slot, schema: schema)
+                let value = currentValue(slot, schema: schema)
                 if value.isNull {  // nil is absent, never a stored null
                     document.removeValue(forKey: field.key)
                 } else if stored[field.key] != value {
@@ -267,7 +267,7 @@ open class FieldContainer {
         }
         var document = BSONDocument()
         for (slot, field) in schema.fields.enumerated() {
-            let value = fieldStorage.currentValue(slot, schema: schema)
+            let value = currentValue(slot, schema: schema)
             if !value.isNull {
                 try document.append(field.key, value)
             }

@@ -100,10 +100,11 @@ struct FieldStorage {
     }
 
 
-    /// The field's current value as BSON: written or read value, else stored, else default.
-    func currentValue(_ slot: Int, schema: Schema) -> BSONValue {
+    /// The field's current value as BSON: written or read value, else stored; nil when it has
+    /// neither (its instance's default applies: ``FieldContainer/currentValue(_:schema:)``).
+    func currentValue(_ slot: Int, schema: Schema) -> BSONValue? {
         if let entry = current[slot], let value = entry as? any FieldValue { return value.bsonValue }
-        return storedValue(slot, schema: schema) ?? schema.fields[slot].encodedDefault
+        return storedValue(slot, schema: schema)
     }
 
 }

@@ -64,6 +64,9 @@ final class Schema: @unchecked Sendable {
         return locked { unmatchedWrapperProblem }
     }
     private let reflectionProblem: String?
+    /// Where each slot's wrapper lies in an instance (see Schema+Defaults.swift); nil when the
+    /// class's layout could not be matched to its fields.
+    let wrapperOffsets: [Int]?
     private let versionProblem: String?
     /// Set (under `lock`, with `hasUnmatchedWrapper`) when a wrapper matches no declared field.
     var unmatchedWrapperProblem: String?
@@ -92,6 +95,7 @@ final class Schema: @unchecked Sendable {
         self.reflectionProblem = reflectionProblem
         self.type = type
         self.fields = fields
+        self.wrapperOffsets = Self.wrapperOffsets(of: type, fields: fields)
         self.keyLengths = fields.map { $0.key.utf8.count }
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)
