@@ -44,7 +44,9 @@ extension TendrilBench {
             print(report.table)
             print("""
                 retained_bytes: live heap (glibc mallinfo2, tcache off) after the first pass minus right after \
-                loading the parent.
+                loading the parents, per parent: the median of \(GrowthBenchmark.readingsPerRow) readings of \
+                \(GrowthBenchmark.parentsPerReading) parents each. 0 (±x): within the noise (the larger of a single \
+                reading's ±2 KB shared among its parents and of half the readings' spread).
                 """)
             try report.writeCSV(to: options.csv)
             if let plot {
