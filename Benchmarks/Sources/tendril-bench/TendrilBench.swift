@@ -8,7 +8,7 @@ struct TendrilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tendril-bench",
         abstract: "Tendril's benchmarks: parent growth, hydration from the server, query counts and long reference lists.",
-        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self]
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self, Lab.self]
     )
 }
 
@@ -205,6 +205,79 @@ extension TendrilBench {
                 throw ExitCode(1)
             }
             print("OK: live documents back to \(outcome.liveStart), heap grew \(outcome.heapGrowth) bytes (tolerance \(heapTolerance)).")
+        }
+    }
+
+    struct Lab: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cache-policy experiments: miss ratio against cache size, per workload and policy (sim mode: no server).")
+
+        @OptionGroup var options: CommonOptions
+
+        @Option(help: "Workloads, comma-separated: zipf0.8, zipf1.0, zipf1.2, scan, shift, onehit (default all; --quick: zipf1.0).")
+        var workloads: String?
+
+        @Option(help: "Replay this trace instead (one id per line, any token).")
+        var trace: String?
+
+        @Option(help: "Policies, comma-separated (default every built-in and registered one: lru, sieve, s3fifo, strong, none, weak, fifo).")
+        var policies: String?
+
+        @Option(help: "Cache sizes as fractions of the distinct ids, comma-separated (default 0.001,0.01,0.1,0.5).")
+        var fractions: String = "0.001,0.01,0.1,0.5"
+
+        @Option(help: "Budgets in documents (count) or in BSON bytes (bytes: the same number of documents' bytes).")
+        var budget: String = "count"
+
+        @Option(help: "Accesses per generated workload (default 1,000,000; --quick: 200,000).")
+        var accesses: Int?
+
+        @Option(help: "Distinct ids per generated workload (default 100,000; --quick: 20,000).")
+        var ids: Int?
+
+        @Option(help: "The generators' seed.")
+        var seed: UInt64 = 17
+
+        @Option(help: "Write one SVG per workload (miss ratio against cache size) into this directory.")
+        var plot: String?
+
+        func run() async throws {
+            let budget = try LabBenchmark.Budget(rawValue: self.budget).unwrapped("--budget count or bytes")
+            let fractions = fractions.split(separator: ",").compactMap { Double($0) }
+            guard !fractions.isEmpty, fractions.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+                throw ValidationError("--fractions takes numbers in (0, 1], comma-separated: \(self.fractions)")
+            }
+            let known = LabPolicy.all
+            let names = policies.map { $0.split(separator: ",").map(String.init) } ?? known.map(\.name)
+            let selected = try names.map { name in try known.first { $0.name == name }.unwrapped("policy \(name)") }
+            let accesses = self.accesses ?? (options.quick ? 200_000 : 1_000_000)
+            let ids = self.ids ?? (options.quick ? 20_000 : 100_000)
+            let workloads: [LabWorkload]
+            if let trace {
+                workloads = [try LabWorkload.read(traceFile: trace)]
+            } else {
+                let names = self.workloads.map { $0.split(separator: ",").map(String.init) }
+                    ?? (options.quick ? ["zipf1.0"] : LabWorkload.builtInNames)
+                workloads = try names.map { try LabWorkload.generate($0, accesses: accesses, ids: ids, seed: seed) }
+            }
+            print("Cache-policy lab (sim: each policy's storage driven directly, no server; documents of \(LabSimulation.documentBytes) bytes).")
+            for workload in workloads {
+                print("\(workload.name): \(workload.accesses.count) accesses to \(workload.distinctIDs) distinct ids.")
+            }
+            let lab = LabBenchmark(workloads: workloads, policies: selected, fractions: fractions, budget: budget)
+            let rows = lab.simulate()
+            var report = Report(columns: LabBenchmark.columns)
+            for row in rows { report.append(row.cells) }
+            print(report.table)
+            try report.writeCSV(to: options.csv)
+            if let plot {
+                try FileManager.default.createDirectory(atPath: plot, withIntermediateDirectories: true)
+                for workload in workloads {
+                    let path = URL(fileURLWithPath: plot).appendingPathComponent("lab-\(workload.name).svg").path
+                    try LabPlot(workload: workload.name, rows: rows).svg().write(toFile: path, atomically: true, encoding: .utf8)
+                    print("Plot written to \(path)")
+                }
+            }
         }
     }
 }
