@@ -69,7 +69,7 @@ struct GrowthBenchmark {
         var parents: [Int: ObjectID] = [:]
         for size in sizes {
             Progress.show("seeding a person with \(size) friends")
-            parents[size] = try await seed(friends: size, in: database)
+            parents[size] = try await Self.seed(friends: size, in: database)
         }
         // Warm-up: every policy and pattern once at the largest N, so one-time allocations
         // (schemas, type metadata, connections, threads, libmongoc's reply buffers at their
@@ -99,7 +99,7 @@ struct GrowthBenchmark {
     }
 
     /// Inserts `count` friends and a person referencing them all; returns the person's id.
-    private func seed(friends count: Int, in database: MongoDatabase) async throws -> ObjectID {
+    static func seed(friends count: Int, in database: MongoDatabase) async throws -> ObjectID {
         let bio = String(repeating: "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", count: 4).prefix(200)
         let friends = (0..<count).map { index in
             let friend = GrowthPerson()

@@ -1,4 +1,5 @@
 import Foundation
+import HeapStats
 import Tendril
 
 /// A policy the lab sweeps, by name.
@@ -87,5 +88,60 @@ struct LabBenchmark {
         }
         Progress.done()
         return rows
+    }
+
+    /// The `live` sweep: each trace through a real parent against the server, its friends the
+    /// trace's ids (the growth benchmark's people, about 358 bytes each), resolved one at a time
+    /// (one query per miss). Budgets by count only: live documents' sizes vary by a few bytes.
+    func live(in database: MongoDatabase, recorder: QueryCounter) async throws -> [Row] {
+        var rows: [Row] = []
+        let total = workloads.count * fractions.count * policies.count
+        for workload in workloads {
+            Progress.show("seeding \(workload.idBound) documents for \(workload.name)")
+            let parentID = try await GrowthBenchmark.seed(friends: workload.idBound, in: database)
+            for fraction in fractions {
+                let capacity = self.capacity(fraction, of: workload)
+                for policy in policies {
+                    Progress.show("[\(rows.count + 1)/\(total)] live \(workload.name), \(policy.name), capacity \(capacity)")
+                    let parent = try await GrowthPerson.objects.using(database).cachePolicy(policy.make(capacity, nil))
+                        .get(parentID).unwrapped("the lab's parent")
+                    // Lets a cursor closed on another thread go before the heap is read.
+                    try await Task.sleep(for: .milliseconds(20))
+                    recorder.reset()
+                    let baseline = tendril_live_heap_bytes()
+                    let (_, elapsed) = try milliseconds { try Self.replay(workload, through: parent) }
+                    let retained = tendril_live_heap_bytes() - baseline
+                    let statistics = parent.referenceCache.statistics
+                    rows.append(Row(mode: "live", workload: workload.name, policy: policy.name, fraction: fraction,
+                                    capacity: capacity, capacityBytes: nil, accesses: workload.accesses.count,
+                                    misses: statistics.misses, queries: recorder.findCount, retainedBytes: retained,
+                                    residentDocs: statistics.residentCount, residentBSONBytes: statistics.residentBytes,
+                                    seconds: elapsed / 1000))
+                }
+            }
+        }
+        Progress.done()
+        return rows
+    }
+
+    /// Resolves the trace's friends in order, dropping each at once (only the parent keeps any).
+    private static func replay(_ workload: LabWorkload, through parent: GrowthPerson) throws {
+        for id in workload.accesses { _ = try parent.$friends.blockingValue(at: Int(id)) }
+    }
+
+    /// Checks every live row against the sim row of the same trace, policy and capacity: live
+    /// misses must equal sim misses and the queries sent. Returns the disagreements.
+    static func disagreements(live: [Row], sim: [Row]) -> [String] {
+        live.compactMap { row in
+            let twin = sim.first {
+                $0.workload == row.workload && $0.policy == row.policy && $0.capacity == row.capacity && $0.accesses == row.accesses
+            }
+            guard let twin else { return "\(row.workload) \(row.policy) \(row.capacity): no sim row" }
+            guard row.misses == twin.misses, row.queries == row.misses else {
+                return "\(row.workload) \(row.policy) \(row.capacity): live misses \(row.misses), sim misses \(twin.misses), "
+                    + "queries \(row.queries.map(String.init) ?? "-")"
+            }
+            return nil
+        }
     }
 }

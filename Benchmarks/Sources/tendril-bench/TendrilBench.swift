@@ -241,7 +241,20 @@ extension TendrilBench {
         @Option(help: "Write one SVG per workload (miss ratio against cache size) into this directory.")
         var plot: String?
 
+        @Option(help: "sim (no server), live (the live traces through a real parent against the server, checked against sim) or both (default sim; --quick: both).")
+        var mode: String?
+
+        @Option(help: "Accesses per live trace (default 20,000; --quick: 5,000): each miss is a query.")
+        var liveAccesses: Int?
+
+        @Option(help: "Distinct ids per live trace (default 2,000; --quick: 1,000), seeded as documents.")
+        var liveIDs: Int?
+
         func run() async throws {
+            let mode = self.mode ?? (options.quick ? "both" : "sim")
+            guard ["sim", "live", "both"].contains(mode) else { throw ValidationError("--mode sim, live or both: \(mode)") }
+            guard mode == "sim" || budget == "count" else { throw ValidationError("live mode sweeps budgets by count only") }
+            if mode != "sim" { BenchEnvironment.ensureServer(disablingThreadCache: true) }
             let budget = try LabBenchmark.Budget(rawValue: self.budget).unwrapped("--budget count or bytes")
             let fractions = fractions.split(separator: ",").compactMap { Double($0) }
             guard !fractions.isEmpty, fractions.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
@@ -252,32 +265,62 @@ extension TendrilBench {
             let selected = try names.map { name in try known.first { $0.name == name }.unwrapped("policy \(name)") }
             let accesses = self.accesses ?? (options.quick ? 200_000 : 1_000_000)
             let ids = self.ids ?? (options.quick ? 20_000 : 100_000)
-            let workloads: [LabWorkload]
+            let requested = self.workloads.map { $0.split(separator: ",").map(String.init) }
+            let workloads: [LabWorkload], liveWorkloads: [LabWorkload]
             if let trace {
                 workloads = [try LabWorkload.read(traceFile: trace)]
+                liveWorkloads = workloads
             } else {
-                let names = self.workloads.map { $0.split(separator: ",").map(String.init) }
-                    ?? (options.quick ? ["zipf1.0"] : LabWorkload.builtInNames)
+                let names = requested ?? (options.quick ? ["zipf1.0"] : LabWorkload.builtInNames)
                 workloads = try names.map { try LabWorkload.generate($0, accesses: accesses, ids: ids, seed: seed) }
+                // Smaller traces, named apart: each live miss is a query.
+                liveWorkloads = try (requested ?? ["zipf1.0"]).map { name in
+                    let workload = try LabWorkload.generate(name, accesses: liveAccesses ?? (options.quick ? 5_000 : 20_000),
+                                                            ids: liveIDs ?? (options.quick ? 1_000 : 2_000), seed: seed)
+                    return LabWorkload(name: name + "-live", accesses: workload.accesses, idBound: workload.idBound)
+                }
             }
             print("Cache-policy lab (sim: each policy's storage driven directly, no server; documents of \(LabSimulation.documentBytes) bytes).")
-            for workload in workloads {
-                print("\(workload.name): \(workload.accesses.count) accesses to \(workload.distinctIDs) distinct ids.")
+            var rows: [LabBenchmark.Row] = []
+            var disagreements: [String] = []
+            if mode != "live" {
+                for workload in workloads {
+                    print("\(workload.name): \(workload.accesses.count) accesses to \(workload.distinctIDs) distinct ids.")
+                }
+                rows += LabBenchmark(workloads: workloads, policies: selected, fractions: fractions, budget: budget).simulate()
             }
-            let lab = LabBenchmark(workloads: workloads, policies: selected, fractions: fractions, budget: budget)
-            let rows = lab.simulate()
+            if mode != "sim" {
+                let liveFractions = options.quick ? [0.01, 0.1] : fractions
+                for workload in liveWorkloads {
+                    print("live: \(workload.name), \(workload.accesses.count) accesses to \(workload.distinctIDs) distinct ids, "
+                        + "through a real parent (one query per miss), and the same trace in sim.")
+                }
+                let lab = LabBenchmark(workloads: liveWorkloads, policies: selected, fractions: liveFractions, budget: .count)
+                let sim = lab.simulate()
+                let live = try await BenchEnvironment.withDatabase { database, recorder in
+                    try await lab.live(in: database, recorder: recorder)
+                }
+                rows += sim + live
+                disagreements = LabBenchmark.disagreements(live: live, sim: sim)
+                if disagreements.isEmpty {
+                    print("Checked: for all \(live.count) live rows, live misses = sim misses = queries sent.")
+                } else {
+                    print("FAILED: live and sim disagree:\n" + disagreements.joined(separator: "\n"))
+                }
+            }
             var report = Report(columns: LabBenchmark.columns)
             for row in rows { report.append(row.cells) }
             print(report.table)
             try report.writeCSV(to: options.csv)
             if let plot {
                 try FileManager.default.createDirectory(atPath: plot, withIntermediateDirectories: true)
-                for workload in workloads {
+                for workload in (mode == "live" ? [] : workloads) + (mode == "sim" || trace != nil ? [] : liveWorkloads) {
                     let path = URL(fileURLWithPath: plot).appendingPathComponent("lab-\(workload.name).svg").path
                     try LabPlot(workload: workload.name, rows: rows).svg().write(toFile: path, atomically: true, encoding: .utf8)
                     print("Plot written to \(path)")
                 }
             }
+            if !disagreements.isEmpty { throw ExitCode(1) }
         }
     }
 }
