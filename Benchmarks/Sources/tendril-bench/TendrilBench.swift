@@ -314,9 +314,20 @@ extension TendrilBench {
             try report.writeCSV(to: options.csv)
             if let plot {
                 try FileManager.default.createDirectory(atPath: plot, withIntermediateDirectories: true)
-                for workload in (mode == "live" ? [] : workloads) + (mode == "sim" || trace != nil ? [] : liveWorkloads) {
-                    let path = URL(fileURLWithPath: plot).appendingPathComponent("lab-\(workload.name).svg").path
-                    try LabPlot(workload: workload.name, rows: rows).svg().write(toFile: path, atomically: true, encoding: .utf8)
+                var plots = (mode == "live" ? [] : workloads).map { LabPlot(workload: $0.name, rows: rows) }
+                if mode != "sim" {
+                    for workload in liveWorkloads where trace == nil || mode == "live" {
+                        plots.append(LabPlot(workload: workload.name, rows: rows))
+                    }
+                    for workload in liveWorkloads {
+                        plots.append(LabPlot(workload: workload.name, rows: rows, metric: .queries))
+                        plots.append(LabPlot(workload: workload.name, rows: rows, metric: .retainedBytes))
+                    }
+                }
+                for plotted in plots {
+                    let suffix = plotted.metric == .missRatio ? "" : "-" + plotted.metric.rawValue
+                    let path = URL(fileURLWithPath: plot).appendingPathComponent("lab-\(plotted.workload)\(suffix).svg").path
+                    try plotted.svg().write(toFile: path, atomically: true, encoding: .utf8)
                     print("Plot written to \(path)")
                 }
             }
