@@ -8,7 +8,8 @@ struct LabPolicy: Sendable {
     /// The policy for a budget of `capacity` documents or `maxBytes` bytes (the other one nil).
     let make: @Sendable (_ capacity: Int?, _ maxBytes: Int?) -> CachePolicy
 
-    /// Every built-in policy; `strong`, `none` and `weak` ignore the budget (flat lines).
+    /// Every built-in policy and the docs' time-to-live example; `strong`, `none` and `weak`
+    /// ignore the budget (flat lines).
     static let builtIns: [LabPolicy] = [
         LabPolicy(name: "lru") { CachePolicy(LRUCachePolicy(capacity: $0, maxBytes: $1)) },
         LabPolicy(name: "sieve") { CachePolicy(SieveCachePolicy(capacity: $0, maxBytes: $1)) },
@@ -16,6 +17,12 @@ struct LabPolicy: Sendable {
         LabPolicy(name: "strong") { _, _ in .strong },
         LabPolicy(name: "none") { _, _ in .none },
         LabPolicy(name: "weak") { _, _ in .weak },
+        // docs/references.md's example, time counted in accesses: a document lives for as many
+        // accesses as the capacity (or as many documents' bytes as the budget allows).
+        LabPolicy(name: "ttl") { capacity, maxBytes in
+            let accesses = capacity ?? (maxBytes ?? 0) / LabSimulation.documentBytes
+            return CachePolicy(TimeToLivePolicy(seconds: Double(accesses)) { Double(LabClock.accesses) })
+        },
     ]
 
     /// Policies of your own: one line each (docs/cache-policy-lab.md shows how).
@@ -126,7 +133,11 @@ struct LabBenchmark {
 
     /// Resolves the trace's friends in order, dropping each at once (only the parent keeps any).
     private static func replay(_ workload: LabWorkload, through parent: GrowthPerson) throws {
-        for id in workload.accesses { _ = try parent.$friends.blockingValue(at: Int(id)) }
+        LabClock.reset()
+        for id in workload.accesses {
+            LabClock.tick()
+            _ = try parent.$friends.blockingValue(at: Int(id))
+        }
     }
 
     /// Checks every live row against the sim row of the same trace, policy and capacity: live

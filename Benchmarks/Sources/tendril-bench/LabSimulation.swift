@@ -36,8 +36,10 @@ struct LabSimulation {
     func run(_ policy: CachePolicy) -> Outcome {
         let storage = policy.base.makeStorage()
         var misses = 0
+        LabClock.reset()
         let start = ContinuousClock.now
         for id in workload.accesses {
+            LabClock.tick()
             let key = keys[Int(id)]
             if case .hit = storage.lookUp(key) { continue }
             misses += 1

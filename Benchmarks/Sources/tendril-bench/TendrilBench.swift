@@ -220,7 +220,7 @@ extension TendrilBench {
         @Option(help: "Replay this trace instead (one id per line, any token).")
         var trace: String?
 
-        @Option(help: "Policies, comma-separated (default every built-in and registered one: lru, sieve, s3fifo, strong, none, weak, fifo).")
+        @Option(help: "Policies, comma-separated (default every built-in and registered one: lru, sieve, s3fifo, strong, none, weak, ttl, fifo).")
         var policies: String?
 
         @Option(help: "Cache sizes as fractions of the distinct ids, comma-separated (default 0.001,0.01,0.1,0.5).")
