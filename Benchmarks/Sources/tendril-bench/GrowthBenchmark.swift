@@ -19,6 +19,12 @@ final class GrowthPerson: Document {
 /// tcache off, `malloc_trim(0)` before each reading, after a warm-up), the cache's residents,
 /// queries and time; then a second pass; then `reload()` and what stays after it.
 ///
+/// One heap reading varies by about ±2 KB whatever is measured (``readingNoise``), so each
+/// reading measures ``parentsPerReading`` parents at once and divides, and a row shows the
+/// median of ``readingsPerRow`` readings with its noise: the larger of half their spread and
+/// of a reading's noise shared among its parents. A figure within it is shown as noise,
+/// `0 (±500 B)`, never as a negative retention.
+///
 /// Expectations (issue 5): `none` retains under 2 KB at N = 1000; `lru16` stops growing after
 /// 16 references; `weak` retains under 2 KB once the friends are dropped; `strong` retains at
 /// most 2x the friends' BSON bytes.
@@ -32,19 +38,30 @@ struct GrowthBenchmark {
         "queries_first_pass", "queries_second_pass", "first_pass_ms", "second_pass_ms", "retained_after_reload_bytes",
     ]
 
+    /// Parents measured by one heap reading (its noise is shared among them).
+    static let parentsPerReading = 4
+    /// Readings per row, of which the row shows the median.
+    static let readingsPerRow = 3
+    /// How far one heap reading strays with nothing retained, in bytes: about ±2 KB on the
+    /// machine of docs/benchmarks.md (single readings of `.none` and `.weak` ranged from
+    /// -1,232 to +1,136 there). Half the spread of a row's readings counts when larger.
+    static let readingNoise = 2_000.0
+
     let sizes: [Int]
 
     struct Row {
         let policy: String, pattern: String, refs: Int
-        let retainedBytes: Int, residentDocs: Int, residentBSONBytes: Int
+        /// Per parent, with its noise.
+        let retained: HeapFigure
+        let residentDocs: Int, residentBSONBytes: Int
         let queriesFirstPass: Int, queriesSecondPass: Int
         let firstPassMilliseconds: Double, secondPassMilliseconds: Double
-        let retainedAfterReloadBytes: Int
+        let retainedAfterReload: HeapFigure
 
         var cells: [String] {
-            [policy, pattern, "\(refs)", "\(retainedBytes)", (Double(retainedBytes) / Double(refs)).formatted(1), "\(residentDocs)",
+            [policy, pattern, "\(refs)", retained.cell, retained.cell(per: refs), "\(residentDocs)",
              "\(residentBSONBytes)", "\(queriesFirstPass)", "\(queriesSecondPass)", firstPassMilliseconds.formatted(2),
-             secondPassMilliseconds.formatted(2), "\(retainedAfterReloadBytes)"]
+             secondPassMilliseconds.formatted(2), retainedAfterReload.cell]
         }
     }
 
@@ -52,7 +69,7 @@ struct GrowthBenchmark {
         var parents: [Int: ObjectID] = [:]
         for size in sizes {
             Progress.show("seeding a person with \(size) friends")
-            parents[size] = try await seed(friends: size, in: database)
+            parents[size] = try await Self.seed(friends: size, in: database)
         }
         // Warm-up: every policy and pattern once at the largest N, so one-time allocations
         // (schemas, type metadata, connections, threads, libmongoc's reply buffers at their
@@ -68,10 +85,10 @@ struct GrowthBenchmark {
         var rows: [Row] = []
         let total = sizes.count * Self.policies.count * Self.patterns.count
         for size in sizes {
+            let parent = try parents[size].unwrapped("parent for \(size)")
             for (name, policy) in Self.policies {
                 for pattern in Self.patterns {
                     Progress.show("[\(rows.count + 1)/\(total)] \(name), \(pattern), \(size) friends")
-                    let parent = try parents[size].unwrapped("parent for \(size)")
                     rows.append(try await measure(parent, refs: size, policy: policy, pattern: pattern, policyName: name,
                                                   in: database, recorder: recorder))
                 }
@@ -82,7 +99,7 @@ struct GrowthBenchmark {
     }
 
     /// Inserts `count` friends and a person referencing them all; returns the person's id.
-    private func seed(friends count: Int, in database: MongoDatabase) async throws -> ObjectID {
+    static func seed(friends count: Int, in database: MongoDatabase) async throws -> ObjectID {
         let bio = String(repeating: "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", count: 4).prefix(200)
         let friends = (0..<count).map { index in
             let friend = GrowthPerson()
@@ -102,30 +119,48 @@ struct GrowthBenchmark {
         return try parent.id.unwrapped("parent id")
     }
 
+    /// `parentsPerReading` fresh copies of the parent (each with a cache of its own).
+    private func loadParents(_ parentID: ObjectID, policy: CachePolicy, in database: MongoDatabase) async throws -> [GrowthPerson] {
+        var parents: [GrowthPerson] = []
+        for _ in 0..<Self.parentsPerReading {
+            parents.append(try await GrowthPerson.objects.using(database).cachePolicy(policy).get(parentID).unwrapped("parent"))
+        }
+        return parents
+    }
+
+    /// Bytes of a heap reading taken over `parentsPerReading` parents, per parent.
+    private func perParent(_ bytes: Int) -> Double { Double(bytes) / Double(Self.parentsPerReading) }
+
     private func measure(_ parentID: ObjectID, refs: Int, policy: CachePolicy, pattern: String, policyName: String,
                          in database: MongoDatabase, recorder: QueryCounter) async throws -> Row {
-        let parent = try await GrowthPerson.objects.using(database).cachePolicy(policy).get(parentID).unwrapped("parent")
-        try await settle()
-        recorder.reset()
-        let baseline = tendril_live_heap_bytes()
-
-        let (_, firstPass) = try milliseconds { try readEveryFriend(of: parent, pattern: pattern) }
-        let queriesFirstPass = recorder.findCount
-        let retained = tendril_live_heap_bytes()
-        let statistics = parent.referenceCache.statistics
-
-        recorder.reset()
-        let (_, secondPass) = try milliseconds { try readEveryFriend(of: parent, pattern: pattern) }
-        let queriesSecondPass = recorder.findCount
-
-        try await parent.reload(from: database)
-        try await settle()
-        let afterReload = tendril_live_heap_bytes()
-        return Row(policy: policyName, pattern: pattern, refs: refs, retainedBytes: retained - baseline,
+        var retained: [Double] = [], afterReload: [Double] = [], firstPasses: [Double] = []
+        var statistics = ReferenceCacheStatistics()
+        var queriesFirstPass = 0, queriesSecondPass = 0, secondPass = 0.0
+        for reading in 0..<Self.readingsPerRow {
+            let parents = try await loadParents(parentID, policy: policy, in: database)
+            try await settle()
+            recorder.reset()
+            let baseline = tendril_live_heap_bytes()
+            for parent in parents { firstPasses.append(try milliseconds { try readEveryFriend(of: parent, pattern: pattern) }.1) }
+            retained.append(perParent(tendril_live_heap_bytes() - baseline))
+            if reading == 0 {
+                let first = try parents.first.unwrapped("a parent")
+                queriesFirstPass = recorder.findCount / Self.parentsPerReading
+                statistics = first.referenceCache.statistics
+                recorder.reset()
+                secondPass = try milliseconds { try readEveryFriend(of: first, pattern: pattern) }.1
+                queriesSecondPass = recorder.findCount
+            }
+            for parent in parents { try await parent.reload(from: database) }
+            try await settle()
+            afterReload.append(perParent(tendril_live_heap_bytes() - baseline))
+        }
+        return Row(policy: policyName, pattern: pattern, refs: refs, retained: HeapFigure(readings: retained, floor: Self.readingNoise / Double(Self.parentsPerReading)),
                    residentDocs: statistics.residentCount, residentBSONBytes: statistics.residentBytes,
                    queriesFirstPass: queriesFirstPass, queriesSecondPass: queriesSecondPass,
-                   firstPassMilliseconds: firstPass, secondPassMilliseconds: secondPass,
-                   retainedAfterReloadBytes: afterReload - baseline)
+                   firstPassMilliseconds: firstPasses.reduce(0, +) / Double(max(firstPasses.count, 1)),
+                   secondPassMilliseconds: secondPass,
+                   retainedAfterReload: HeapFigure(readings: afterReload, floor: Self.readingNoise / Double(Self.parentsPerReading)))
     }
 
     /// Lets work handed to other threads finish (a dropped cursor is closed on Tendril's

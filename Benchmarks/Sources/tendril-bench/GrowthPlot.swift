@@ -1,7 +1,8 @@
 import Foundation
 
-/// Retained bytes against the number of references, one line per policy, both axes
-/// logarithmic: a self-contained SVG that a browser shows.
+/// Retained bytes per parent against the number of references, one line per policy, both axes
+/// logarithmic: a self-contained SVG that a browser shows. Figures within their noise sit on the
+/// floor as hollow dots, under a grey band as high as the largest noise: noise drawn as noise.
 struct GrowthPlot {
     let rows: [GrowthBenchmark.Row]
     let pattern: String
@@ -11,9 +12,10 @@ struct GrowthPlot {
     func svg() -> String {
         let width = 720.0, height = 480.0, left = 80.0, right = 130.0, top = 40.0, bottom = 60.0
         let points = rows.filter { $0.pattern == pattern }
-        // A floor of 1 kB on the y axis: values at or under it (none, weak) sit on the floor.
-        let floor = 1000.0
-        let xs = points.map { Double($0.refs) }, ys = points.map { max(Double($0.retainedBytes), floor) }
+        // A floor of 100 B on the y axis: values under it, and noise, sit on the floor.
+        let floor = 100.0
+        let xs = points.map { Double($0.refs) }, ys = points.map { max($0.retained.bytes, floor) }
+        let largestNoise = points.map(\.retained.noise).max() ?? 0
         let xMin = log10(xs.min() ?? 1), xMax = max(log10(xs.max() ?? 10), xMin + 1)
         let yMin = log10(floor), yMax = max(log10(ys.max() ?? floor * 10).rounded(.up), yMin + 1)
         func x(_ value: Double) -> Double { left + (log10(value) - xMin) / (xMax - xMin) * (width - left - right) }
@@ -25,6 +27,11 @@ struct GrowthPlot {
         <text x="\(Int(width / 2))" y="22" text-anchor="middle" font-size="15">Bytes a parent retains after resolving N references (\(pattern))</text>
 
         """
+        if largestNoise > floor {
+            let bandTop = y(largestNoise)
+            svg += "<rect x=\"\(left)\" y=\"\(bandTop)\" width=\"\(width - left - right)\" height=\"\(height - bottom - bandTop)\" fill=\"#eee\"/>"
+            svg += "<text x=\"\(width - right - 6)\" y=\"\(bandTop + 14)\" text-anchor=\"end\" fill=\"#888\">noise (±\(HeapFigure.label(largestNoise)))</text>\n"
+        }
         for exponent in Int(yMin)...Int(yMax) {
             let value = pow(10, Double(exponent)), position = y(value)
             svg += "<line x1=\"\(left)\" y1=\"\(position)\" x2=\"\(width - right)\" y2=\"\(position)\" stroke=\"#ddd\"/>"
@@ -36,17 +43,18 @@ struct GrowthPlot {
             svg += "<text x=\"\(position)\" y=\"\(height - bottom + 18)\" text-anchor=\"middle\">\(Int(refs))</text>\n"
         }
         svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 15)\" text-anchor=\"middle\">references resolved (log scale)</text>\n"
-        svg += "<text transform=\"translate(18 \((top + height - bottom) / 2)) rotate(-90)\" text-anchor=\"middle\">retained bytes (log scale; ≤ 1 kB on the floor)</text>\n"
+        svg += "<text transform=\"translate(18 \((top + height - bottom) / 2)) rotate(-90)\" text-anchor=\"middle\">retained bytes per parent (log; noise and ≤ 100 B on the floor)</text>\n"
         for (index, (name, _)) in GrowthBenchmark.policies.enumerated() {
             let line = points.filter { $0.policy == name }.sorted { $0.refs < $1.refs }
             let color = Self.colors[name] ?? "black"
-            let path = line.map { "\(x(Double($0.refs))),\(y(Double($0.retainedBytes)))" }.joined(separator: " ")
+            let path = line.map { "\(x(Double($0.refs))),\(y($0.retained.bytes))" }.joined(separator: " ")
             // Dashed lines for the later policies, so lines lying on each other (none and weak on
             // the floor) both stay visible.
             let dash = index >= 3 ? " stroke-dasharray=\"6 4\"" : ""
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(path)\"/>\n"
             for point in line {
-                svg += "<circle cx=\"\(x(Double(point.refs)))\" cy=\"\(y(Double(point.retainedBytes)))\" r=\"3\" fill=\"\(color)\"/>"
+                let fill = point.retained.isNoise ? "white\" stroke=\"\(color)" : color
+                svg += "<circle cx=\"\(x(Double(point.refs)))\" cy=\"\(y(point.retained.bytes))\" r=\"3\" fill=\"\(fill)\"/>"
             }
             let legendY = top + 20 + Double(index) * 20
             svg += "\n<line x1=\"\(width - right + 15)\" y1=\"\(legendY - 4)\" x2=\"\(width - right + 40)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>"

@@ -13,14 +13,16 @@ struct Report {
         rows.append(row)
     }
 
-    /// The table, columns padded to their widest cell, numbers right-aligned.
+    /// The table, columns padded to their widest cell, numbers (noise, `0 (±300 B)`, included)
+    /// right-aligned.
     var table: String {
         let widths = columns.indices.map { column in ([columns[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0 }
         func line(_ cells: [String]) -> String {
             zip(cells, widths).enumerated().map { index, pair in
                 let (cell, width) = pair
                 let padding = String(repeating: " ", count: width - cell.count)
-                return index == 0 || Double(cell) == nil ? cell + padding : padding + cell
+                let isNumber = Double(cell) != nil || cell.hasPrefix(HeapFigure.noisePrefix)
+                return index == 0 || !isNumber ? cell + padding : padding + cell
             }.joined(separator: "  ")
         }
         let header = line(columns)

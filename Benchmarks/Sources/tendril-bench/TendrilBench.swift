@@ -8,7 +8,7 @@ struct TendrilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tendril-bench",
         abstract: "Tendril's benchmarks: parent growth, hydration from the server, query counts and long reference lists.",
-        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self]
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self, Lab.self]
     )
 }
 
@@ -44,7 +44,9 @@ extension TendrilBench {
             print(report.table)
             print("""
                 retained_bytes: live heap (glibc mallinfo2, tcache off) after the first pass minus right after \
-                loading the parent.
+                loading the parents, per parent: the median of \(GrowthBenchmark.readingsPerRow) readings of \
+                \(GrowthBenchmark.parentsPerReading) parents each. 0 (±x): within the noise (the larger of a single \
+                reading's ±2 KB shared among its parents and of half the readings' spread).
                 """)
             try report.writeCSV(to: options.csv)
             if let plot {
@@ -203,6 +205,133 @@ extension TendrilBench {
                 throw ExitCode(1)
             }
             print("OK: live documents back to \(outcome.liveStart), heap grew \(outcome.heapGrowth) bytes (tolerance \(heapTolerance)).")
+        }
+    }
+
+    struct Lab: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cache-policy experiments: miss ratio against cache size, per workload and policy (sim mode: no server).")
+
+        @OptionGroup var options: CommonOptions
+
+        @Option(help: "Workloads, comma-separated: zipf0.8, zipf1.0, zipf1.2, scan, shift, onehit (default all; --quick: zipf1.0).")
+        var workloads: String?
+
+        @Option(help: "Replay this trace instead (one id per line, any token).")
+        var trace: String?
+
+        @Option(help: "Policies, comma-separated (default every built-in and registered one: lru, sieve, s3fifo, strong, none, weak, ttl, fifo).")
+        var policies: String?
+
+        @Option(help: "Cache sizes as fractions of the distinct ids, comma-separated (default 0.001,0.01,0.1,0.5).")
+        var fractions: String = "0.001,0.01,0.1,0.5"
+
+        @Option(help: "Budgets in documents (count) or in BSON bytes (bytes: the same number of documents' bytes).")
+        var budget: String = "count"
+
+        @Option(help: "Accesses per generated workload (default 1,000,000; --quick: 200,000).")
+        var accesses: Int?
+
+        @Option(help: "Distinct ids per generated workload (default 100,000; --quick: 20,000).")
+        var ids: Int?
+
+        @Option(help: "The generators' seed.")
+        var seed: UInt64 = 17
+
+        @Option(help: "Write one SVG per workload (miss ratio against cache size) into this directory.")
+        var plot: String?
+
+        @Option(help: "sim (no server), live (the live traces through a real parent against the server, checked against sim) or both (default sim; --quick: both).")
+        var mode: String?
+
+        @Option(help: "Accesses per live trace (default 20,000; --quick: 5,000): each miss is a query.")
+        var liveAccesses: Int?
+
+        @Option(help: "Distinct ids per live trace (default 2,000; --quick: 1,000), seeded as documents.")
+        var liveIDs: Int?
+
+        func run() async throws {
+            let mode = self.mode ?? (options.quick ? "both" : "sim")
+            guard ["sim", "live", "both"].contains(mode) else { throw ValidationError("--mode sim, live or both: \(mode)") }
+            guard mode == "sim" || budget == "count" else { throw ValidationError("live mode sweeps budgets by count only") }
+            if mode != "sim" { BenchEnvironment.ensureServer(disablingThreadCache: true) }
+            let budget = try LabBenchmark.Budget(rawValue: self.budget).unwrapped("--budget count or bytes")
+            let fractions = fractions.split(separator: ",").compactMap { Double($0) }
+            guard !fractions.isEmpty, fractions.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+                throw ValidationError("--fractions takes numbers in (0, 1], comma-separated: \(self.fractions)")
+            }
+            let known = LabPolicy.all
+            let names = policies.map { $0.split(separator: ",").map(String.init) } ?? known.map(\.name)
+            let selected = try names.map { name in try known.first { $0.name == name }.unwrapped("policy \(name)") }
+            let accesses = self.accesses ?? (options.quick ? 200_000 : 1_000_000)
+            let ids = self.ids ?? (options.quick ? 20_000 : 100_000)
+            let requested = self.workloads.map { $0.split(separator: ",").map(String.init) }
+            let workloads: [LabWorkload], liveWorkloads: [LabWorkload]
+            if let trace {
+                workloads = [try LabWorkload.read(traceFile: trace)]
+                liveWorkloads = workloads
+            } else {
+                let names = requested ?? (options.quick ? ["zipf1.0"] : LabWorkload.builtInNames)
+                workloads = try names.map { try LabWorkload.generate($0, accesses: accesses, ids: ids, seed: seed) }
+                // Smaller traces, named apart: each live miss is a query.
+                liveWorkloads = try (requested ?? ["zipf1.0"]).map { name in
+                    let workload = try LabWorkload.generate(name, accesses: liveAccesses ?? (options.quick ? 5_000 : 20_000),
+                                                            ids: liveIDs ?? (options.quick ? 1_000 : 2_000), seed: seed)
+                    return LabWorkload(name: name + "-live", accesses: workload.accesses, idBound: workload.idBound)
+                }
+            }
+            print("Cache-policy lab (sim: each policy's storage driven directly, no server; documents of \(LabSimulation.documentBytes) bytes).")
+            var rows: [LabBenchmark.Row] = []
+            var disagreements: [String] = []
+            if mode != "live" {
+                for workload in workloads {
+                    print("\(workload.name): \(workload.accesses.count) accesses to \(workload.distinctIDs) distinct ids.")
+                }
+                rows += LabBenchmark(workloads: workloads, policies: selected, fractions: fractions, budget: budget).simulate()
+            }
+            if mode != "sim" {
+                let liveFractions = options.quick ? [0.01, 0.1] : fractions
+                for workload in liveWorkloads {
+                    print("live: \(workload.name), \(workload.accesses.count) accesses to \(workload.distinctIDs) distinct ids, "
+                        + "through a real parent (one query per miss), and the same trace in sim.")
+                }
+                let lab = LabBenchmark(workloads: liveWorkloads, policies: selected, fractions: liveFractions, budget: .count)
+                let sim = lab.simulate()
+                let live = try await BenchEnvironment.withDatabase { database, recorder in
+                    try await lab.live(in: database, recorder: recorder)
+                }
+                rows += sim + live
+                disagreements = LabBenchmark.disagreements(live: live, sim: sim)
+                if disagreements.isEmpty {
+                    print("Checked: for all \(live.count) live rows, live misses = sim misses = queries sent.")
+                } else {
+                    print("FAILED: live and sim disagree:\n" + disagreements.joined(separator: "\n"))
+                }
+            }
+            var report = Report(columns: LabBenchmark.columns)
+            for row in rows { report.append(row.cells) }
+            print(report.table)
+            try report.writeCSV(to: options.csv)
+            if let plot {
+                try FileManager.default.createDirectory(atPath: plot, withIntermediateDirectories: true)
+                var plots = (mode == "live" ? [] : workloads).map { LabPlot(workload: $0.name, rows: rows) }
+                if mode != "sim" {
+                    for workload in liveWorkloads where trace == nil || mode == "live" {
+                        plots.append(LabPlot(workload: workload.name, rows: rows))
+                    }
+                    for workload in liveWorkloads {
+                        plots.append(LabPlot(workload: workload.name, rows: rows, metric: .queries))
+                        plots.append(LabPlot(workload: workload.name, rows: rows, metric: .retainedBytes))
+                    }
+                }
+                for plotted in plots {
+                    let suffix = plotted.metric == .missRatio ? "" : "-" + plotted.metric.rawValue
+                    let path = URL(fileURLWithPath: plot).appendingPathComponent("lab-\(plotted.workload)\(suffix).svg").path
+                    try plotted.svg().write(toFile: path, atomically: true, encoding: .utf8)
+                    print("Plot written to \(path)")
+                }
+            }
+            if !disagreements.isEmpty { throw ExitCode(1) }
         }
     }
 }

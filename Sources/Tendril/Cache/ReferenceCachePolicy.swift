@@ -2,7 +2,10 @@ import TendrilDriver
 
 /// Decides which resolved documents a parent's ``ReferenceCache`` keeps: the built-in policies
 /// (``CachePolicy/strong``, ``CachePolicy/none``, ``CachePolicy/lru(capacity:)``,
-/// ``CachePolicy/lru(maxBytes:)``, ``CachePolicy/weak``) implement it, and so can an application.
+/// ``CachePolicy/lru(maxBytes:)``, ``CachePolicy/sieve(capacity:)``,
+/// ``CachePolicy/sieve(maxBytes:)``, ``CachePolicy/s3fifo(capacity:)``,
+/// ``CachePolicy/s3fifo(maxBytes:)``, ``CachePolicy/weak``) implement it, and so can an
+/// application.
 ///
 /// A policy is a value shared by many parents; each parent's cache asks it for a storage of
 /// its own with ``makeStorage()``. The contract of that storage is
@@ -161,6 +164,55 @@ public struct CachePolicy: Sendable, CustomStringConvertible {
         CachePolicy(LRUCachePolicy(capacity: nil, maxBytes: maxBytes))
     }
 
+    /// Keeps at most `capacity` documents, evicting as SIEVE does (NSDI '24): one FIFO queue, a
+    /// hit marks a document visited, and a hand sweeping from the oldest towards the newest
+    /// evicts the first not visited, clearing marks on its way. Remembers `capacity` dangling
+    /// ids, like ``lru(capacity:)``.
+    ///
+    /// ```swift
+    /// Person.objects.cachePolicy(.sieve(capacity: 64))
+    /// ```
+    /// > Note: A hit moves nothing, so documents read over and over stay while documents read
+    /// once leave first: on skewed access it usually misses less than ``lru(capacity:)``.
+    public static func sieve(capacity: Int) -> CachePolicy {
+        CachePolicy(SieveCachePolicy(capacity: capacity, maxBytes: nil))
+    }
+
+    /// Keeps documents whose BSON sizes add up to at most `maxBytes` (exactly, like
+    /// ``lru(maxBytes:)``), evicting as SIEVE does; remembers `maxBytes / 12` dangling ids.
+    ///
+    /// ```swift
+    /// person.referenceCache.policy = .sieve(maxBytes: 256 * 1024)
+    /// ```
+    public static func sieve(maxBytes: Int) -> CachePolicy {
+        CachePolicy(SieveCachePolicy(capacity: nil, maxBytes: maxBytes))
+    }
+
+    /// Keeps at most `capacity` documents, evicting as S3-FIFO does (SOSP '23): new documents
+    /// wait in a small FIFO (a tenth of the room) and move to the main FIFO only if hit there;
+    /// the ids of those that left unhit are remembered in a ghost FIFO, and such an id fetched
+    /// again goes straight to the main FIFO. Remembers `capacity` dangling ids.
+    ///
+    /// ```swift
+    /// Person.objects.cachePolicy(.s3fifo(capacity: 64))
+    /// ```
+    /// > Note: The ghost keeps up to about `capacity` ids (never documents) beside the documents.
+    public static func s3fifo(capacity: Int) -> CachePolicy {
+        CachePolicy(S3FIFOCachePolicy(capacity: capacity, maxBytes: nil))
+    }
+
+    /// Keeps documents whose BSON sizes add up to at most `maxBytes` (exactly), evicting as
+    /// S3-FIFO does; remembers `maxBytes / 12` dangling ids.
+    ///
+    /// ```swift
+    /// person.referenceCache.policy = .s3fifo(maxBytes: 256 * 1024)
+    /// ```
+    /// > Note: The ghost keeps the ids (never the documents) of recently evicted documents whose
+    /// sizes add up to at most the main FIFO's share of `maxBytes`.
+    public static func s3fifo(maxBytes: Int) -> CachePolicy {
+        CachePolicy(S3FIFOCachePolicy(capacity: nil, maxBytes: maxBytes))
+    }
+
     /// The policy of parents whose class and query set none; ``strong`` unless changed.
     /// > Note: Set it at start-up; parents whose cache already exists keep their policy.
     public static var `default`: CachePolicy {
@@ -169,6 +221,7 @@ public struct CachePolicy: Sendable, CustomStringConvertible {
     }
     private static let programDefault = Locked(CachePolicy.strong)
 
-    /// The policy's name: `strong`, `none`, `weak`, `lru(16)`, `lru(4096 bytes)`, or a custom one's.
+    /// The policy's name: `strong`, `none`, `weak`, `lru(16)`, `lru(4096 bytes)`, `sieve(16)`,
+    /// `s3fifo(4096 bytes)`, or a custom one's.
     public var description: String { base.description }
 }

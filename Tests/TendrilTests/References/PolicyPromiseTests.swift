@@ -26,6 +26,11 @@ struct PolicyPromiseTests {
         // Room for 16 of 200: an id evicted before another task asks for it is fetched again.
         Promise(policy: .lru(capacity: 16), remembersDangling: true, fetchesEachIDOnce: false),
         Promise(policy: .lru(maxBytes: 1 << 20), remembersDangling: true, fetchesEachIDOnce: true),
+        // SIEVE and S3-FIFO keep their promises like an LRU's: with room for all, once each.
+        Promise(policy: .sieve(capacity: 500), remembersDangling: true, fetchesEachIDOnce: true),
+        Promise(policy: .sieve(capacity: 16), remembersDangling: true, fetchesEachIDOnce: false),
+        Promise(policy: .s3fifo(maxBytes: 1 << 20), remembersDangling: true, fetchesEachIDOnce: true),
+        Promise(policy: .s3fifo(capacity: 16), remembersDangling: true, fetchesEachIDOnce: false),
         // The tasks hold every document they resolve until the end, so each stays cached.
         Promise(policy: .weak, remembersDangling: false, fetchesEachIDOnce: true),
         // A custom policy that says nothing about dangling ids remembers none; its clock never

@@ -59,11 +59,18 @@ struct ReferenceCacheTests {
         }
     }
 
-    @Test("lru(capacity: 16) keeps at most 16 and counts its evictions")
-    func lruKeepsSixteen() async throws {
+    /// The bounded policies, by count and by bytes. With no hit, all three keep the last ones
+    /// stored (SIEVE with no visited entry and S3-FIFO with only its small queue are FIFOs).
+    static let boundedByCount: [CachePolicy] = [.lru(capacity: 16), .sieve(capacity: 16), .s3fifo(capacity: 16)]
+    static let boundedByBytes: [String: @Sendable (Int) -> CachePolicy] = [
+        "lru": CachePolicy.lru(maxBytes:), "sieve": CachePolicy.sieve(maxBytes:), "s3fifo": CachePolicy.s3fifo(maxBytes:),
+    ]
+
+    @Test("a policy bounded to 16 keeps at most 16 and counts its evictions", arguments: boundedByCount)
+    func boundedKeepsSixteen(policy: CachePolicy) async throws {
         try await TestServer.withDatabase { database, recorder in
             let (parentID, _) = try await PalFixture.seed(200, in: database)
-            let parent = try await loadParent(parentID, database, policy: .lru(capacity: 16))
+            let parent = try await loadParent(parentID, database, policy: policy)
             _ = try passOneByOne(parent)
             var stats = parent.referenceCache.statistics
             #expect(stats.residentCount == 16 && stats.evictions == 184)
@@ -71,7 +78,8 @@ struct ReferenceCacheTests {
             recorder.reset()
             for index in 184..<200 { _ = try await parent.$friends.value(at: index) }
             #expect(recorder.count(of: "find") == 0)
-            // The first one was evicted long ago.
+            // The first one was evicted long ago. (SIEVE's hand clears the 16 marks and evicts
+            // the oldest; S3-FIFO moves the 16 hit ones to main, cleared, and evicts the oldest.)
             _ = try await parent.$friends.value(at: 0)
             #expect(recorder.count(of: "find") == 1)
             stats = parent.referenceCache.statistics
@@ -79,8 +87,9 @@ struct ReferenceCacheTests {
         }
     }
 
-    @Test("lru(maxBytes:) keeps exactly what fits in the budget")
-    func lruByteBudgetIsExact() async throws {
+    @Test("a byte budget keeps exactly what fits in it", arguments: ["lru", "sieve", "s3fifo"])
+    func byteBudgetIsExact(policyName: String) async throws {
+        let bounded = try #require(Self.boundedByBytes[policyName])
         try await TestServer.withDatabase { database, _ in
             let (parentID, _) = try await PalFixture.seed(20, in: database)
             let probe = try await loadParent(parentID, database, policy: .strong)
@@ -88,7 +97,7 @@ struct ReferenceCacheTests {
             // A budget that fits exactly the last five friends, and one byte less.
             let lastFive = sizes.suffix(5).reduce(0, +)
             for (budget, expected) in [(lastFive, 5), (lastFive - 1, 4)] {
-                let parent = try await loadParent(parentID, database, policy: .lru(maxBytes: budget))
+                let parent = try await loadParent(parentID, database, policy: bounded(budget))
                 _ = try passOneByOne(parent)
                 let stats = parent.referenceCache.statistics
                 #expect(stats.residentCount == expected)
@@ -97,7 +106,7 @@ struct ReferenceCacheTests {
                 #expect(stats.evictions == 20 - expected)
             }
             // A document larger than the whole budget is not kept at all.
-            let tiny = try await loadParent(parentID, database, policy: .lru(maxBytes: 10))
+            let tiny = try await loadParent(parentID, database, policy: bounded(10))
             _ = try await tiny.$friends.value(at: 0)
             #expect(tiny.referenceCache.statistics.residentCount == 0)
             #expect(tiny.referenceCache.statistics.evictions == 1)

@@ -8,7 +8,9 @@ import Testing
 /// Serialized: the cycle tests read a process-wide live-instance counter.
 @Suite("References: cycles, concurrency and custom policies", .serialized)
 struct ReferenceLifetimeTests {
-    static let policies: [CachePolicy] = [.strong, .none, .lru(capacity: 1), .lru(maxBytes: 1 << 20), .weak]
+    static let policies: [CachePolicy] = [.strong, .none, .lru(capacity: 1), .lru(maxBytes: 1 << 20), .weak,
+                                          .sieve(capacity: 1), .sieve(maxBytes: 1 << 20), .s3fifo(capacity: 2),
+                                          .s3fifo(maxBytes: 1 << 20)]
 
     @Test("Burt's nemesis is Edison and Edison's is Burt: both freed once dropped", arguments: policies)
     func cyclesAreFreed(policy: CachePolicy) async throws {
