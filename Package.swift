@@ -7,6 +7,10 @@ let package = Package(
         .library(name: "Tendril", targets: ["Tendril"]),
         .executable(name: "tendril-demo", targets: ["tendril-demo"]),
     ],
+    dependencies: [
+        // Documentation only (`swift package generate-documentation`): no code of it is linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+    ],
     targets: [
         // libmongoc and libbson from the system (Debian: libmongoc-dev, libbson-dev).
         .systemLibrary(

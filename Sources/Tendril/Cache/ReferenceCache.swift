@@ -148,7 +148,7 @@ public final class ReferenceCache: @unchecked Sendable {
     ///     the cache's) any id the cache cannot serve is refused (nil: an explicit call on the
     ///     cache, which always fetches).
     /// - Returns: each distinct id's document, or nil for a dangling id.
-    /// - Throws: ``MongoError`` when a query fails, ``DocumentError`` when a fetched document
+    /// - Throws: `MongoError` when a query fails, ``DocumentError`` when a fetched document
     ///   does not fit `Target` (nothing fetched by that query is kept then), or
     ///   `.lazyLoadRefused` for the first id refused (nothing is fetched then).
     func resolve<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool = true,

@@ -2,7 +2,7 @@ import TendrilDriver
 
 extension QueryableDocument {
     /// Creates the class's declared ``Document/indexes`` that do not exist yet (one command).
-    /// - Throws: ``MongoError`` (for example when an index of the same name has other options).
+    /// - Throws: `MongoError` (for example when an index of the same name has other options).
     public static func ensureIndexes(in database: MongoDatabase? = nil) async throws {
         guard !indexes.isEmpty else { return }
         let collection = try collection(in: database)
@@ -14,10 +14,13 @@ extension QueryableDocument {
     /// ```swift
     /// try await Person.insert([ada, alan, grace])
     /// ```
-    /// - Parameter ordered: stop at the first failure (true) or attempt every document.
+    /// - Parameters:
+    ///   - documents: new documents of this class.
+    ///   - database: where to insert them; nil for the class's default database.
+    ///   - ordered: stop at the first failure (true) or attempt every document.
     /// - Throws: as ``Document/insert(into:)``. Hooks see all documents at once; on failure no
     ///   document is marked inserted (check the server, or retry with upserts). After a
-    ///   ``MongoError/isWriteOutcomeUnknown`` failure each keeps the `_id` it tried, so a retry
+    ///   `MongoError.isWriteOutcomeUnknown` failure each keeps the `_id` it tried, so a retry
     ///   reports the ones already stored as duplicates instead of storing them twice.
     public static func insert(_ documents: [Self], into database: MongoDatabase? = nil, ordered: Bool = true) async throws {
         guard !documents.isEmpty else { return }
@@ -99,7 +102,7 @@ extension QueryableDocument {
     /// Deletes `documents` with one command (`_id` in the list), applying delete rules. The
     /// `.beforeDelete` hooks run before anything is sent, the rules' queries included.
     /// - Throws: ``DocumentError`` `.notInserted` if one was never stored (nothing is sent),
-    ///   `.deleteDenied` when a `deny` rule refuses (nothing is deleted), ``MongoError``.
+    ///   `.deleteDenied` when a `deny` rule refuses (nothing is deleted), `MongoError`.
     public static func delete(_ documents: [Self], from database: MongoDatabase? = nil) async throws {
         guard !documents.isEmpty else { return }
         let collection = try collection(in: database)

@@ -11,8 +11,8 @@ extension Document {
     /// - Parameter database: the database for this call; by default the one the document was
     ///   loaded from or saved to, else the class's.
     /// - Throws: ``DocumentError`` (`.missingRequiredField`, `.validationFailed`, `.duplicateKey`,
-    ///   `.invalidFieldKey`, `.noDatabase`), ``MongoError`` (network...). On failure the document
-    ///   is unchanged, so the call can be retried; after a ``MongoError/isWriteOutcomeUnknown``
+    ///   `.invalidFieldKey`, `.noDatabase`), `MongoError` (network...). On failure the document
+    ///   is unchanged, so the call can be retried; after a `MongoError.isWriteOutcomeUnknown`
     ///   failure it keeps the `_id` it tried, so a retry stores it once: when the first attempt
     ///   had landed, the retry finds the same document stored under that id and succeeds.
     public final func insert(into database: MongoDatabase? = nil) async throws {
@@ -146,7 +146,7 @@ extension Document {
     /// hooks run before anything is sent (the rules' queries included), so one that throws
     /// cancels the delete with nothing sent.
     /// - Throws: ``DocumentError`` `.notInserted` for a document never stored, `.deleteDenied`
-    ///   when a `deny` rule refuses (nothing is deleted then), ``MongoError``.
+    ///   when a `deny` rule refuses (nothing is deleted then), `MongoError`.
     public final func delete(from database: MongoDatabase? = nil) async throws {
         guard !isNew, let id else { throw error(.notInserted) }
         let collection = try collection(in: database)
@@ -230,8 +230,8 @@ extension Document {
 extension Document {
     /// Calls `body` with the bytes of the stored document with `id` as the server sent them
     /// (not validated: `body` loads them in one walk), or returns nil when there is none. Sends
-    /// what ``MongoCollection/findOne(_:projection:sort:)`` sends.
-    /// - Throws: ``MongoError``, and what `body` throws.
+    /// what `MongoCollection.findOne(_:projection:sort:)` sends.
+    /// - Throws: `MongoError`, and what `body` throws.
     final func withStoredBytes<Result>(_ id: ObjectID, from collection: MongoCollection,
                                        _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) async throws -> Result? {
         do {

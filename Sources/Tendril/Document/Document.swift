@@ -209,7 +209,7 @@ open class Document: FieldContainer {
     /// ```swift
     /// print(try person.bsonDocument)   // { "_id" : ..., "name" : "Ada", ... }
     /// ```
-    /// - Throws: ``BSONError`` when a field cannot be encoded (`.nestingTooDeep`, naming its path).
+    /// - Throws: `BSONError` when a field cannot be encoded (`.nestingTooDeep`, naming its path).
     public final var bsonDocument: BSONDocument {
         get throws { try document(withID: id) }
     }

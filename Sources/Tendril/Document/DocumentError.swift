@@ -124,7 +124,7 @@ public struct DocumentError: Error, Sendable, CustomStringConvertible {
 
 extension DocumentError {
     /// `error`, met while reading stored documents of `collection`: invalid BSON becomes
-    /// ``Kind/invalidBSON(_:)`` naming the document's id and the field; anything else is
+    /// `Kind.invalidBSON(_:)` naming the document's id and the field; anything else is
     /// returned as it is.
     static func reading(_ error: any Error, collection: String) -> any Error {
         guard let bsonError = error as? BSONError else { return error }

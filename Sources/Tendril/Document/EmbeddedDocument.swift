@@ -19,7 +19,7 @@ import TendrilDriver
 /// tracked and saved by path.
 open class EmbeddedDocument: FieldContainer, FieldValue {
     /// The fields as an embedded BSON document. When they cannot be encoded (nested deeper than
-    /// MongoDB's 100 levels), the document carries the error (``BSONDocument/encodingError``),
+    /// MongoDB's 100 levels), the document carries the error (`BSONDocument.encodingError`),
     /// so storing or sending it throws instead of storing part of it.
     public final var bsonValue: BSONValue {
         do {

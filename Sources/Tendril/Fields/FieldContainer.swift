@@ -248,7 +248,7 @@ open class FieldContainer {
     /// those never set). A loaded one starts from its stored bytes and replaces only the fields
     /// read or written since, so keys the class does not declare, and the exact stored
     /// encoding of untouched values (an int32 in an `Int` field, say), survive.
-    /// - Throws: ``BSONError`` when a value cannot be encoded, `.nestingTooDeep` naming the
+    /// - Throws: `BSONError` when a value cannot be encoded, `.nestingTooDeep` naming the
     ///   field's path: a field is never left out of what is stored.
     func encodedFields() throws -> BSONDocument {
         if let stored = fieldStorage.stored {

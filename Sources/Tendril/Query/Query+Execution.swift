@@ -2,7 +2,7 @@ import TendrilDriver
 
 extension Query {
     /// The first match (in sort order), or nil.
-    /// - Throws: ``MongoError``, or ``DocumentError`` if the stored document does not fit `Model`.
+    /// - Throws: `MongoError`, or ``DocumentError`` if the stored document does not fit `Model`.
     public func first() async throws -> Model? {
         var options = limit(1).findOptions
         options.extra = ["singleBatch": true]   // one reply, and the server closes the cursor
@@ -28,7 +28,7 @@ extension Query {
     }
 
     /// How many documents match (ignoring sort; honouring skip and limit).
-    /// - Throws: ``MongoError``.
+    /// - Throws: `MongoError`.
     public func count() async throws -> Int {
         let collection = try collection()
         var pipeline: [BSONDocument] = [["$match": .document(filterDocument)]]
@@ -49,7 +49,7 @@ extension Query {
     }
 
     /// True when at least one document matches (fetches at most one `_id`).
-    /// - Throws: ``MongoError``.
+    /// - Throws: `MongoError`.
     public func exists() async throws -> Bool {
         let collection = try collection()
         let options = FindOptions(projection: ["_id": 1], skip: skipCount, limit: 1, extra: ["singleBatch": true])
@@ -59,7 +59,7 @@ extension Query {
 
     /// Deletes every match and returns how many were deleted. Skip, limit and sort are ignored:
     /// `filter(...).limit(1).delete()` deletes every match.
-    /// - Throws: ``DocumentError`` `.deleteDenied`, ``MongoError``.
+    /// - Throws: ``DocumentError`` `.deleteDenied`, `MongoError`.
     /// When references to `Model` carry delete rules, the matching ids are read first and the
     /// rules applied to them (a `deny` refuses the whole delete). A document that starts to match
     /// between that read and the delete is deleted without its rules being applied.
@@ -84,8 +84,8 @@ extension Query {
     /// ```swift
     /// try await Person.objects.filter(\.$age < 18).update(.set(\.$tags, ["minor"]), .increment(\.$age, by: 1))
     /// ```
-    /// - Throws: ``MongoError``; ``DocumentError`` `.invalidFieldKey` for a value holding a key
-    ///   that may not be stored (see ``Document``); ``BSONError`` `.nestingTooDeep` (naming the
+    /// - Throws: `MongoError`; ``DocumentError`` `.invalidFieldKey` for a value holding a key
+    ///   that may not be stored (see ``Document``); `BSONError` `.nestingTooDeep` (naming the
     ///   field's path) for a value nested past MongoDB's 100 levels. Nothing is sent then.
     @discardableResult
     public func update(_ updates: Update<Model>...) async throws -> Int {
@@ -153,7 +153,7 @@ extension Query: AsyncSequence {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var documents: HydratedDocuments<Model>
 
-        /// The next document; throws ``MongoError``, or ``DocumentError`` if a stored document
+        /// The next document; throws `MongoError`, or ``DocumentError`` if a stored document
         /// does not fit `Model` (the documents before it were delivered).
         /// Runs on the caller's executor, so a document fetched already is handed over without
         /// an executor hop (only fetching a batch moves to Tendril's threads).

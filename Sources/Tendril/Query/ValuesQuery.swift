@@ -140,7 +140,7 @@ extension ValuesQuery: AsyncSequence {
         let fields: ProjectedFields
         var documents: StoredDocuments
 
-        /// The next value or tuple, on the caller's executor; throws ``MongoError`` or
+        /// The next value or tuple, on the caller's executor; throws `MongoError` or
         /// ``DocumentError``.
         public nonisolated(nonsending) mutating func next() async throws -> Element? {
             let fields = self.fields

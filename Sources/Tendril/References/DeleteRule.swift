@@ -20,6 +20,6 @@ public enum DeleteRule: Sendable, Equatable {
     case cascade
     /// Remove the id from reference lists (for a single reference, the same as ``nullify``).
     case pull
-    /// Refuse the delete while any document references it: ``DocumentError/Kind/deleteDenied``.
+    /// Refuse the delete while any document references it: ``DocumentError/Kind/deleteDenied(referencedBy:)``.
     case deny
 }

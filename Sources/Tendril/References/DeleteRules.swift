@@ -52,7 +52,7 @@ struct DeletionPlan {
 
     /// Plans deleting `ids` of `type` in `database` (nil: each class's own), following cascades.
     /// - Throws: ``DocumentError`` `.deleteDenied` when a `deny` rule refuses any of them;
-    ///   ``MongoError``.
+    ///   `MongoError`.
     init(deleting ids: [ObjectID], of type: Document.Type, in database: MongoDatabase?) async throws {
         self.database = database
         try await add(ids, of: type)

@@ -88,7 +88,7 @@ public struct ReferenceHandle<Target: Document>: ReferenceHandleProtocol {
     /// ```
     /// - Returns: nil when the reference is unset.
     /// - Throws: ``DocumentError`` `.danglingReference` (naming the collection and id) when the
-    ///   document no longer exists, or a type error; ``MongoError`` when the fetch fails.
+    ///   document no longer exists, or a type error; `MongoError` when the fetch fails.
     public var value: Target? {
         get async throws {
             guard let id else { return nil }

@@ -47,7 +47,7 @@ extension ReferenceCache {
     ///     ...
     /// }
     /// ```
-    /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists; `MongoError`.
     public func document<Target: Document>(_ type: Target.Type, id: ObjectID) async throws -> Target {
         try await onTendrilThreads { try $0.resolveOne(id, as: type, storing: true, access: nil) }
     }
@@ -72,7 +72,7 @@ extension ReferenceCache {
     /// ```swift
     /// let friends = try await cache.documents(Person.self, ids: person.friends)
     /// ```
-    /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.danglingReference` for the first missing one; `MongoError`.
     public func documents<Target: Document>(_ type: Target.Type, ids: [ObjectID]) async throws -> [Target] {
         try await onTendrilThreads { try $0.resolveAll(ids, as: type, storing: true, access: nil) }
     }

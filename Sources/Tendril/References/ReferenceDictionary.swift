@@ -84,7 +84,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtoc
     /// ```swift
     /// for (role, person) in try await team.$roles.values { print(role, person.name) }
     /// ```
-    /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.danglingReference`; `MongoError`.
     public var values: [String: Target] {
         get async throws {
             let (keys, ids) = keysAndIDs()
@@ -120,7 +120,7 @@ public struct ReferenceDictionaryHandle<Target: Document>: ReferenceHandleProtoc
     /// ```swift
     /// let lead = try await team.$roles.value(forKey: "lead")
     /// ```
-    /// - Throws: ``DocumentError`` `.danglingReference`; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.danglingReference`; `MongoError`.
     public func value(forKey key: String) async throws -> Target? {
         guard let id = ids[key] else { return nil }
         return try await resolvedOffThread(id)
@@ -172,7 +172,7 @@ extension ReferenceDictionaryHandle: AsyncSequence {
     /// for try await (role, person) in team.$roles { print(role, person.name) }
     /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` at a dangling id's key, after the keys
-    ///   before it; ``MongoError`` when a window's fetch fails.
+    ///   before it; `MongoError` when a window's fetch fails.
     /// > Note: Memory: the keys and ids (taken when iteration begins) and one window of documents.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var readAhead: ReferenceReadAhead<Target, ReferenceDictionaryIDs>

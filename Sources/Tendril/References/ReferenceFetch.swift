@@ -5,7 +5,7 @@ enum ReferenceFetch {
     /// Fetches and creates the documents of `Target` with `ids` (distinct), one query per
     /// ``ReferenceCache/maximumIDsPerQuery`` ids, each with a batch size covering its chunk.
     /// Ids without a document are absent from the result. `didSendQuery` runs before each query.
-    /// - Throws: ``MongoError``; ``DocumentError`` when a fetched document does not fit `Target`.
+    /// - Throws: `MongoError`; ``DocumentError`` when a fetched document does not fit `Target`.
     static func documents<Target: Document>(_ ids: [ObjectID], as type: Target.Type, projection: ReferenceProjection?,
                                             settings: ReferenceSettings?, didSendQuery: () -> Void) throws -> [ObjectID: Target] {
         var fetched: [ObjectID: Target] = [:]

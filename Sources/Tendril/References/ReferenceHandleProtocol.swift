@@ -79,7 +79,7 @@ extension ReferenceHandleProtocol {
     }
 
     /// The document `id` refers to, through the parent's cache (blocking the thread).
-    /// - Throws: ``DocumentError`` `.danglingReference`, `.lazyLoadRefused`; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.danglingReference`, `.lazyLoadRefused`; `MongoError`.
     func resolved(_ id: ObjectID, acceptsPartial: Bool = false) throws -> Target {
         try parent.referenceCache.resolveOne(id, as: Target.self, storing: storesResolved, access: lazyAccess,
                                              acceptsPartial: acceptsPartial)
@@ -87,7 +87,7 @@ extension ReferenceHandleProtocol {
 
     /// The documents `ids` refer to, in order, through the parent's cache (blocking the thread).
     /// - Throws: ``DocumentError`` `.danglingReference` for the first dangling id,
-    ///   `.lazyLoadRefused`; ``MongoError``.
+    ///   `.lazyLoadRefused`; `MongoError`.
     func resolved(_ ids: [ObjectID], acceptsPartial: Bool = false) throws -> [Target] {
         try parent.referenceCache.resolveAll(ids, as: Target.self, storing: storesResolved, access: lazyAccess,
                                              acceptsPartial: acceptsPartial)

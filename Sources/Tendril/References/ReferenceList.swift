@@ -100,7 +100,7 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
     /// let friends = try await person.$friends.values
     /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` for the first id whose document no
-    ///   longer exists; ``MongoError`` when a fetch fails.
+    ///   longer exists; `MongoError` when a fetch fails.
     public var values: [Target] {
         get async throws { try await resolvedOffThread(ids) }
     }
@@ -149,7 +149,7 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
     ///     print(try await person.$friends.value(at: index).name)   // one query per friend not kept
     /// }
     /// ```
-    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; `MongoError`.
     /// > Note: Finding the id costs O(1) at any index: while the list is unchanged since loading,
     /// the first positional read indexes the stored list once (4 bytes per reference, 400 KB for
     /// 100,000, kept with the parent until its stored bytes are replaced by a save, an insert,
@@ -165,7 +165,7 @@ public struct ReferenceListHandle<Target: Document>: ReferenceHandleProtocol {
     /// ```swift
     /// let first = try person.$friends.blockingValue(at: 0)
     /// ```
-    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; ``MongoError``.
+    /// - Throws: ``DocumentError`` `.indexOutOfRange`, `.danglingReference`; `MongoError`.
     /// > Note: Finding the id costs O(1), as in ``value(at:)``.
     @available(*, noasync, message: "use the async twin: try await parent.$list.value(at:)")
     public func blockingValue(at index: Int) throws -> Target {
@@ -227,7 +227,7 @@ extension ReferenceListHandle: AsyncSequence {
     /// for try await friend in person.$friends { print(friend.name) }   // 100,000 friends: 1,000 queries
     /// ```
     /// - Throws: ``DocumentError`` `.danglingReference` at a dangling id's position, after the
-    ///   documents before it; ``MongoError`` when a window's fetch fails.
+    ///   documents before it; `MongoError` when a window's fetch fails.
     /// > Note: Memory: one window of documents at a time; what stays afterwards is the cache
     /// policy's (`.none` keeps nothing, `.strong` everything, `.lru(capacity: n)` the last `n`).
     public struct AsyncIterator: AsyncIteratorProtocol {

@@ -38,7 +38,7 @@ struct ReferenceReadAhead<Target: Document, Source: ReferenceIDSource> {
 
     /// The next entry and its document; nil at the end, and after an error was thrown.
     /// - Throws: ``DocumentError`` `.danglingReference` at a dangling id's position;
-    ///   ``MongoError`` when a window's fetch fails.
+    ///   `MongoError` when a window's fetch fails.
     nonisolated(nonsending) mutating func next() async throws -> (entry: Source.Entry, document: Target)? {
         guard !isFinished else { return nil }
         do {

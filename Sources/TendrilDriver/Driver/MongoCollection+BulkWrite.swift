@@ -1,6 +1,6 @@
 internal import CTendrilMongoC
 
-/// One operation of a ``MongoCollection/bulkWrite(_:ordered:)``.
+/// One operation of a `MongoCollection.bulkWrite(_:ordered:)`.
 ///
 /// ```swift
 /// try people.bulkWrite([
@@ -26,7 +26,9 @@ public enum WriteModel: Sendable {
 
 extension MongoCollection {
     /// Sends many writes in as few round trips as the server allows.
-    /// - Parameter ordered: stop at the first failure (true) or attempt every operation (false).
+    /// - Parameters:
+    ///   - operations: the writes, sent in this order.
+    ///   - ordered: stop at the first failure (true) or attempt every operation (false).
     /// - Throws: ``MongoError`` `.write` with the server's `writeErrors` in `reply`;
     ///   `.invalidArgument` when an operation is malformed (nothing is sent then).
     @discardableResult

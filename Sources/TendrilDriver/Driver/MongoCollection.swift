@@ -121,7 +121,9 @@ public struct MongoCollection: Sendable {
     }
 
     /// Inserts `documents` in one round trip (split by libmongoc at the server's batch limits).
-    /// - Parameter ordered: stop at the first failure (true) or try every document (false).
+    /// - Parameters:
+    ///   - documents: the documents; those without an `_id` get a new ObjectId.
+    ///   - ordered: stop at the first failure (true) or try every document (false).
     /// - Throws: ``MongoError`` `.write`; `reply` holds `writeErrors` and `insertedCount`.
     @discardableResult
     @available(*, noasync, message: "use the async twin: try await collection.insertMany(_:ordered:)")

@@ -11,7 +11,7 @@ import Foundation
 /// ```
 /// Each document is copied out of libmongoc's batch before the next is read, so no borrowed
 /// `bson_t` outlives `mongoc_cursor_next`. When the cursor is exhausted it frees its server
-/// resources at once; when it is dropped (or ``close()`` is called) before that, libmongoc sends
+/// resources at once; when it is dropped (or `close()` is called) before that, libmongoc sends
 /// one `killCursors`.
 /// > Note: A cursor holds one pooled connection until it is exhausted or closed. It may cross
 /// tasks and threads; calls on it are serialised by a lock.

@@ -1,10 +1,10 @@
-/// What ``MongoCollection/insertOne(_:)`` did.
+/// What `MongoCollection.insertOne(_:)` did.
 public struct InsertOneResult: Sendable, Equatable {
     /// The `_id` of the inserted document (generated when the document had none).
     public let insertedID: BSONValue
 }
 
-/// What ``MongoCollection/insertMany(_:ordered:)`` did.
+/// What `MongoCollection.insertMany(_:ordered:)` did.
 public struct InsertManyResult: Sendable, Equatable {
     /// How many documents were inserted.
     public let insertedCount: Int
