@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         // Documentation only (`swift package generate-documentation`): no code of it is linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libmongoc and libbson from the system (Debian: libmongoc-dev, libbson-dev).
@@ -21,11 +22,11 @@ let package = Package(
         // Tendril's own C: the checked BSON element walk, validator and field matcher.
         .target(name: "CTendrilBSON", dependencies: ["CTendrilMongoC"]),
         // BSON and the driver wrapper: the only module that imports C.
-        .target(name: "TendrilDriver", dependencies: ["CTendrilMongoC", "CTendrilBSON"]),
+        .target(name: "TendrilDriver", dependencies: ["CTendrilMongoC", "CTendrilBSON", .product(name: "Logging", package: "swift-log")]),
         // The ODM, the module users import.
         .target(name: "Tendril", dependencies: ["TendrilDriver"]),
         .executableTarget(name: "tendril-demo", dependencies: ["Tendril"]),
-        .testTarget(name: "TendrilTests", dependencies: ["TendrilDriver", "Tendril", "CTendrilBSON"]),
+        .testTarget(name: "TendrilTests", dependencies: ["TendrilDriver", "Tendril", "CTendrilBSON", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

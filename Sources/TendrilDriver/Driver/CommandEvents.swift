@@ -144,6 +144,9 @@ final class CommandEventCenter: Sendable {
 
     private var current: [any CommandObserver] { observers.withLock { $0 } }
 
+    /// How many observers listen (for tests).
+    var observerCount: Int { observers.withLock { $0.count } }
+
     /// Installs the callbacks on `pool`; must happen before the first pop. The pool keeps an
     /// unretained pointer to `self`, so `self` must outlive it (``ConnectionPool`` owns both).
     func install(on pool: OpaquePointer) -> Bool {

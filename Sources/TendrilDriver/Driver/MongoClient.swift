@@ -1,3 +1,5 @@
+public import Logging
+
 /// A connection to MongoDB: a pool of connections shared safely by every thread and task.
 ///
 /// ```swift
@@ -18,15 +20,35 @@
 public final class MongoClient: Sendable {
     let pool: ConnectionPool
 
+    /// What the client logs, and libmongoc's messages (see "Logging" in `docs/driver.md`);
+    /// a no-op logger unless one was given.
+    public let backgroundLogger: Logger
+
     /// Connects lazily: nothing is sent until the first operation.
+    ///
+    /// ```swift
+    /// var logger = Logger(label: "app.mongo")
+    /// logger.logLevel = .debug     // each command's name, database and duration; no documents
+    /// let client = try MongoClient("mongodb://127.0.0.1:27017/", backgroundLogger: logger)
+    /// ```
     /// - Parameters:
     ///   - uri: a MongoDB connection string.
     ///   - appName: shown in server logs and `currentOp` (at most 128 bytes); the same as the
     ///     URI's `appname` option, so give it in one place only.
+    ///   - backgroundLogger: where the client logs its commands (at `.debug`, without document
+    ///     contents; with them at `.trace`) and libmongoc's own messages; by default nowhere.
     /// - Throws: ``MongoError`` `.invalidArgument` for an invalid URI or application name.
-    public init(_ uri: String, appName: String? = nil) throws {
+    public init(_ uri: String, appName: String? = nil, backgroundLogger: Logger = MongoClient.noOpLogger) throws {
+        self.backgroundLogger = backgroundLogger
+        let logs = backgroundLogger.logLevel <= .debug
+        // Before the pool: creating it may already log (an unsupported URI option).
+        if logs { LibmongocLogging.route(to: backgroundLogger) } else { LibmongocLogging.install() }
         pool = try ConnectionPool(uri: uri, appName: appName)
+        if logs { pool.events.add(CommandLogging(logger: backgroundLogger)) }
     }
+
+    /// The default background logger: logs nothing (the pattern of PostgresNIO and others).
+    public static let noOpLogger = Logger(label: "tendril.noop", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The database named `name` (created by MongoDB on first write).
     public func database(_ name: String) -> MongoDatabase {
