@@ -16,8 +16,24 @@ import TendrilDriver
 /// > Note: Declared fetching is never refused: a query's `prefetch` runs under every mode, and
 /// what it (or an earlier access) put in the cache is served as usual.
 public enum FetchMode: Sendable, Equatable, CustomStringConvertible {
+    /// Queries for what the access needs and for the same field of the parent's peers (the
+    /// documents that arrived with it: one streamed batch of a query, one `$in` resolution),
+    /// with one `$in`: the plain lazy loop over a query sends one query per reference field and
+    /// batch, not one per document. Each peer gets its documents through its own cache, under
+    /// its own policy; peers whose policy keeps nothing (`.none`, `.weak`) are not fetched for.
+    ///
+    /// ```swift
+    /// for try await meeting in Meeting.objects {          // 100 meetings: one batch
+    ///     _ = try await meeting.$division.value            // 1 query for the batch's divisions
+    ///     _ = try await meeting.$room.value?.$event.value  // 1 for the rooms, 1 for their events
+    /// }
+    /// ```
+    /// > Note: A query under `.peers` creates each batch's documents when the batch arrives
+    /// (about a batch of documents alive at once, as with `prefetch`), and each of them is
+    /// registered weakly with its batch's group: a weak reference and a bit per resolved field.
+    case peers
     /// Queries for what the access needs: one query for a reference, one `$in` for the missing
-    /// members of a list or dictionary. Today's behaviour and the default.
+    /// members of a list or dictionary; nothing for the parent's peers. The default.
     case one
     /// Queries for nothing: an access the cache cannot serve throws
     /// ``DocumentError/Kind/lazyLoadRefused(referencingClass:property:)`` naming the class, the
@@ -34,9 +50,10 @@ public enum FetchMode: Sendable, Equatable, CustomStringConvertible {
     }
     private static let programDefault = Locked(FetchMode.one)
 
-    /// `one` or `raise`.
+    /// `peers`, `one` or `raise`.
     public var description: String {
         switch self {
+        case .peers: "peers"
         case .one: "one"
         case .raise: "raise"
         }
