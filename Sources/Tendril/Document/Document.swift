@@ -154,7 +154,7 @@ open class Document: FieldContainer {
     open class var referenceCachePolicy: CachePolicy { .default }
 
     /// What this class's documents do when a reference access finds nothing in the cache,
-    /// unless a query sets another; by default ``FetchMode/default`` (``FetchMode/one`` unless
+    /// unless a query sets another; by default ``FetchMode/default`` (``FetchMode/peers`` unless
     /// changed).
     ///
     /// ```swift

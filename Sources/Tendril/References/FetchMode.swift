@@ -21,6 +21,7 @@ public enum FetchMode: Sendable, Equatable, CustomStringConvertible {
     /// with one `$in`: the plain lazy loop over a query sends one query per reference field and
     /// batch, not one per document. Each peer gets its documents through its own cache, under
     /// its own policy; peers whose policy keeps nothing (`.none`, `.weak`) are not fetched for.
+    /// The default.
     ///
     /// ```swift
     /// for try await meeting in Meeting.objects {          // 100 meetings: one batch
@@ -33,7 +34,7 @@ public enum FetchMode: Sendable, Equatable, CustomStringConvertible {
     /// registered weakly with its batch's group: a weak reference and a bit per resolved field.
     case peers
     /// Queries for what the access needs: one query for a reference, one `$in` for the missing
-    /// members of a list or dictionary; nothing for the parent's peers. The default.
+    /// members of a list or dictionary; nothing for the parent's peers.
     case one
     /// Queries for nothing: an access the cache cannot serve throws
     /// ``DocumentError/Kind/lazyLoadRefused(referencingClass:property:)`` naming the class, the
@@ -42,13 +43,13 @@ public enum FetchMode: Sendable, Equatable, CustomStringConvertible {
     /// queries it declares.
     case raise
 
-    /// The mode of parents whose class, query and cache set none; ``one`` unless changed.
+    /// The mode of parents whose class, query and cache set none; ``peers`` unless changed.
     /// > Note: Set it at start-up; parents whose cache already exists keep their mode.
     public static var `default`: FetchMode {
         get { programDefault.withLock { $0 } }
         set { programDefault.withLock { $0 = newValue } }
     }
-    private static let programDefault = Locked(FetchMode.one)
+    private static let programDefault = Locked(FetchMode.peers)
 
     /// `peers`, `one` or `raise`.
     public var description: String {
