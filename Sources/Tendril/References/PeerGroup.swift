@@ -99,8 +99,8 @@ final class PeerGroup: @unchecked Sendable {
             let cache = member.referenceCache
             // Fetching for a member that would keep nothing (`.none`, `.weak`) is wasted.
             guard cache !== requester, cache.policy.base.keepsFetchedDocuments else { continue }
-            let referenced = access.referencedIDs(member)
-            let served = cache.kept(referenced, as: type)
+            let referenced = access.referencedIDs(member).prefix(access.peerIDLimit ?? .max)
+            let served = cache.kept(Array(referenced), as: type)
             var memberIDs: [ObjectID] = []
             var memberSeen = Set<ObjectID>()
             for id in referenced where served[id] == nil && memberSeen.insert(id).inserted { memberIDs.append(id) }

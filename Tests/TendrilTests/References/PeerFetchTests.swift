@@ -125,6 +125,31 @@ struct PeerFetchTests {
         }
     }
 
+    @Test("streaming a long list asks for each peer's first window only, never its whole list")
+    func streamingAsksForPeersFirstWindows() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let (_, friends) = try await seedPals(30, in: database)
+            let hubs = try (0..<3).map { index in
+                try Pal().with { $0.name = "hub \(index)"; try $0.$friends.set(Array(friends.shuffled())) }
+            }
+            try await Pal.insert(hubs, into: database)
+            let loaded = try await Pal.objects.using(database).fetchMode(.peers).filter(raw: ["name": ["$regex": "^hub"]]).all()
+            recorder.reset()
+            var seen = 0
+            for try await _ in loaded[0].$friends.readingAhead(10) { seen += 1 }
+            #expect(seen == 30)
+            // The first window brings the other hubs' first windows (at most 30 distinct ids);
+            // the later windows are the first hub's own.
+            let sizes = inSizes(recorder)
+            #expect(sizes.count == 3)
+            #expect(sizes.dropFirst().allSatisfy { $0 <= 10 })
+            #expect(try sizes.first.unwrapped() <= 30)
+            for hub in loaded.dropFirst() {
+                #expect(hub.referenceCache.statistics.residentCount == 10)
+            }
+        }
+    }
+
     @Test("members dropped before a peer fetch are not fetched for")
     func droppedMembersAreNotFetchedFor() async throws {
         try await TestServer.withDatabase { database, recorder in
