@@ -42,9 +42,13 @@ final class BenchMeeting: Document {
 /// `prefetch_default_batch` is the same prefetch without `.batchSize(1000)`: prefetch works per
 /// batch of 100 (the default), so it sends 1 + 4 per 100 meetings (issue 13: 1 + 40 finds for
 /// 1,000 meetings, where `prefetch` sends 1 + 4).
+/// `lazy`, `batched` and the prefetches run under `.one`, as before `.peers` became the default.
+/// `lazy_peers` is the plain lazy loop (the attendees streamed), with no batch size and no
+/// fetch mode set: under the default `.peers` it sends 1 + 4 per batch of meetings (issue 15:
+/// 5 for 100 meetings, at most 50 for 1,000). `lazy_one` is the same loop under `.one`.
 struct QueriesBenchmark {
     static let columns = ["mode", "parents", "queries", "ms"]
-    static let modes = ["lazy", "batched", "prefetch", "prefetch_default_batch"]
+    static let modes = ["lazy", "batched", "prefetch", "prefetch_default_batch", "lazy_peers", "lazy_one"]
     let parentCounts: [Int]
 
     struct Row {
@@ -109,7 +113,12 @@ struct QueriesBenchmark {
         // batch, so at these sizes 1 + 4 in all. `prefetch_default_batch` keeps the default
         // batch size (100), to show what the batch size costs.
         var query = BenchMeeting.objects.using(database)
-        if mode != "prefetch_default_batch" { query = query.batchSize(1000) }
+        switch mode {
+        case "lazy_peers": break   // the plain loop: nothing set
+        case "lazy_one": query = query.fetchMode(.one)
+        case "prefetch_default_batch": query = query.fetchMode(.one)
+        default: query = query.batchSize(1000).fetchMode(.one)
+        }
         if mode.hasPrefix("prefetch") {
             query = query.prefetch(\.$division).prefetch(\.$attendees).prefetch(\.$room) { $0.prefetch(\.$event) }
         }
@@ -117,7 +126,7 @@ struct QueriesBenchmark {
         for try await meeting in query {
             let division = try await meeting.$division.value?.name ?? "-"
             let attendees: [String]
-            if mode == "lazy" {
+            if mode.hasPrefix("lazy") {
                 var names: [String] = []
                 for try await attendee in meeting.$attendees { names.append(attendee.name) }
                 attendees = names

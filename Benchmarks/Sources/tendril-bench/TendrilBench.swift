@@ -96,7 +96,7 @@ extension TendrilBench {
 
     struct Queries: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The N+1 experiment: queries sent by lazy, batched and prefetched resolution (batches of 1,000 and the default 100).")
+            abstract: "The N+1 experiment: queries sent by lazy, batched and prefetched resolution (batches of 1,000 and the default 100), and by the plain lazy loop under .peers and .one.")
 
         @OptionGroup var options: CommonOptions
 
