@@ -53,6 +53,9 @@ struct QueriesBenchmark {
 
     struct Row {
         let mode: String, parents: Int, queries: Int, milliseconds: Double
+        /// The most live heap seen while the mode ran, above the heap live when it began: printed
+        /// in a table of its own, so the CSV keeps its columns.
+        let peakHeapBytes: Int
     }
 
     func run(in database: MongoDatabase, counter: QueryCounter) async throws -> [Row] {
@@ -63,17 +66,22 @@ struct QueriesBenchmark {
             if rows.isEmpty {
                 // Warm-up: schemas, connections and threads exist before anything is timed.
                 Progress.show("warming up")
-                _ = try await printMeetings(mode: "batched", in: database)
+                _ = try await printMeetings(mode: "batched", in: database, heap: HydrateBenchmark.HeapPeak())
             }
             for mode in Self.modes {
                 Progress.show("\(mode), \(parents) meetings")
                 counter.reset()
+                let heap = HydrateBenchmark.HeapPeak()
                 let start = ContinuousClock.now
-                let lines = try await printMeetings(mode: mode, in: database)
+                let lines = try await printMeetings(mode: mode, in: database, heap: heap)
                 let elapsed = ContinuousClock.now - start
+                heap.sample()
                 guard lines == parents else { throw ValidationFailure("\(mode) printed \(lines) meetings, expected \(parents)") }
+                // Sampling the heap walks every arena: its time is left out of the mode's.
                 let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
-                rows.append(Row(mode: mode, parents: parents, queries: counter.findCount, milliseconds: milliseconds))
+                    - heap.overhead * 1e3
+                rows.append(Row(mode: mode, parents: parents, queries: counter.findCount, milliseconds: milliseconds,
+                                peakHeapBytes: heap.peak))
             }
         }
         Progress.done()
@@ -108,7 +116,8 @@ struct QueriesBenchmark {
     }
 
     /// Builds each meeting's line (division, attendees, event) and returns how many were built.
-    private func printMeetings(mode: String, in database: MongoDatabase) async throws -> Int {
+    /// Samples `heap` after each meeting.
+    private func printMeetings(mode: String, in database: MongoDatabase, heap: HydrateBenchmark.HeapPeak) async throws -> Int {
         // One batch of up to 1,000 meetings: prefetch sends one query per reference field per
         // batch, so at these sizes 1 + 4 in all. `prefetch_default_batch` keeps the default
         // batch size (100), to show what the batch size costs.
@@ -136,6 +145,7 @@ struct QueriesBenchmark {
             let event = try await meeting.$room.value?.$event.value?.name ?? "-"
             let line = "\(meeting.title): \(division) [\(attendees.joined(separator: ", "))] \(event)"
             lines += line.isEmpty ? 0 : 1
+            heap.sample()
         }
         return lines
     }

@@ -112,6 +112,10 @@ extension TendrilBench {
             for row in rows { report.append([row.mode, "\(row.parents)", "\(row.queries)", row.milliseconds.formatted(1)]) }
             print(report.table)
             try report.writeCSV(to: options.csv)
+            // Peak heap in a table of its own: the CSV keeps its columns.
+            var heap = Report(columns: ["mode", "parents", "peak_heap_bytes"])
+            for row in rows { heap.append([row.mode, "\(row.parents)", "\(row.peakHeapBytes)"]) }
+            print(heap.table)
         }
     }
 
