@@ -183,6 +183,40 @@ struct PeerFetchTests {
         }
     }
 
+    @Test("a custom policy that says it keeps nothing is skipped like .none")
+    func customNonKeepingPolicySkipped() async throws {
+        /// Keeps like `.strong`, but tells peers not to fetch for it.
+        struct OwnAccessesOnly: ReferenceCachePolicy {
+            var description: String { "own-accesses-only" }
+            var keepsFetchedDocuments: Bool { false }
+            func makeStorage() -> any ReferenceCacheStorage { CachePolicy.strong.base.makeStorage() }
+        }
+        try await TestServer.withDatabase { database, recorder in
+            _ = try await seedPals(6, in: database)
+            let pals = try await palsQuery(database).sort(\.$name).all()
+            for pal in pals[3...] { pal.referenceCache.policy = CachePolicy(OwnAccessesOnly()) }
+            recorder.reset()
+            _ = try await pals[0].$bestFriend.value
+            #expect(inSizes(recorder) == [3])
+        }
+    }
+
+    @Test(".raise refuses before any peer logic and .one fetches for the parent alone, per access")
+    func accessModesOverridePeers() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            _ = try await seedPals(8, in: database)
+            let pals = try await palsQuery(database).all()
+            recorder.reset()
+            let error = await #expect(throws: DocumentError.self) { _ = try await pals[0].$bestFriend.fetching(.raise).value }
+            #expect(error?.kind == .lazyLoadRefused(referencingClass: "Pal", property: "bestFriend"))
+            #expect(recorder.startedEvents.isEmpty)
+            _ = try await pals[0].$bestFriend.fetching(.one).value
+            #expect(inSizes(recorder) == [1])
+            _ = try await pals[1].$bestFriend.value   // the group: every other pal's, pals[0]'s is kept
+            #expect(inSizes(recorder) == [1, 7])
+        }
+    }
+
     @Test("a group resolved from several tasks at once fetches each id once")
     func severalTasksOneGroup() async throws {
         try await TestServer.withDatabase { database, recorder in
