@@ -27,11 +27,18 @@ final class ReferenceSettings: Sendable {
             ? nil : ReferenceSettings(database: database, policy: policy, fetchMode: fetchMode)
     }
 
+    /// Whether documents of `type` loaded under `settings` resolve as peers: their mode is
+    /// ``FetchMode/peers`` and their class has reference fields (a class without any pays
+    /// nothing for peers: no group, no batch created at once).
+    static func resolvesAsPeers(_ type: Document.Type, under settings: ReferenceSettings?) -> Bool {
+        (settings?.fetchMode ?? type.referenceFetchMode) == .peers && Schema.of(type).hasReferenceFields
+    }
+
     /// The settings for one batch of documents of `type` arriving together under `settings`:
-    /// the same, with a new ``PeerGroup`` when their mode is ``FetchMode/peers``; else
-    /// `settings` without a group (a group belongs to one batch, never to the next).
+    /// the same, with a new ``PeerGroup`` when they resolve as peers; else `settings` without
+    /// a group (a group belongs to one batch, never to the next).
     static func forBatch(of type: Document.Type, inheriting settings: ReferenceSettings?) -> ReferenceSettings? {
-        guard (settings?.fetchMode ?? type.referenceFetchMode) == .peers else {
+        guard resolvesAsPeers(type, under: settings) else {
             return settings?.peers == nil ? settings : make(database: settings?.database, policy: settings?.policy,
                                                             fetchMode: settings?.fetchMode)
         }

@@ -75,7 +75,7 @@ struct HydratedDocuments<Model: Document> {
         self.loadedSlots = loadedSlots
         self.plan = query.prefetchPlan
         self.prefetches = !query.prefetchPlan.steps.isEmpty
-        self.hydratesBatches = prefetches || (query.referenceSettings?.fetchMode ?? Model.referenceFetchMode) == .peers
+        self.hydratesBatches = prefetches || ReferenceSettings.resolvesAsPeers(Model.self, under: query.referenceSettings)
         self.batchSize = query.prefetchBatchSize
         self.schema = Schema.of(Model.self)
     }

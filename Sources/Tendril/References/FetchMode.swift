@@ -29,9 +29,10 @@ public enum FetchMode: Sendable, Equatable, CustomStringConvertible {
     ///     _ = try await meeting.$room.value?.$event.value  // 1 for the rooms, 1 for their events
     /// }
     /// ```
-    /// > Note: A query under `.peers` creates each batch's documents when the batch arrives
-    /// (about a batch of documents alive at once, as with `prefetch`), and each of them is
-    /// registered weakly with its batch's group: a weak reference and a bit per resolved field.
+    /// > Note: A query under `.peers` whose class has reference fields creates each batch's
+    /// documents when the batch arrives (about a batch of documents alive at once, as with
+    /// `prefetch`), and each of them is registered weakly with its batch's group: a weak
+    /// reference and a bit per resolved field. A class without reference fields pays nothing.
     case peers
     /// Queries for what the access needs: one query for a reference, one `$in` for the missing
     /// members of a list or dictionary; nothing for the parent's peers.

@@ -150,6 +150,19 @@ struct PeerFetchTests {
         }
     }
 
+    @Test("a class without reference fields gets no group: its documents pay nothing for peers")
+    func classWithoutReferencesHasNoGroup() async throws {
+        try await TestServer.withDatabase { database, _ in
+            try await MeetingFixture.seed(3, in: database)
+            let divisions = try await Division.objects.using(database).fetchMode(.peers).all()
+            #expect(divisions.count == 3)
+            #expect(divisions.allSatisfy { $0.referenceSettings?.peers == nil })
+            let meetings = try await Meeting.objects.using(database).fetchMode(.peers).all()
+            #expect(meetings.allSatisfy { $0.referenceSettings?.peers === meetings[0].referenceSettings?.peers })
+            #expect(meetings[0].referenceSettings?.peers != nil)
+        }
+    }
+
     @Test("members dropped before a peer fetch are not fetched for")
     func droppedMembersAreNotFetchedFor() async throws {
         try await TestServer.withDatabase { database, recorder in
