@@ -42,13 +42,20 @@ final class BenchMeeting: Document {
 /// `prefetch_default_batch` is the same prefetch without `.batchSize(1000)`: prefetch works per
 /// batch of 100 (the default), so it sends 1 + 4 per 100 meetings (issue 13: 1 + 40 finds for
 /// 1,000 meetings, where `prefetch` sends 1 + 4).
+/// `lazy`, `batched` and the prefetches run under `.one`, as before `.peers` became the default.
+/// `lazy_peers` is the plain lazy loop (the attendees streamed), with no batch size and no
+/// fetch mode set: under the default `.peers` it sends 1 + 4 per batch of meetings (issue 15:
+/// 5 for 100 meetings, at most 50 for 1,000). `lazy_one` is the same loop under `.one`.
 struct QueriesBenchmark {
     static let columns = ["mode", "parents", "queries", "ms"]
-    static let modes = ["lazy", "batched", "prefetch", "prefetch_default_batch"]
+    static let modes = ["lazy", "batched", "prefetch", "prefetch_default_batch", "lazy_peers", "lazy_one"]
     let parentCounts: [Int]
 
     struct Row {
         let mode: String, parents: Int, queries: Int, milliseconds: Double
+        /// The most live heap seen while the mode ran, above the heap live when it began: printed
+        /// in a table of its own, so the CSV keeps its columns.
+        let peakHeapBytes: Int
     }
 
     func run(in database: MongoDatabase, counter: QueryCounter) async throws -> [Row] {
@@ -59,17 +66,22 @@ struct QueriesBenchmark {
             if rows.isEmpty {
                 // Warm-up: schemas, connections and threads exist before anything is timed.
                 Progress.show("warming up")
-                _ = try await printMeetings(mode: "batched", in: database)
+                _ = try await printMeetings(mode: "batched", in: database, heap: HydrateBenchmark.HeapPeak())
             }
             for mode in Self.modes {
                 Progress.show("\(mode), \(parents) meetings")
                 counter.reset()
+                let heap = HydrateBenchmark.HeapPeak()
                 let start = ContinuousClock.now
-                let lines = try await printMeetings(mode: mode, in: database)
+                let lines = try await printMeetings(mode: mode, in: database, heap: heap)
                 let elapsed = ContinuousClock.now - start
+                heap.sample()
                 guard lines == parents else { throw ValidationFailure("\(mode) printed \(lines) meetings, expected \(parents)") }
+                // Sampling the heap walks every arena: its time is left out of the mode's.
                 let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
-                rows.append(Row(mode: mode, parents: parents, queries: counter.findCount, milliseconds: milliseconds))
+                    - heap.overhead * 1e3
+                rows.append(Row(mode: mode, parents: parents, queries: counter.findCount, milliseconds: milliseconds,
+                                peakHeapBytes: heap.peak))
             }
         }
         Progress.done()
@@ -104,12 +116,18 @@ struct QueriesBenchmark {
     }
 
     /// Builds each meeting's line (division, attendees, event) and returns how many were built.
-    private func printMeetings(mode: String, in database: MongoDatabase) async throws -> Int {
+    /// Samples `heap` after each meeting.
+    private func printMeetings(mode: String, in database: MongoDatabase, heap: HydrateBenchmark.HeapPeak) async throws -> Int {
         // One batch of up to 1,000 meetings: prefetch sends one query per reference field per
         // batch, so at these sizes 1 + 4 in all. `prefetch_default_batch` keeps the default
         // batch size (100), to show what the batch size costs.
         var query = BenchMeeting.objects.using(database)
-        if mode != "prefetch_default_batch" { query = query.batchSize(1000) }
+        switch mode {
+        case "lazy_peers": break   // the plain loop: nothing set
+        case "lazy_one": query = query.fetchMode(.one)
+        case "prefetch_default_batch": query = query.fetchMode(.one)
+        default: query = query.batchSize(1000).fetchMode(.one)
+        }
         if mode.hasPrefix("prefetch") {
             query = query.prefetch(\.$division).prefetch(\.$attendees).prefetch(\.$room) { $0.prefetch(\.$event) }
         }
@@ -117,7 +135,7 @@ struct QueriesBenchmark {
         for try await meeting in query {
             let division = try await meeting.$division.value?.name ?? "-"
             let attendees: [String]
-            if mode == "lazy" {
+            if mode.hasPrefix("lazy") {
                 var names: [String] = []
                 for try await attendee in meeting.$attendees { names.append(attendee.name) }
                 attendees = names
@@ -127,6 +145,7 @@ struct QueriesBenchmark {
             let event = try await meeting.$room.value?.$event.value?.name ?? "-"
             let line = "\(meeting.title): \(division) [\(attendees.joined(separator: ", "))] \(event)"
             lines += line.isEmpty ? 0 : 1
+            heap.sample()
         }
         return lines
     }

@@ -98,7 +98,7 @@ extension TendrilBench {
 
     struct Queries: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The N+1 experiment: queries sent by lazy, batched and prefetched resolution (batches of 1,000 and the default 100).")
+            abstract: "The N+1 experiment: queries sent by lazy, batched and prefetched resolution (batches of 1,000 and the default 100), and by the plain lazy loop under .peers and .one.")
 
         @OptionGroup var options: CommonOptions
 
@@ -114,6 +114,10 @@ extension TendrilBench {
             for row in rows { report.append([row.mode, "\(row.parents)", "\(row.queries)", row.milliseconds.formatted(1)]) }
             print(report.table)
             try report.writeCSV(to: options.csv)
+            // Peak heap in a table of its own: the CSV keeps its columns.
+            var heap = Report(columns: ["mode", "parents", "peak_heap_bytes"])
+            for row in rows { heap.append([row.mode, "\(row.parents)", "\(row.peakHeapBytes)"]) }
+            print(heap.table)
         }
     }
 

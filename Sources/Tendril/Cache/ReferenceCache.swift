@@ -158,8 +158,11 @@ public final class ReferenceCache: @unchecked Sendable {
         var awaited: [(ObjectID, Flight)] = []
         var ownFlights: [ObjectID: Flight] = [:]
         var refused: ObjectID?
+        var peers: PeerGroup?
         let startGeneration: Int = locked {
-            let refusesFetching = access.map { ($0.mode ?? currentFetchMode) == .raise } ?? false
+            let mode = access.map { $0.mode ?? currentFetchMode }
+            let refusesFetching = mode == .raise
+            if mode == .peers { peers = currentSettings?.peers }
             var seen = Set<ObjectID>(minimumCapacity: ids.count)
             for id in ids where seen.insert(id).inserted {
                 let key = ReferenceKey(type, id: id)
@@ -195,7 +198,9 @@ public final class ReferenceCache: @unchecked Sendable {
         }
         if let refused, let access { throw access.refusal(type, id: refused) }
         if !toFetch.isEmpty {
-            try fetch(toFetch, as: type, storing: storing, startGeneration: startGeneration, flights: ownFlights, into: &results)
+            let peerFetch = peers.flatMap { group in access.map { (group, $0) } }
+            try fetch(toFetch, as: type, storing: storing, startGeneration: startGeneration, flights: ownFlights,
+                      peers: peerFetch, into: &results)
         }
         for (id, flight) in awaited {
             let outcome = locked {
@@ -212,15 +217,20 @@ public final class ReferenceCache: @unchecked Sendable {
         return results
     }
 
-    /// Fetches `ids` in chunks, records each outcome in the flights and the results, and keeps
-    /// what the policy keeps (unless `clear()` ran meanwhile).
+    /// Fetches `ids` in chunks (with the same field of the parent's `peers`, when given),
+    /// records each outcome in the flights and the results, and keeps what the policy keeps
+    /// (unless `clear()` ran meanwhile).
     private func fetch<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, startGeneration: Int,
-                                         flights ownFlights: [ObjectID: Flight],
+                                         flights ownFlights: [ObjectID: Flight], peers: (PeerGroup, LazyAccess)?,
                                          into results: inout [ObjectID: Target?]) throws {
         let fetched: [ObjectID: Target]
         do {
-            fetched = try ReferenceFetch.documents(ids, as: type, projection: nil, settings: settings) {
-                locked { counters.queries += 1 }
+            let settings = self.settings
+            let countQuery = { self.locked { self.counters.queries += 1 } }
+            if case let (group, access)? = peers {
+                fetched = try group.fetch(ids, as: type, for: self, access: access, settings: settings, didSendQuery: countQuery)
+            } else {
+                fetched = try ReferenceFetch.documents(ids, as: type, projection: nil, settings: settings, didSendQuery: countQuery)
             }
         } catch {
             finish(ownFlights.map { ($0.key, $0.value, Result<Document?, any Error>.failure(error)) }, type: type)
@@ -255,6 +265,24 @@ public final class ReferenceCache: @unchecked Sendable {
             // A table grown by one long list gives its memory back: a parent must not keep it.
             if flights.isEmpty { flights = [:] }
             condition.broadcast()
+        }
+    }
+
+    /// What this cache serves of `ids` without a query: kept whole documents, and nil for ids
+    /// it knows are dangling. Not counted as hits or misses: a peer fetch asks on behalf of a
+    /// document nobody accessed.
+    func kept<Target: Document>(_ ids: [ObjectID], as type: Target.Type) -> [ObjectID: Target?] {
+        locked {
+            var served: [ObjectID: Target?] = [:]
+            for id in ids {
+                let key = ReferenceKey(type, id: id)
+                if dangling.contains(key) {
+                    served[id] = .some(nil)
+                } else if case .hit(let document as Target) = storage.lookUp(key), document.readFields({ $0.loadedSlots == nil }) {
+                    served[id] = .some(document)   // a partial one (a projected prefetch) does not serve
+                }
+            }
+            return served
         }
     }
 

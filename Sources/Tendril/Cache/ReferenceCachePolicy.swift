@@ -41,11 +41,26 @@ public protocol ReferenceCachePolicy: Sendable, CustomStringConvertible {
     /// change of policy, and loses an id when that id is evicted; a document stored again
     /// under a remembered id is not seen until then.
     var danglingIDCapacity: Int { get }
+
+    /// Whether a document offered to the storage may be kept when nobody else holds it. Under
+    /// ``FetchMode/peers`` a document's siblings are fetched for only when their caches keep
+    /// what they are given: false (``CachePolicy/none``, ``CachePolicy/weak``) spares the fetch.
+    ///
+    /// ```swift
+    /// struct DiscardingPolicy: ReferenceCachePolicy {
+    ///     var keepsFetchedDocuments: Bool { false }   // peers never fetch on its behalf
+    ///     ...
+    /// }
+    /// ```
+    var keepsFetchedDocuments: Bool { get }
 }
 
 extension ReferenceCachePolicy {
     /// Remembers no dangling id: a policy keeps what it says it keeps, and nothing more.
     public var danglingIDCapacity: Int { 0 }
+
+    /// True: a policy keeps what it is given unless it says otherwise.
+    public var keepsFetchedDocuments: Bool { true }
 }
 
 /// The documents one parent's cache keeps, as its policy decides.

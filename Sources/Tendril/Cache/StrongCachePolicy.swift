@@ -50,6 +50,8 @@ public struct NoCachePolicy: ReferenceCachePolicy {
     /// None: every resolution asks the database, so an answer is never stale and the parent
     /// never grows.
     public var danglingIDCapacity: Int { 0 }
+    /// False: what it is given is dropped at once.
+    public var keepsFetchedDocuments: Bool { false }
 
     final class NoStorage: ReferenceCacheStorage {
         func lookUp(_ key: ReferenceKey) -> ReferenceCacheLookup { .miss }
@@ -70,6 +72,8 @@ public struct WeakCachePolicy: ReferenceCachePolicy {
     /// None: a weak cache serves only what someone else holds, and nobody holds a missing
     /// document (the weak storage's size follows the application's, with no memo growing beside it).
     public var danglingIDCapacity: Int { 0 }
+    /// False: a document fetched for a sibling nobody holds would be freed at once.
+    public var keepsFetchedDocuments: Bool { false }
 
     /// Entries are removed when their document is freed (the document tells its observers from
     /// its deinit), so released documents leave nothing behind, not even a tombstone.

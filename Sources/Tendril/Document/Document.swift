@@ -154,7 +154,7 @@ open class Document: FieldContainer {
     open class var referenceCachePolicy: CachePolicy { .default }
 
     /// What this class's documents do when a reference access finds nothing in the cache,
-    /// unless a query sets another; by default ``FetchMode/default`` (``FetchMode/one`` unless
+    /// unless a query sets another; by default ``FetchMode/default`` (``FetchMode/peers`` unless
     /// changed).
     ///
     /// ```swift
@@ -167,7 +167,7 @@ open class Document: FieldContainer {
     final func adoptDatabase(_ database: MongoDatabase?) {
         guard let database, referenceSettings?.database == nil else { return }
         referenceSettings = ReferenceSettings(database: database, policy: referenceSettings?.policy,
-                                              fetchMode: referenceSettings?.fetchMode)
+                                              fetchMode: referenceSettings?.fetchMode, peers: referenceSettings?.peers)
         Self.referenceCacheCreation.lock()
         let cache = createdReferenceCache
         Self.referenceCacheCreation.unlock()
@@ -259,6 +259,7 @@ open class Document: FieldContainer {
         if let knownSchema { document.adoptSchema(knownSchema) }
         try document.withSchema { schema in try document.load(source, loadedSlots: loadedSlots, schema: schema) }
         document.referenceSettings = settings
+        settings?.peers?.add(document)
         switch source {   // the stored document's size (the received bytes are exactly one document)
         case .received(let bytes): document.fetchedByteCount = UInt32(clamping: bytes.count)
         case .document(let stored): document.fetchedByteCount = UInt32(clamping: stored.byteCount)

@@ -23,6 +23,9 @@ final class Schema: @unchecked Sendable {
     let requiredFields: [(Int, FieldInfo)]
     /// The slot of the `.version` field, when the class has one (an `Int`, at most one).
     let versionSlot: Int?
+    /// Whether the class declares a reference field: documents of a class without one never
+    /// resolve references, so they need no ``PeerGroup``.
+    let hasReferenceFields: Bool
 
     /// The keys and type checks in C's form, for the one-pass load.
     let fieldTable: BSONFieldTable
@@ -100,6 +103,7 @@ final class Schema: @unchecked Sendable {
         self.keys = fields.map(\.key)
         self.valueTypes = fields.map(\.valueType)
         self.requiredFields = fields.enumerated().filter { $0.element.isRequired }.map { ($0.offset, $0.element) }
+        self.hasReferenceFields = fields.contains { $0.reference != nil }
         let versionSlots = fields.indices.filter { fields[$0].declaration.isVersion }
         self.versionSlot = versionSlots.first
         self.versionProblem = versionSlots.count > 1 ? "\(type) declares more than one .version field"

@@ -57,6 +57,10 @@ struct HydratedDocuments<Model: Document> {
     /// Whether the query prefetches references (asking `plan.steps` meant generic metadata
     /// lookups on every document).
     let prefetches: Bool
+    /// Whether documents are created a batch at a time: to prefetch, or under
+    /// ``FetchMode/peers``, where a batch's documents must all exist when the first of them
+    /// resolves a reference for all.
+    let hydratesBatches: Bool
     let batchSize: Int
     /// `Model`'s schema, handed to each document it hydrates.
     let schema: Schema
@@ -71,6 +75,7 @@ struct HydratedDocuments<Model: Document> {
         self.loadedSlots = loadedSlots
         self.plan = query.prefetchPlan
         self.prefetches = !query.prefetchPlan.steps.isEmpty
+        self.hydratesBatches = prefetches || ReferenceSettings.resolvesAsPeers(Model.self, under: query.referenceSettings)
         self.batchSize = query.prefetchBatchSize
         self.schema = Schema.of(Model.self)
     }
@@ -79,34 +84,39 @@ struct HydratedDocuments<Model: Document> {
     /// resolved), else nil: then call ``next()``. Iterators try this first, so streaming a
     /// batch costs no `async` call per document.
     mutating func nextReady() throws -> Model? {
-        if !prefetches {
-            let loadedSlots = self.loadedSlots, settings = stored.settings, schema = self.schema
-            return try stored.withNextBufferedBytes { bytes in
-                try Model.hydrate(.received(bytes), loadedSlots: loadedSlots, settings: settings, schema: schema)
-            }
+        if !hydratesBatches {
+            return try hydrateBuffered(settings: stored.settings)
         }
         return ready.popLast()
     }
 
     nonisolated(nonsending) mutating func next() async throws -> Model? {
-        if !prefetches {
-            return try await hydrateNext()
+        if !hydratesBatches {
+            return try await hydrateNext(settings: stored.settings)
         }
         if ready.isEmpty {
             if let pendingError {
                 self.pendingError = nil
                 throw pendingError
             }
+            // A new group for each batch: documents of different batches are never peers.
+            let settings = ReferenceSettings.forBatch(of: Model.self, inheriting: stored.settings)
             var batch: [Model] = []
             do {
-                while batch.count < batchSize, let document = try await hydrateNext() {
-                    batch.append(document)
+                if prefetches {
+                    while batch.count < batchSize, let document = try await hydrateNext(settings: settings) {
+                        batch.append(document)
+                    }
+                } else if let first = try await hydrateNext(settings: settings) {
+                    // The server's batch: the one just fetched, whole, without another round trip.
+                    batch.append(first)
+                    while let document = try hydrateBuffered(settings: settings) { batch.append(document) }
                 }
             } catch {
                 guard !batch.isEmpty else { throw error }
                 pendingError = error
             }
-            try await plan.run(on: batch)
+            if prefetches { try await plan.run(on: batch) }
             ready = batch.reversed()
         }
         return ready.popLast()
@@ -114,9 +124,18 @@ struct HydratedDocuments<Model: Document> {
 
     /// The next stored document made into a `Model` in one walk over its bytes (the first of a
     /// batch as the rest), or nil at the end.
-    private nonisolated(nonsending) mutating func hydrateNext() async throws -> Model? {
-        let loadedSlots = self.loadedSlots, settings = stored.settings, schema = self.schema
+    private nonisolated(nonsending) mutating func hydrateNext(settings: ReferenceSettings?) async throws -> Model? {
+        let loadedSlots = self.loadedSlots, schema = self.schema
         return try await stored.withNext { bytes in
+            try Model.hydrate(.received(bytes), loadedSlots: loadedSlots, settings: settings, schema: schema)
+        }
+    }
+
+    /// The next stored document of the batch already fetched, made into a `Model`; nil when
+    /// the batch is used up.
+    private mutating func hydrateBuffered(settings: ReferenceSettings?) throws -> Model? {
+        let loadedSlots = self.loadedSlots, schema = self.schema
+        return try stored.withNextBufferedBytes { bytes in
             try Model.hydrate(.received(bytes), loadedSlots: loadedSlots, settings: settings, schema: schema)
         }
     }

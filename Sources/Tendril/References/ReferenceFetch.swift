@@ -10,6 +10,8 @@ enum ReferenceFetch {
                                             settings: ReferenceSettings?, didSendQuery: () -> Void) throws -> [ObjectID: Target] {
         var fetched: [ObjectID: Target] = [:]
         let collection = try Target.collection(in: settings?.database)
+        // The documents fetched together are peers of one another, never of the parent's peers.
+        let settings = ReferenceSettings.forBatch(of: Target.self, inheriting: settings)
         for chunk in ids.chunked() {
             didSendQuery()
             let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]

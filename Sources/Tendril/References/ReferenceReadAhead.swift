@@ -32,8 +32,10 @@ struct ReferenceReadAhead<Target: Document, Source: ReferenceIDSource> {
         self.source = source
         self.cache = cache
         self.storing = storing
-        self.access = access
         self.windowSize = max(1, windowSize)
+        var access = access
+        access.peerIDLimit = self.windowSize   // peers' first windows, never their whole lists
+        self.access = access
     }
 
     /// The next entry and its document; nil at the end, and after an error was thrown.

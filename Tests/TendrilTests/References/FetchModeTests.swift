@@ -59,7 +59,7 @@ struct FetchModeTests {
         try await TestServer.withDatabase { database, recorder in
             try await MeetingFixture.seed(3, in: database)
             let meeting = try await Meeting.objects.using(database).first().unwrapped()
-            #expect(meeting.referenceCache.fetchMode == .one)
+            #expect(meeting.referenceCache.fetchMode == .peers)   // the default
             let division = try await meeting.$division.value
             meeting.referenceCache.fetchMode = .raise
             recorder.reset()
@@ -132,7 +132,7 @@ struct FetchModeTests {
             await #expect(throws: DocumentError.self) { _ = try await loaded.$division.value }
             let relaxed = try await StrictMeeting.objects.using(database).fetchMode(.one).first().unwrapped()
             #expect(try await relaxed.$division.value != nil)
-            #expect(FetchMode.default == .one)
+            #expect(FetchMode.default == .peers)
         }
     }
 }

@@ -33,10 +33,15 @@ struct PrefetchTests {
             let collections = recorder.commands(named: "find").compactMap { $0["find"]?.stringValue }
             #expect(collections == ["Meeting", "Division", "Attendee", "Room", "Event"])
 
-            // The same printing without prefetch: lazy costs one query per distinct target per parent.
+            // The same printing without prefetch, under the default .peers: the same 5 queries.
             recorder.reset()
             let lazy = try describe(try await Meeting.objects.using(database).all())
             #expect(lazy == lines)
+            #expect(recorder.count(of: "find") == 1 + 4)
+            // One at a time: one query per distinct target per parent.
+            recorder.reset()
+            let one = try describe(try await Meeting.objects.using(database).fetchMode(.one).all())
+            #expect(one == lines)
             #expect(recorder.count(of: "find") == 1 + 100 * 3 + 100, "division, batched attendees, room, event for each meeting")
         }
     }

@@ -11,7 +11,8 @@ struct QueryBudgetReferenceTests {
             recorder.reset()
             let (events, commandsSent) = try await QueryBudget.count {
                 var events: [String] = []
-                for meeting in try await Meeting.objects.using(database).all() {
+                // One at a time on purpose: a query per access, each counted.
+                for meeting in try await Meeting.objects.using(database).fetchMode(.one).all() {
                     _ = try await meeting.$division.value
                     _ = try await meeting.$attendees.values
                     events.append(try await meeting.$room.value?.$event.value?.name ?? "-")
@@ -53,7 +54,8 @@ struct QueryBudgetReferenceTests {
     func countsBlockingResolution() async throws {
         try await TestServer.withDatabase { database, _ in
             try await MeetingFixture.seed(3, in: database)
-            let meetings = try await Meeting.objects.using(database).all()
+            // One at a time on purpose: three divisions, three queries (peers would send one).
+            let meetings = try await Meeting.objects.using(database).fetchMode(.one).all()
             let error = await #expect(throws: QueryBudgetExceeded.self) {
                 try await QueryBudget.limit(2) {
                     try resolveDivisionsBlocking(meetings)
