@@ -37,7 +37,11 @@ struct BlockingExecutorTests {
 
     @Test("far more blocked tasks than cores, waiting on a pool of one, all finish")
     func manyBlockedTasksDoNotDeadlock() async throws {
-        let client = try MongoClient(try TestServer.uri(adding: "maxPoolSize=1&waitQueueTimeoutMS=60000"))
+        // A private server, as in CursorTests.blockedPopsDoNotStarveCursors: on the shared one the
+        // counts queue behind the rest of the suite (89 s under ThreadSanitizer once, against a
+        // 60 s wait-queue timeout).
+        let server = try FaultServer()
+        let client = try MongoClient(server.uri(adding: "maxPoolSize=1&waitQueueTimeoutMS=60000"))
         let collection = client.database("tendril_test_executor").collection("c")
         try await collection.insertOne(["n": 1])
         let counts = try await withThrowingTaskGroup(of: Int.self) { group in
