@@ -199,25 +199,28 @@ struct ElementWalkTests {
             [13, 0, 0, 0, 0x03, 0x61, 0, 9, 0, 0, 0, 0, 0],    // embedded document past the end
         ]
         for bytes in cases {
-            // An allocation of exactly the bytes (none for the empty case), so AddressSanitizer
-            // (`scripts/sanitize.sh address`) catches a read past the end.
-            let exact = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-            defer { exact.deallocate() }
-            exact.initialize(from: bytes, count: bytes.count)
-            #expect(Self.tendrilWalk(exact, length: bytes.count).malformed, "\(bytes)")
-            #expect(Self.tendrilValidation(exact, length: bytes.count) == TENDRIL_BSON_CORRUPT, "\(bytes)")
+            Self.withExactCopy(of: bytes) { exact, count in
+                #expect(Self.tendrilWalk(exact, length: count).malformed, "\(bytes)")
+                #expect(Self.tendrilValidation(exact, length: count) == TENDRIL_BSON_CORRUPT, "\(bytes)")
+            }
         }
     }
 
-    /// A document of one int32 element under `key`, then one more (`"z": 7`), in an allocation
-    /// of exactly its bytes, so AddressSanitizer catches a read past the end.
-    static func withTwoElements<R>(key: [UInt8], _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows -> R {
-        var bytes: [UInt8] = [0, 0, 0, 0, 0x10] + key + [0, 1, 0, 0, 0, 0x10, 0x7A, 0, 7, 0, 0, 0, 0]
-        bytes.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init))
-        let exact = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+    /// Lends `bytes` in an allocation of exactly their size (one byte for none), so
+    /// AddressSanitizer (`scripts/sanitize.sh address`) catches a read past the end.
+    static func withExactCopy<R>(of bytes: [UInt8], _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows -> R {
+        let exact = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
         defer { exact.deallocate() }
         exact.initialize(from: bytes, count: bytes.count)
         return try body(exact, bytes.count)
+    }
+
+    /// A document of one int32 element under `key`, then one more (`"z": 7`), lent as
+    /// ``withExactCopy(of:_:)`` lends it.
+    static func withTwoElements<R>(key: [UInt8], _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows -> R {
+        var bytes: [UInt8] = [0, 0, 0, 0, 0x10] + key + [0, 1, 0, 0, 0, 0x10, 0x7A, 0, 7, 0, 0, 0, 0]
+        bytes.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init))
+        return try withExactCopy(of: bytes, body)
     }
 
     @Test("measures keys of every length up to 20 and tells ASCII keys by a high bit at any position")
@@ -243,14 +246,11 @@ struct ElementWalkTests {
     @Test("a key that runs into the document's terminator is malformed, at every length up to 20")
     func unterminatedKeys() {
         for length in 1...20 {
-            var bytes: [UInt8] = [UInt8(4 + 1 + length + 1), 0, 0, 0, 0x10] + (0..<length).map { UInt8(0x61 + $0 % 26) } + [0]
-            bytes.withUnsafeMutableBufferPointer { buffer in
-                let exact = UnsafeMutablePointer<UInt8>.allocate(capacity: buffer.count)
-                defer { exact.deallocate() }
-                exact.initialize(from: buffer.baseAddress!, count: buffer.count)
+            let bytes: [UInt8] = [UInt8(4 + 1 + length + 1), 0, 0, 0, 0x10] + (0..<length).map { UInt8(0x61 + $0 % 26) } + [0]
+            Self.withExactCopy(of: bytes) { exact, count in
                 var offset: UInt32 = 4
                 var element = tendril_bson_element_t()
-                #expect(tendril_bson_next_element(exact, UInt32(buffer.count), &offset, &element) == TENDRIL_STEP_MALFORMED, "length \(length)")
+                #expect(tendril_bson_next_element(exact, UInt32(count), &offset, &element) == TENDRIL_STEP_MALFORMED, "length \(length)")
             }
         }
     }
