@@ -183,6 +183,12 @@ static inline __attribute__((always_inline)) bool header_fits(const uint8_t *dat
     return tendril_le32(prefix) == length && data[length - 1] == 0;
 }
 
+// Where the walk of a document's elements starts: after its length prefix, or, when its header
+// does not fit its length, at UINT32_MAX, where `next_element` ends at once (no element at all).
+static inline uint32_t first_element_offset(const uint8_t *data, uint32_t length) {
+    return header_fits(data, length) ? 4 : UINT32_MAX;
+}
+
 // Compares whole words, the last one overlapping the one before, instead of a byte at a time
 // (a branch per byte, mispredicted at each key's end).
 static inline bool keys_equal(const uint8_t *a, const uint8_t *b, uint32_t length) {
@@ -440,12 +446,9 @@ tendril_match_status_t tendril_bson_match_fields_packed(const uint8_t *data, uin
 // code-with-scope scope counts as a document), else one more than its deepest such element.
 // Stops descending past `limit` levels (then returns limit + 1), so its recursion is bounded.
 int tendril_bson_nesting_depth(const uint8_t *data, uint32_t length, int limit) {
-    uint32_t offset = 4;
+    uint32_t offset = first_element_offset(data, length);
     tendril_bson_element_t element;
     int deepest = 0;
-    if (!header_fits(data, length)) {
-        return 0;
-    }
     while (next_element(data, length, &offset, &element) == TENDRIL_STEP_ELEMENT) {
         const uint8_t *child = NULL;
         uint32_t child_length = 0;
@@ -478,12 +481,9 @@ bool tendril_bson_header_fits(const uint8_t *data, uint32_t length) {
 }
 
 int32_t tendril_bson_count_elements(const uint8_t *data, uint32_t length) {
-    uint32_t offset = 4;
+    uint32_t offset = first_element_offset(data, length);
     tendril_bson_element_t element;
     int32_t count = 0;
-    if (!header_fits(data, length)) {
-        return 0;
-    }
     while (next_element(data, length, &offset, &element) == TENDRIL_STEP_ELEMENT) {
         count++;
     }
@@ -491,11 +491,8 @@ int32_t tendril_bson_count_elements(const uint8_t *data, uint32_t length) {
 }
 
 int64_t tendril_bson_find_key(const uint8_t *data, uint32_t length, const uint8_t *key, uint32_t key_length) {
-    uint32_t offset = 4;
+    uint32_t offset = first_element_offset(data, length);
     tendril_bson_element_t element;
-    if (!header_fits(data, length)) {
-        return -1;
-    }
     while (next_element(data, length, &offset, &element) == TENDRIL_STEP_ELEMENT) {
         if (element.key_length == key_length && keys_equal(element.key, key, key_length)) {
             return (int64_t)element.offset;

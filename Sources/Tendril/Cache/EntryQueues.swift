@@ -3,7 +3,9 @@
 /// slots, so inserting at a queue's head and removing anywhere are O(1), with no allocation per
 /// entry beyond the array's (a freed slot is reused by the next insert).
 ///
-/// A slot's `document` is nil for an id kept without its document (S3-FIFO's ghost).
+/// A slot's `document` is nil for an id kept without its document (S3-FIFO's ghost); the entries
+/// with documents are indexed by key. The queues also carry the policy's budget, which every
+/// storage checks against them.
 /// > Note: Not thread-safe: storages use it with their cache's lock held.
 struct EntryQueues {
     /// What a slot holds.
@@ -32,10 +34,36 @@ struct EntryQueues {
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     private var queues: [Ends]
+    /// The slots of the entries that hold a document, by key.
+    private var documentSlots: [ReferenceKey: Int] = [:]
+    /// The policy's bounds.
+    let budget: CacheBudget
 
-    /// Empty queues numbered 0 to `queueCount - 1`.
-    init(queueCount: Int) {
+    /// Empty queues numbered 0 to `queueCount - 1`, for a policy of `budget`.
+    init(queueCount: Int, budget: CacheBudget) {
         queues = Array(repeating: Ends(), count: queueCount)
+        self.budget = budget
+    }
+
+    /// The slot of the document kept under `key`, if any.
+    func slot(of key: ReferenceKey) -> Int? { documentSlots[key] }
+
+    /// The document kept under `key` and its slot, if any.
+    func document(forKey key: ReferenceKey) -> (slot: Int, document: Document)? {
+        guard let slot = documentSlots[key], let document = slots[slot].entry.document else { return nil }
+        return (slot, document)
+    }
+
+    /// How many entries hold a document, in all queues.
+    var documentCount: Int { documentSlots.count }
+    /// The sum of the costs of the entries that hold a document, in all queues.
+    private(set) var documentBytes = 0
+
+    /// Drops the document kept under `key`; returns whether one was kept.
+    mutating func removeDocument(forKey key: ReferenceKey) -> Bool {
+        guard let slot = documentSlots[key] else { return false }
+        remove(slot)
+        return true
     }
 
     /// The entry in `slot`.
@@ -62,6 +90,7 @@ struct EntryQueues {
     func newer(than slot: Int) -> Int? { slots[slot].newer == -1 ? nil : slots[slot].newer }
 
     /// Puts `entry` at `queue`'s head; returns its slot.
+    @discardableResult
     mutating func insertNewest(_ entry: Entry, in queue: Int) -> Int {
         let slot: Int
         if let free = freeSlots.popLast() {
@@ -72,6 +101,10 @@ struct EntryQueues {
             slot = slots.count - 1
         }
         link(slot, asNewestOf: queue)
+        if entry.document != nil {
+            documentSlots[entry.key] = slot
+            documentBytes += entry.cost
+        }
         return slot
     }
 
@@ -86,6 +119,10 @@ struct EntryQueues {
     mutating func remove(_ slot: Int) -> Entry {
         unlink(slot)
         let entry = slots[slot].entry
+        if entry.document != nil {
+            documentSlots[entry.key] = nil
+            documentBytes -= entry.cost
+        }
         slots[slot].entry.document = nil
         freeSlots.append(slot)
         return entry
@@ -93,7 +130,7 @@ struct EntryQueues {
 
     /// Empties every queue and gives the array's memory back.
     mutating func removeAll() {
-        self = EntryQueues(queueCount: queues.count)
+        self = EntryQueues(queueCount: queues.count, budget: budget)
     }
 
     private mutating func link(_ slot: Int, asNewestOf queue: Int) {
@@ -116,4 +153,15 @@ struct EntryQueues {
         queues[queue].count -= 1
         queues[queue].bytes -= slots[slot].entry.cost
     }
+}
+
+/// The storage of a bounded policy, whose kept documents are its ``EntryQueues``' entries with
+/// a document.
+protocol QueuedStorage: ReferenceCacheStorage {
+    var entries: EntryQueues { get }
+}
+
+extension QueuedStorage {
+    var residentCount: Int { entries.documentCount }
+    var residentBytes: Int { entries.documentBytes }
 }

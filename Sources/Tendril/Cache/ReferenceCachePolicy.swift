@@ -1,10 +1,9 @@
 import TendrilDriver
 
 /// Decides which resolved documents a parent's ``ReferenceCache`` keeps: the built-in policies
-/// (``CachePolicy/strong``, ``CachePolicy/none``, ``CachePolicy/lru(capacity:)``,
-/// ``CachePolicy/lru(maxBytes:)``, ``CachePolicy/sieve(capacity:)``,
-/// ``CachePolicy/sieve(maxBytes:)``, ``CachePolicy/s3fifo(capacity:)``,
-/// ``CachePolicy/s3fifo(maxBytes:)``, ``CachePolicy/weak``) implement it, and so can an
+/// (``CachePolicy/strong``, ``CachePolicy/none``, ``CachePolicy/lru(capacity:maxBytes:)``,
+/// ``CachePolicy/sieve(capacity:maxBytes:)``, ``CachePolicy/s3fifo(capacity:maxBytes:)``,
+/// ``CachePolicy/weak``) implement it, and so can an
 /// application.
 ///
 /// A policy is a value shared by many parents; each parent's cache asks it for a storage of
@@ -166,66 +165,51 @@ public struct CachePolicy: Sendable, CustomStringConvertible {
     /// missing document, so no dangling id is remembered either.
     public static let weak = CachePolicy(WeakCachePolicy())
 
-    /// Keeps the `capacity` most recently used documents, evicting the least recently used,
-    /// and remembers the `capacity` most recently used dangling ids.
-    public static func lru(capacity: Int) -> CachePolicy {
-        CachePolicy(LRUCachePolicy(capacity: capacity, maxBytes: nil))
+    /// Keeps the most recently used documents within `capacity` documents, `maxBytes` BSON
+    /// bytes, or both, evicting the least recently used. The byte budget is exact: a document
+    /// larger than all of it is not kept at all. Remembers as many dangling ids: `capacity`, and
+    /// within `maxBytes` at 12 bytes (an ObjectId) each.
+    ///
+    /// ```swift
+    /// person.referenceCache.policy = .lru(capacity: 64)
+    /// Person.objects.cachePolicy(.lru(maxBytes: 256 * 1024))
+    /// ```
+    /// > Note: With neither bound it keeps everything, like ``strong``.
+    public static func lru(capacity: Int? = nil, maxBytes: Int? = nil) -> CachePolicy {
+        CachePolicy(LRUCachePolicy(capacity: capacity, maxBytes: maxBytes))
     }
 
-    /// Keeps the most recently used documents whose BSON sizes add up to at most `maxBytes`
-    /// (exactly: a document larger than the whole budget is not kept at all), and remembers the
-    /// most recently used dangling ids within the same number of bytes, at 12 (an ObjectId) each.
-    public static func lru(maxBytes: Int) -> CachePolicy {
-        CachePolicy(LRUCachePolicy(capacity: nil, maxBytes: maxBytes))
-    }
-
-    /// Keeps at most `capacity` documents, evicting as SIEVE does (NSDI '24): one FIFO queue, a
-    /// hit marks a document visited, and a hand sweeping from the oldest towards the newest
-    /// evicts the first not visited, clearing marks on its way. Remembers `capacity` dangling
-    /// ids, like ``lru(capacity:)``.
+    /// Keeps documents within `capacity`, `maxBytes` or both (exactly, like
+    /// ``lru(capacity:maxBytes:)``), evicting as SIEVE does (NSDI '24): one FIFO queue, a hit
+    /// marks a document visited, and a hand sweeping from the oldest towards the newest evicts
+    /// the first not visited, clearing marks on its way. Remembers dangling ids as
+    /// ``lru(capacity:maxBytes:)`` does.
     ///
     /// ```swift
     /// Person.objects.cachePolicy(.sieve(capacity: 64))
-    /// ```
-    /// > Note: A hit moves nothing, so documents read over and over stay while documents read
-    /// once leave first: on skewed access it usually misses less than ``lru(capacity:)``.
-    public static func sieve(capacity: Int) -> CachePolicy {
-        CachePolicy(SieveCachePolicy(capacity: capacity, maxBytes: nil))
-    }
-
-    /// Keeps documents whose BSON sizes add up to at most `maxBytes` (exactly, like
-    /// ``lru(maxBytes:)``), evicting as SIEVE does; remembers `maxBytes / 12` dangling ids.
-    ///
-    /// ```swift
     /// person.referenceCache.policy = .sieve(maxBytes: 256 * 1024)
     /// ```
-    public static func sieve(maxBytes: Int) -> CachePolicy {
-        CachePolicy(SieveCachePolicy(capacity: nil, maxBytes: maxBytes))
+    /// > Note: A hit moves nothing, so documents read over and over stay while documents read
+    /// once leave first: on skewed access it usually misses less than LRU.
+    public static func sieve(capacity: Int? = nil, maxBytes: Int? = nil) -> CachePolicy {
+        CachePolicy(SieveCachePolicy(capacity: capacity, maxBytes: maxBytes))
     }
 
-    /// Keeps at most `capacity` documents, evicting as S3-FIFO does (SOSP '23): new documents
-    /// wait in a small FIFO (a tenth of the room) and move to the main FIFO only if hit there;
-    /// the ids of those that left unhit are remembered in a ghost FIFO, and such an id fetched
-    /// again goes straight to the main FIFO. Remembers `capacity` dangling ids.
+    /// Keeps documents within `capacity`, `maxBytes` or both (exactly), evicting as S3-FIFO does
+    /// (SOSP '23): new documents wait in a small FIFO (a tenth of the room) and move to the main
+    /// FIFO only if hit there; the ids of those that left unhit are remembered in a ghost FIFO,
+    /// and such an id fetched again goes straight to the main FIFO. Remembers dangling ids as
+    /// ``lru(capacity:maxBytes:)`` does.
     ///
     /// ```swift
     /// Person.objects.cachePolicy(.s3fifo(capacity: 64))
-    /// ```
-    /// > Note: The ghost keeps up to about `capacity` ids (never documents) beside the documents.
-    public static func s3fifo(capacity: Int) -> CachePolicy {
-        CachePolicy(S3FIFOCachePolicy(capacity: capacity, maxBytes: nil))
-    }
-
-    /// Keeps documents whose BSON sizes add up to at most `maxBytes` (exactly), evicting as
-    /// S3-FIFO does; remembers `maxBytes / 12` dangling ids.
-    ///
-    /// ```swift
     /// person.referenceCache.policy = .s3fifo(maxBytes: 256 * 1024)
     /// ```
-    /// > Note: The ghost keeps the ids (never the documents) of recently evicted documents whose
-    /// sizes add up to at most the main FIFO's share of `maxBytes`.
-    public static func s3fifo(maxBytes: Int) -> CachePolicy {
-        CachePolicy(S3FIFOCachePolicy(capacity: nil, maxBytes: maxBytes))
+    /// > Note: The ghost keeps ids, never documents: up to about `capacity` of them, or those of
+    /// recently evicted documents whose sizes add up to at most the main FIFO's share of
+    /// `maxBytes`.
+    public static func s3fifo(capacity: Int? = nil, maxBytes: Int? = nil) -> CachePolicy {
+        CachePolicy(S3FIFOCachePolicy(capacity: capacity, maxBytes: maxBytes))
     }
 
     /// The policy of parents whose class and query set none; ``strong`` unless changed.

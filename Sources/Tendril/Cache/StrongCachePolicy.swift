@@ -42,14 +42,13 @@ public struct StrongCachePolicy: ReferenceCachePolicy {
     }
 }
 
-/// Keeps nothing: ``CachePolicy/none``.
+/// Keeps nothing: ``CachePolicy/none``. It remembers no dangling id either (the protocol's
+/// default): every resolution asks the database, so an answer is never stale and the parent
+/// never grows.
 public struct NoCachePolicy: ReferenceCachePolicy {
     public init() {}
     public var description: String { "none" }
     public func makeStorage() -> any ReferenceCacheStorage { NoStorage() }
-    /// None: every resolution asks the database, so an answer is never stale and the parent
-    /// never grows.
-    public var danglingIDCapacity: Int { 0 }
     /// False: what it is given is dropped at once.
     public var keepsFetchedDocuments: Bool { false }
 
@@ -64,14 +63,13 @@ public struct NoCachePolicy: ReferenceCachePolicy {
     }
 }
 
-/// Keeps weak references: ``CachePolicy/weak``.
+/// Keeps weak references: ``CachePolicy/weak``. It remembers no dangling id (the protocol's
+/// default): a weak cache serves only what someone else holds, and nobody holds a missing
+/// document (the weak storage's size follows the application's, with no memo growing beside it).
 public struct WeakCachePolicy: ReferenceCachePolicy {
     public init() {}
     public var description: String { "weak" }
     public func makeStorage() -> any ReferenceCacheStorage { WeakStorage() }
-    /// None: a weak cache serves only what someone else holds, and nobody holds a missing
-    /// document (the weak storage's size follows the application's, with no memo growing beside it).
-    public var danglingIDCapacity: Int { 0 }
     /// False: a document fetched for a sibling nobody holds would be freed at once.
     public var keepsFetchedDocuments: Bool { false }
 

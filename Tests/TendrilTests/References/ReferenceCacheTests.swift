@@ -63,7 +63,7 @@ struct ReferenceCacheTests {
     /// stored (SIEVE with no visited entry and S3-FIFO with only its small queue are FIFOs).
     static let boundedByCount: [CachePolicy] = [.lru(capacity: 16), .sieve(capacity: 16), .s3fifo(capacity: 16)]
     static let boundedByBytes: [String: @Sendable (Int) -> CachePolicy] = [
-        "lru": CachePolicy.lru(maxBytes:), "sieve": CachePolicy.sieve(maxBytes:), "s3fifo": CachePolicy.s3fifo(maxBytes:),
+        "lru": { .lru(maxBytes: $0) }, "sieve": { .sieve(maxBytes: $0) }, "s3fifo": { .s3fifo(maxBytes: $0) },
     ]
 
     @Test("a policy bounded to 16 keeps at most 16 and counts its evictions", arguments: boundedByCount)

@@ -1,5 +1,5 @@
-/// Keeps documents within a count or a byte budget, evicting as S3-FIFO does (Yang et al.,
-/// SOSP '23): ``CachePolicy/s3fifo(capacity:)`` and ``CachePolicy/s3fifo(maxBytes:)``.
+/// Evicts as S3-FIFO (Yang et al., SOSP '23) does: the rule of ``S3FIFOCachePolicy``
+/// (``CachePolicy/s3fifo(capacity:maxBytes:)``).
 ///
 /// Three FIFO queues: a small one (a tenth of the budget) where new documents start, a main one
 /// (the rest), and a ghost one of ids only (no documents), sized like the main one. A hit
@@ -16,63 +16,43 @@
 /// ```
 /// > Note: Under a count budget the small queue holds at least one document. The ghost holds
 /// ids, not documents; it is not counted in `residentCount` or `residentBytes`.
-public struct S3FIFOCachePolicy: ReferenceCachePolicy {
-    /// The most documents kept, if bounded by count.
-    public var capacity: Int? { budget.capacity }
-    /// The most BSON bytes kept, if bounded by size.
-    public var maxBytes: Int? { budget.maxBytes }
-    private let budget: CacheBudget
-
-    /// A policy bounded by `capacity` documents, by `maxBytes` bytes, or both (negative bounds
-    /// count as zero: nothing is kept).
-    public init(capacity: Int?, maxBytes: Int?) {
-        self.budget = CacheBudget(capacity: capacity, maxBytes: maxBytes)
-    }
-
-    public var description: String { budget.describe("s3fifo") }
-
-    public func makeStorage() -> any ReferenceCacheStorage { S3FIFOStorage(budget: budget) }
-
-    /// As for ``LRUCachePolicy``: `capacity` dangling ids, and within `maxBytes` at 12 bytes each.
-    public var danglingIDCapacity: Int { budget.danglingIDCapacity }
+public enum S3FIFOEviction: EvictionRule {
+    public static let name = "s3fifo"
+    public static func makeStorage(capacity: Int?, maxBytes: Int?) -> any ReferenceCacheStorage { S3FIFOStorage(capacity, maxBytes) }
 
     /// A dictionary into three FIFO queues (newest at each head): small, main, and the ghost.
-    final class S3FIFOStorage: ReferenceCacheStorage {
-        private let budget: CacheBudget
+    final class S3FIFOStorage: QueuedStorage {
         /// The small queue's share: a tenth of each bound (at least one document).
         private let smallBudget: CacheBudget
         /// The main queue's share (the rest), and the ghost's size.
         private let mainBudget: CacheBudget
-        private var entries = EntryQueues(queueCount: 3)
-        /// The documents kept, in the small or the main queue.
-        private var index: [ReferenceKey: Int] = [:]
+        /// The documents kept (in the small or the main queue) and the ghost's ids.
+        var entries: EntryQueues
         /// The ids in the ghost.
         private var ghostIndex: [ReferenceKey: Int] = [:]
         private static let small = 0, main = 1, ghost = 2
         /// The most hits counted per document (two bits in the paper).
         static let maximumFrequency = 3
 
-        init(budget: CacheBudget) {
-            self.budget = budget
+        init(_ capacity: Int?, _ maxBytes: Int?) {
+            let budget = CacheBudget(capacity: capacity, maxBytes: maxBytes)
             let smallCapacity = budget.capacity.map { max(1, $0 / 10) }
             let smallBytes = budget.maxBytes.map { $0 / 10 }
             smallBudget = CacheBudget(capacity: smallCapacity, maxBytes: smallBytes)
             mainBudget = CacheBudget(capacity: budget.capacity.map { $0 - (smallCapacity ?? 0) },
                                      maxBytes: budget.maxBytes.map { $0 - (smallBytes ?? 0) })
+            entries = EntryQueues(queueCount: 3, budget: budget)
         }
 
-        var residentCount: Int { index.count }
-        var residentBytes: Int { entries.bytes(in: Self.small) + entries.bytes(in: Self.main) }
-
         func lookUp(_ key: ReferenceKey) -> ReferenceCacheLookup {
-            guard let slot = index[key], let document = entries[slot].document else { return .miss }
+            guard let (slot, document) = entries.document(forKey: key) else { return .miss }
             entries.setFrequency(min(entries[slot].frequency + 1, Self.maximumFrequency), at: slot)
             return .hit(document)
         }
 
         func store(_ document: Document, for key: ReferenceKey, cost: Int) -> [ReferenceKey] {
             remove(key)
-            guard budget.admits(cost: cost) else { return [key] }   // could never fit
+            guard entries.budget.admits(cost: cost) else { return [key] }   // could never fit
             // Looked up in the ghost before making room (as libCacheSim does on the miss), so
             // the ids that room pushes into the ghost cannot push this one out first.
             var queue = Self.small
@@ -81,10 +61,10 @@ public struct S3FIFOCachePolicy: ReferenceCachePolicy {
                 queue = Self.main   // seen recently enough to be remembered: no probation
             }
             var evicted: [ReferenceKey] = []
-            while budget.isExceeded(count: index.count + 1, bytes: residentBytes + cost), let victim = evictOne() {
+            while entries.budget.isExceeded(count: residentCount + 1, bytes: residentBytes + cost), let victim = evictOne() {
                 evicted.append(victim)
             }
-            index[key] = entries.insertNewest(.init(key: key, document: document, cost: cost), in: queue)
+            entries.insertNewest(.init(key: key, document: document, cost: cost), in: queue)
             return evicted
         }
 
@@ -109,7 +89,6 @@ public struct S3FIFOCachePolicy: ReferenceCachePolicy {
                     continue
                 }
                 let victim = entries.remove(slot)
-                index[victim.key] = nil
                 remember(victim.key, cost: victim.cost)
                 return victim.key
             }
@@ -145,15 +124,10 @@ public struct S3FIFOCachePolicy: ReferenceCachePolicy {
         /// Drops the document kept under `key` (its id, if in the ghost, stays there: the ghost
         /// is history, not content).
         @discardableResult
-        func remove(_ key: ReferenceKey) -> Bool {
-            guard let slot = index.removeValue(forKey: key) else { return false }
-            entries.remove(slot)
-            return true
-        }
+        func remove(_ key: ReferenceKey) -> Bool { entries.removeDocument(forKey: key) }
 
         func removeAll() {
             entries.removeAll()
-            index.removeAll()
             ghostIndex.removeAll()
         }
     }
