@@ -500,3 +500,19 @@ int64_t tendril_bson_find_key(const uint8_t *data, uint32_t length, const uint8_
     }
     return -1;
 }
+
+int32_t tendril_bson_element_positions(const uint8_t *data, uint32_t length, uint32_t start,
+                                       tendril_bson_position_t *positions, int32_t capacity) {
+    uint32_t offset = start;
+    tendril_bson_element_t element;
+    int32_t count = 0;
+    tendril_bson_step_t step;
+    while ((step = next_element(data, length, &offset, &element)) == TENDRIL_STEP_ELEMENT) {
+        if (count < capacity) {
+            positions[count].offset = element.offset;
+            positions[count].key_length = element.key_length;
+        }
+        count++;
+    }
+    return step == TENDRIL_STEP_END ? count : -1;
+}

@@ -118,4 +118,19 @@ int64_t tendril_bson_find_key(const uint8_t *data, uint32_t length, const uint8_
 /// The number of top-level elements of a well-formed document.
 int32_t tendril_bson_count_elements(const uint8_t *data, uint32_t length);
 
+/// Where one element starts and how long its key is: what tendril_bson_element_positions finds.
+typedef struct {
+    uint32_t offset;
+    uint32_t key_length;
+} tendril_bson_position_t;
+
+/// Walks the elements from *start up to the terminating NUL at `length - 1` (an embedded
+/// document's or an array's, inside `data`), checking every size as tendril_bson_next_element
+/// does, and writes the positions of the first `capacity` of them into `positions`: one walk
+/// both counts an array and finds its elements.
+/// Returns how many elements there are (more than `capacity` when some were not written), or
+/// -1 when the bytes are malformed.
+int32_t tendril_bson_element_positions(const uint8_t *data, uint32_t length, uint32_t start,
+                                       tendril_bson_position_t *positions, int32_t capacity);
+
 #endif

@@ -256,18 +256,16 @@ extension Array: FieldValue where Element: FieldValue {
     /// ``decode(_:)``, the stored array would first be copied into a growing `[BSONValue]`).
     @inlinable
     public static func _decodeStored(_ element: borrowing _StoredElement) -> [Element]? {
-        guard let count = element.arrayCount else { return nil }
         // Reserved, then appended: `init(unsafeUninitializedCapacity:)` allocates through an
         // unspecialised entry point that looks up the storage class's generic metadata in the
         // runtime's table on every call (about 50 ns, half the cost of a three-string array).
         var decoded: [Element] = []
-        decoded.reserveCapacity(count)
-        let complete = element.forEachArrayElement { item in
+        let complete = element.forEachArrayElement(counted: { decoded.reserveCapacity($0) }) { item in
             guard let value = Element._decodeStored(item) else { return false }
             decoded.append(value)
             return true
         }
-        return complete && decoded.count == count ? decoded : nil
+        return complete ? decoded : nil
     }
     public static var expectedBSONType: String { "array of \(Element.expectedBSONType)" }
     public static var _keepsIdentity: Bool { Element._keepsIdentity }

@@ -55,15 +55,12 @@ public struct _StoredElement: ~Copyable {
     @inlinable var datetime: BSONDateTime? { bytes.datetime(atElementOffset: offset, keyLength: keyLength) }
     @inlinable var objectID: ObjectID? { bytes.objectID(atElementOffset: offset, keyLength: keyLength) }
 
-    /// The number of elements when this element is an array; nil otherwise.
-    @usableFromInline
-    var arrayCount: Int? { bytes.arrayCount(atElementOffset: offset, keyLength: keyLength) }
-
-    /// Lends each element of this array to `body`, in order, until `body` returns false.
+    /// Lends each element of this array to `body`, in order, until `body` returns false, after
+    /// telling `counted` how many there are (one walk finds both).
     /// - Returns: false when this is not an array, or `body` stopped the walk.
     @usableFromInline
-    func forEachArrayElement(_ body: (borrowing _StoredElement) -> Bool) -> Bool {
-        bytes.forEachArrayElement(atElementOffset: offset, keyLength: keyLength) { offset, keyLength in
+    func forEachArrayElement(counted: (Int) -> Void, _ body: (borrowing _StoredElement) -> Bool) -> Bool {
+        bytes.forEachArrayElement(atElementOffset: offset, keyLength: keyLength, counted: counted) { offset, keyLength in
             body(_StoredElement(bytes: bytes, offset: offset, keyLength: keyLength))
         }
     }

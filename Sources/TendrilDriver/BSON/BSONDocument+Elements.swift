@@ -191,36 +191,37 @@ extension BSONBytes {
         return (arrayStart + 4)..<arrayEnd
     }
 
-    /// The number of elements of the array whose element starts at `offset` (key of `keyLength`
-    /// bytes); nil when the element is not an array or does not fit in the document.
-    package func arrayCount(atElementOffset offset: Int, keyLength: Int) -> Int? {
-        guard let elements = arrayElements(atElementOffset: offset, keyLength: keyLength) else { return nil }
-        // The array is a document of its own, from its length prefix to its terminating NUL.
-        let count = tendril_bson_count_elements((data + elements.lowerBound - 4).assumingMemoryBound(to: UInt8.self),
-                                                UInt32(elements.count + 5))
-        return count >= 0 ? Int(count) : nil
-    }
-
-    /// Calls `body` with the offset and key length of each element of the array whose element
-    /// starts at `offset` (key of `keyLength` bytes), in order, until `body` returns false: one
-    /// walk over the array's bytes.
+    /// Calls `counted` with the number of elements of the array whose element starts at `offset`
+    /// (key of `keyLength` bytes), then `body` with the offset and key length of each, in order,
+    /// until `body` returns false. One walk over the array's bytes finds both (the positions of up
+    /// to 16 elements are kept on the stack; a longer array is walked a second time).
     /// - Returns: false when the element is not an array, does not fit, or `body` stopped.
-    package func forEachArrayElement(atElementOffset offset: Int, keyLength: Int,
+    package func forEachArrayElement(atElementOffset offset: Int, keyLength: Int, counted: (Int) -> Void,
                                      _ body: (_ offset: Int, _ keyLength: Int) -> Bool) -> Bool {
         guard let elements = arrayElements(atElementOffset: offset, keyLength: keyLength) else { return false }
         // The element walk, over the bytes up to the array's terminating NUL, which it treats as a
         // document's: the same checked sizes as every other walk.
         let bytes = data.assumingMemoryBound(to: UInt8.self)
         let length = UInt32(elements.upperBound + 1)
-        var position = UInt32(elements.lowerBound)
-        var element = tendril_bson_element_t()
-        while true {
-            switch tendril_bson_next_element(bytes, length, &position, &element) {
-            case TENDRIL_STEP_END: return true
-            case TENDRIL_STEP_ELEMENT: if !body(Int(element.offset), Int(element.key_length)) { return false }
-            default: return false
+        let start = UInt32(elements.lowerBound)
+        return withUnsafeTemporaryAllocation(of: tendril_bson_position_t.self, capacity: 16) { room in
+            guard let base = room.baseAddress else { return false }
+            let count = Int(tendril_bson_element_positions(bytes, length, start, base, Int32(room.count)))
+            guard count >= 0 else { return false }
+            counted(count)
+            if count <= room.count { return Self.visit(UnsafeBufferPointer(rebasing: room[..<count]), body) }
+            return withUnsafeTemporaryAllocation(of: tendril_bson_position_t.self, capacity: count) { all in
+                guard let base = all.baseAddress,
+                      tendril_bson_element_positions(bytes, length, start, base, Int32(count)) == count else { return false }
+                return Self.visit(UnsafeBufferPointer(all), body)
             }
         }
+    }
+
+    private static func visit(_ positions: UnsafeBufferPointer<tendril_bson_position_t>,
+                              _ body: (_ offset: Int, _ keyLength: Int) -> Bool) -> Bool {
+        for position in positions where !body(Int(position.offset), Int(position.key_length)) { return false }
+        return true
     }
 
     /// The element that starts at `position`, among array elements ending at `end` (as

@@ -255,6 +255,56 @@ struct ElementWalkTests {
         }
     }
 
+    @Test("an array's elements are counted and found in one walk, on the stack up to 16 and beyond it")
+    func arrayElementPositions() throws {
+        for count in [0, 1, 15, 16, 17, 40] {
+            var document = BSONDocument()
+            try document.append("tags", .array((0..<count).map { .string("tag\($0)") }))
+            try document.append("z", .int32(7))
+            let (walk, _) = document.withUnsafeBytes { Self.tendrilWalk($0.baseAddress!, length: $0.count) }
+            // The walk's children are placed from the array's first byte, after "tags"'s type byte and key.
+            let arrayStart = 4 + 1 + 5
+            let expected = try #require(walk.first?.children).map { (arrayStart + $0.offset, $0.key.count) }
+            var counted: Int?
+            var visited: [(Int, Int)] = []
+            let complete = document.withBytes { bytes in
+                bytes.forEachArrayElement(atElementOffset: 4, keyLength: 4, counted: { counted = $0 }) { offset, keyLength in
+                    visited.append((offset, keyLength))
+                    return true
+                }
+            }
+            #expect(complete && counted == count, "\(count) elements")
+            #expect(visited.map(\.0) == expected.map(\.0) && visited.map(\.1) == expected.map(\.1), "\(count) elements")
+            // A body that stops ends the walk, and says so.
+            var seen = 0
+            let stopped = document.withBytes { bytes in
+                bytes.forEachArrayElement(atElementOffset: 4, keyLength: 4, counted: { _ in }) { _, _ in seen += 1; return false }
+            }
+            #expect(count == 0 ? stopped : !stopped && seen == 1)
+        }
+    }
+
+    @Test("an array whose element runs past the array's end is refused, whatever its position")
+    func malformedArrayElements() {
+        for corrupted in [0, 1, 16, 17] {
+            // {"a": [int32 x 18]} with element `corrupted` typed as a string whose length runs past the end.
+            var array: [UInt8] = []
+            for index in 0..<18 {
+                let key = Array(String(index).utf8)
+                array += [index == corrupted ? 0x02 : 0x10] + key + [0] + (index == corrupted ? [200, 0, 0, 0] : [1, 0, 0, 0])
+            }
+            array = withUnsafeBytes(of: UInt32(array.count + 5).littleEndian, Array.init) + array + [0]
+            var bytes: [UInt8] = [0, 0, 0, 0, 0x04, 0x61, 0] + array + [0]
+            bytes.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init))
+            Self.withExactCopy(of: bytes) { exact, _ in
+                var counted: Int?
+                let complete = BSONBytes(UnsafeRawPointer(exact)).forEachArrayElement(atElementOffset: 4, keyLength: 1,
+                                                                                      counted: { counted = $0 }) { _, _ in true }
+                #expect(!complete && counted == nil, "element \(corrupted)")
+            }
+        }
+    }
+
     @Test("a stored key matches a field's key only when every byte is equal, at every length up to 20")
     func keyMatching() throws {
         for length in 1...20 {
