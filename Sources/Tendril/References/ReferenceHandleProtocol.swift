@@ -13,7 +13,7 @@ import TendrilDriver
 /// Only Tendril's handles conform: the underscored members are not API.
 /// > Note: A handle holds its parent; use it and let it go. It is not `Sendable`: to resolve
 /// from several tasks, share `person.referenceCache` instead.
-public protocol ReferenceHandleProtocol {
+public protocol ReferenceHandleProtocol: SendableMetatype {
     /// The class of the referenced documents.
     associatedtype Target: Document
     /// Not API: the parent, the field and the cache choice behind the handle.
