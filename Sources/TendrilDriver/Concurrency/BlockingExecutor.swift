@@ -1,4 +1,5 @@
 import Foundation
+import Tracing
 
 /// Threads of Tendril's own for the blocking libmongoc calls behind the async API.
 ///
@@ -44,11 +45,14 @@ package final class BlockingExecutor: @unchecked Sendable {
 
     /// Runs `job` on an executor thread without waiting for it.
     /// The job works for the task that queued it: it runs under that task's ``QueryBudget``
-    /// (task-locals do not cross to a thread by themselves).
+    /// and `ServiceContext` (its trace), since task-locals do not cross to a thread by themselves.
     func execute(_ job: @escaping @Sendable () -> Void) {
         let budget = QueryBudget.current
+        let context = ServiceContext.current
         condition.lock()
-        jobs.append { QueryBudget.$current.withValue(budget, operation: job) }
+        jobs.append {
+            QueryBudget.$current.withValue(budget) { ServiceContext.withValue(context, operation: job) }
+        }
         // Idle threads that were signalled but have not woken yet still count as idle, so
         // compare with the queue: every queued job must have a thread on its way.
         let needsThread = jobs.count > idleThreads
