@@ -213,7 +213,12 @@ final class CommandEventCenter: Sendable {
     /// unobserved event is dropped before anything is decoded.
     private static func listening(_ context: UnsafeMutableRawPointer?) -> [any CommandObserver]? {
         guard let context else { return nil }
-        let observers = Unmanaged<CommandEventCenter>.fromOpaque(context).takeUnretainedValue().current
+        var observers = Unmanaged<CommandEventCenter>.fromOpaque(context).takeUnretainedValue().current
+        // An operation with a logger of its own logs its commands there, not to the background logger.
+        if let operation = OperationObservation.current, operation.hasOwnLogger {
+            observers.removeAll { $0 is CommandLogging }
+            if let logging = operation.commandLogging { observers.append(logging) }
+        }
         return observers.isEmpty ? nil : observers
     }
 

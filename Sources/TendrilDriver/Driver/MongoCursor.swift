@@ -1,5 +1,6 @@
 internal import CTendrilMongoC
 import Foundation
+import Logging
 
 /// A server-side cursor, streamed batch by batch: only the current batch is held in memory.
 ///
@@ -27,6 +28,8 @@ public final class MongoCursor: @unchecked Sendable {
     /// The database and collection, for the ``QueryBudgetExceeded`` of a refused batch and the
     /// operation each batch is to tracing and metrics.
     private let namespace: (database: String, collection: String)
+    /// The logger of the task that opened the cursor, which logs its batches' commands.
+    private let logger: Logger?
 
     /// Takes ownership of `resources`; from here on the cursor releases them (so this init
     /// must not throw: deinit would run).
@@ -34,6 +37,7 @@ public final class MongoCursor: @unchecked Sendable {
         self.resources = resources
         self.unsentOpeningCommand = openingCommand
         self.namespace = namespace
+        logger = OperationObservation.taskLogger
         resources.pool.gate.register(self)
     }
 
@@ -98,7 +102,8 @@ public final class MongoCursor: @unchecked Sendable {
         let cursorID = unsentOpeningCommand == nil ? mongoc_cursor_get_id(cursor) : nil
         let telemetry = resources?.pool.telemetry ?? Telemetry()
         let (found, batchLength) = try OperationObservation.run(
-            command, database: namespace.database, collection: namespace.collection, telemetry: telemetry, cursorID: cursorID
+            command, database: namespace.database, collection: namespace.collection, telemetry: telemetry, cursorID: cursorID,
+            logger: logger
         ) {
             try CommandSending.sendingCursorCommand(command, to: namespace.collection) { mongoc_cursor_next(cursor, &document) }
         }

@@ -1,3 +1,4 @@
+import Logging
 import Metrics
 import Tracing
 
@@ -19,8 +20,16 @@ final class OperationObservation: @unchecked Sendable {
     private var server: (address: String, port: Int)?
     /// The spans of the commands in flight, by request id.
     private var commandSpans: [Int64: any Span] = [:]
+    /// Whether the operation has a logger of its own, which then logs its commands instead of
+    /// the client's background logger.
+    let hasOwnLogger: Bool
+    /// The operation's command logging, when its own logger shows `.debug`.
+    let commandLogging: CommandLogging?
 
-    private init(_ name: String, database: String, collection: String?, cursorID: Int64?, telemetry: Telemetry) {
+    private init(_ name: String, database: String, collection: String?, cursorID: Int64?, telemetry: Telemetry, logger: Logger?) {
+        let logger = logger ?? Self.taskLogger
+        hasOwnLogger = logger != nil
+        commandLogging = logger.flatMap { $0.logLevel <= .debug ? CommandLogging(logger: $0) : nil }
         self.name = name
         self.database = database
         self.collection = collection
@@ -40,11 +49,12 @@ final class OperationObservation: @unchecked Sendable {
 
     /// Runs `body`, the synchronous operation `name` on `database`.`collection`, under a span
     /// and a duration measurement.
+    /// `logger`, else the task's (see ``taskLogger``), logs its commands.
     static func run<Result>(_ name: String, database: String, collection: String?, telemetry: Telemetry,
-                            cursorID: Int64? = nil, _ body: () throws -> Result) throws -> Result {
+                            cursorID: Int64? = nil, logger: Logger? = nil, _ body: () throws -> Result) throws -> Result {
         let started = ContinuousClock.now
         let observation = OperationObservation(name, database: database, collection: collection, cursorID: cursorID,
-                                               telemetry: telemetry)
+                                               telemetry: telemetry, logger: logger)
         do {
             let result = try $current.withValue(observation) { try body() }
             observation.finish(duration: ContinuousClock.now - started, error: nil)
@@ -53,6 +63,13 @@ final class OperationObservation: @unchecked Sendable {
             observation.finish(duration: ContinuousClock.now - started, error: error)
             throw error
         }
+    }
+
+    /// The logger the task bound with swift-log's `withLogger(_:_:)` (carried to Tendril's
+    /// threads by ``BlockingExecutor``), or nil: swift-log's unbound default has an empty label.
+    static var taskLogger: Logger? {
+        let logger = Logger.current
+        return logger.label.isEmpty ? nil : logger
     }
 
     /// `find app.people`, or `listCollections app` for a database command.
