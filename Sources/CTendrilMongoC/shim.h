@@ -42,4 +42,7 @@ static inline bson_t *tendril_bson_new_view(const uint8_t *data, uint32_t length
     return view;
 }
 
+// mongoc_host_list_t keeps its host name in a char array, which Swift sees as a tuple.
+static inline const char *tendril_host_name(const mongoc_host_list_t *host) { return host->host; }
+
 #endif

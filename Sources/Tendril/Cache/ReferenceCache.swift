@@ -41,6 +41,8 @@ public final class ReferenceCache: @unchecked Sendable {
     private var counters = ReferenceCacheStatistics()
     /// Bumped by `clear()` and policy changes, so a fetch begun before them stores nothing.
     private var generation = 0
+    /// The counters already reported as metrics (see ``ReferenceResolutionObservation``).
+    let reportedCounters = Locked(ReferenceCacheStatistics())
 
     /// Where targets are fetched from, and what documents fetched through this cache inherit.
     private var currentSettings: ReferenceSettings?

@@ -6,7 +6,7 @@ extension ReferenceCache {
     /// - Throws: ``DocumentError`` `.danglingReference` when it no longer exists, `.lazyLoadRefused`.
     func resolveOne<Target: Document>(_ id: ObjectID, as type: Target.Type, storing: Bool, access: LazyAccess?,
                                       acceptsPartial: Bool = false) throws -> Target {
-        guard let document = try resolve([id], as: type, storing: storing, acceptsPartial: acceptsPartial, access: access)[id] ?? nil else {
+        guard let document = try observedResolve([id], as: type, storing: storing, acceptsPartial: acceptsPartial, access: access)[id] ?? nil else {
             throw Self.dangling(type, id: id, field: access?.field)
         }
         return document
@@ -17,10 +17,18 @@ extension ReferenceCache {
     ///   `.lazyLoadRefused`.
     func resolveAll<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, access: LazyAccess?,
                                       acceptsPartial: Bool = false) throws -> [Target] {
-        let found = try resolve(ids, as: type, storing: storing, acceptsPartial: acceptsPartial, access: access)
+        let found = try observedResolve(ids, as: type, storing: storing, acceptsPartial: acceptsPartial, access: access)
         return try ids.map { id in
             guard let document = found[id] ?? nil else { throw Self.dangling(type, id: id, field: access?.field) }
             return document
+        }
+    }
+
+    /// `resolve`, under Tendril's span and reference-cache metrics.
+    private func observedResolve<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, acceptsPartial: Bool,
+                                                   access: LazyAccess?) throws -> [ObjectID: Target?] {
+        try ReferenceResolutionObservation.run(self, ids: ids, as: type, access: access) {
+            try resolve(ids, as: type, storing: storing, acceptsPartial: acceptsPartial, access: access)
         }
     }
 

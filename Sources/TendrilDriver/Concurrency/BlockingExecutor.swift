@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Tracing
 
 /// Threads of Tendril's own for the blocking libmongoc calls behind the async API.
 ///
@@ -43,12 +45,21 @@ package final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// Runs `job` on an executor thread without waiting for it.
-    /// The job works for the task that queued it: it runs under that task's ``QueryBudget``
-    /// (task-locals do not cross to a thread by themselves).
+    /// The job works for the task that queued it: it runs under that task's ``QueryBudget``,
+    /// `ServiceContext` (its trace) and logger, since task-locals do not cross to a thread by
+    /// themselves.
     func execute(_ job: @escaping @Sendable () -> Void) {
         let budget = QueryBudget.current
+        let context = ServiceContext.current
+        let logger = OperationObservation.taskLogger
         condition.lock()
-        jobs.append { QueryBudget.$current.withValue(budget, operation: job) }
+        jobs.append {
+            QueryBudget.$current.withValue(budget) {
+                ServiceContext.withValue(context) {
+                    if let logger { withLogger(logger) { _ in job() } } else { job() }
+                }
+            }
+        }
         // Idle threads that were signalled but have not woken yet still count as idle, so
         // compare with the queue: every queued job must have a thread on its way.
         let needsThread = jobs.count > idleThreads

@@ -155,6 +155,7 @@ final class CommandEventCenter: Sendable {
         mongoc_apm_set_command_started_cb(callbacks) { event in
             // The budget counts every command, observed or not.
             CommandSending.commandStarted()
+            if let event, let operation = OperationObservation.current { CommandEventCenter.started(event, of: operation) }
             guard let event, let observers = CommandEventCenter.listening(mongoc_apm_command_started_get_context(event)) else { return }
             let started = CommandStartedEvent(
                 commandName: String(cString: mongoc_apm_command_started_get_command_name(event)),
@@ -167,6 +168,7 @@ final class CommandEventCenter: Sendable {
         mongoc_apm_set_command_succeeded_cb(callbacks) { event in
             guard let event else { return }
             CommandSending.commandSucceeded(reply: mongoc_apm_command_succeeded_get_reply(event))
+            OperationObservation.current?.commandSucceeded(requestID: mongoc_apm_command_succeeded_get_request_id(event))
             guard let observers = CommandEventCenter.listening(mongoc_apm_command_succeeded_get_context(event)) else { return }
             let succeeded = CommandSucceededEvent(
                 commandName: String(cString: mongoc_apm_command_succeeded_get_command_name(event)),
@@ -176,9 +178,12 @@ final class CommandEventCenter: Sendable {
             observers.forEach { $0.commandSucceeded(succeeded) }
         }
         mongoc_apm_set_command_failed_cb(callbacks) { event in
-            guard let event, let observers = CommandEventCenter.listening(mongoc_apm_command_failed_get_context(event)) else { return }
+            guard let event else { return }
             var error = bson_error_t()
             mongoc_apm_command_failed_get_error(event, &error)
+            OperationObservation.current?.commandFailed(requestID: mongoc_apm_command_failed_get_request_id(event),
+                                                        error: MongoError(error))
+            guard let observers = CommandEventCenter.listening(mongoc_apm_command_failed_get_context(event)) else { return }
             // Observation only: the failing operation throws its own error.
             let reply = mongoc_apm_command_failed_get_reply(event).flatMap { try? BSONDocument(validatingBorrowed: $0) }
             let failed = CommandFailedEvent(
@@ -191,11 +196,29 @@ final class CommandEventCenter: Sendable {
         return mongoc_client_pool_set_apm_callbacks(pool, callbacks, Unmanaged.passUnretained(self).toOpaque())
     }
 
+    /// Tells `operation` (tracing, metrics) that it sent the command of `event`.
+    private static func started(_ event: OpaquePointer, of operation: OperationObservation) {
+        let server = mongoc_apm_command_started_get_host(event).map { host in
+            (address: String(cString: tendril_host_name(host)), port: Int(host.pointee.port))
+        }
+        operation.commandStarted(String(cString: mongoc_apm_command_started_get_command_name(event)),
+                                 requestID: mongoc_apm_command_started_get_request_id(event), server: server) {
+            // Shown only when the client opted in; an invalid command would show as empty.
+            mongoc_apm_command_started_get_command(event)
+                .flatMap { try? BSONDocument(validatingBorrowed: $0) }?.relaxedExtendedJSON ?? ""
+        }
+    }
+
     /// The observers of the center `context` points to; nil when none listens, so an
     /// unobserved event is dropped before anything is decoded.
     private static func listening(_ context: UnsafeMutableRawPointer?) -> [any CommandObserver]? {
         guard let context else { return nil }
-        let observers = Unmanaged<CommandEventCenter>.fromOpaque(context).takeUnretainedValue().current
+        var observers = Unmanaged<CommandEventCenter>.fromOpaque(context).takeUnretainedValue().current
+        // An operation with a logger of its own logs its commands there, not to the background logger.
+        if let operation = OperationObservation.current, operation.hasOwnLogger {
+            observers.removeAll { $0 is CommandLogging }
+            if let logging = operation.commandLogging { observers.append(logging) }
+        }
         return observers.isEmpty ? nil : observers
     }
 

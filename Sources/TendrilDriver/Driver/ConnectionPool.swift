@@ -11,14 +11,20 @@ final class ConnectionPool: @unchecked Sendable {
     /// How long a pop may wait for a free connection when the URI sets no positive limit.
     static let defaultWaitQueueTimeoutMS: Int32 = 30_000
 
-    let pool: OpaquePointer
+    private let pool: OpaquePointer
     let events = CommandEventCenter()
     private let uri: OpaquePointer
+    /// What is lent out; closed at shutdown.
+    let gate = ClientGate()
+    /// The client's tracing switch and metrics factory.
+    let telemetry: Telemetry
+    /// Set (under the gate's lock) once shutdown destroyed the libmongoc pool.
+    private var destroyed = false
 
     /// The effective wait-queue timeout: the URI's when positive, else the default.
     let waitQueueTimeoutMS: Int32
 
-    init(uri uriString: String, appName: String?) throws {
+    init(uri uriString: String, appName: String?, telemetry: Telemetry = Telemetry()) throws {
         _ = libmongocInitialized
         // Both reach libmongoc as C strings: a NUL would silently cut them short.
         guard !uriString.utf8.contains(0) else {
@@ -57,6 +63,7 @@ final class ConnectionPool: @unchecked Sendable {
         }
         self.uri = uri
         self.pool = pool
+        self.telemetry = telemetry
         self.waitQueueTimeoutMS = waitQueueTimeoutMS
     }
 
@@ -74,9 +81,13 @@ final class ConnectionPool: @unchecked Sendable {
     }
 
     /// Takes a client out of the pool; waits at most `waitQueueTimeoutMS`.
+    /// - Throws: ``MongoError`` `.clientShutDown` once the client shuts down,
+    ///   `.connectionPoolTimeout`.
     /// > Note: blocks: never call it on Swift's cooperative pool.
     func pop() throws -> OpaquePointer {
+        try gate.lend()
         guard let client = mongoc_client_pool_pop(pool) else {
+            gate.giveBack()
             throw MongoError(kind: .connectionPoolTimeout,
                              message: "no pooled connection became free within waitQueueTimeoutMS=\(waitQueueTimeoutMS)")
         }
@@ -85,6 +96,17 @@ final class ConnectionPool: @unchecked Sendable {
 
     func push(_ client: OpaquePointer) {
         mongoc_client_pool_push(pool, client)
+        gate.giveBack()
+    }
+
+    /// Destroys the libmongoc pool (closing its connections) if the gate is closed and every
+    /// client is back: no pop can reach it afterwards. True when it is destroyed.
+    func destroyIfIdle() -> Bool {
+        gate.whenNoConnectionIsLent {
+            guard !destroyed else { return }
+            destroyed = true
+            mongoc_client_pool_destroy(pool)
+        }
     }
 
     /// Lends a client to `body` and returns it to the pool afterwards, whatever happens.
@@ -95,7 +117,7 @@ final class ConnectionPool: @unchecked Sendable {
     }
 
     deinit {
-        mongoc_client_pool_destroy(pool)
+        if !destroyed { mongoc_client_pool_destroy(pool) }
         mongoc_uri_destroy(uri)
     }
 }

@@ -1,4 +1,5 @@
 public import Logging
+public import Metrics
 
 /// A connection to MongoDB: a pool of connections shared safely by every thread and task.
 ///
@@ -20,6 +21,9 @@ public import Logging
 public final class MongoClient: Sendable {
     let pool: ConnectionPool
 
+    /// How long ``shutdown(gracePeriod:)`` lets operations in flight finish by default.
+    public let shutdownGracePeriod: Duration
+
     /// What the client logs, and libmongoc's messages (see "Logging" in `docs/driver.md`);
     /// a no-op logger unless one was given.
     public let backgroundLogger: Logger
@@ -29,7 +33,8 @@ public final class MongoClient: Sendable {
     /// ```swift
     /// var logger = Logger(label: "app.mongo")
     /// logger.logLevel = .debug     // each command's name, database and duration; no documents
-    /// let client = try MongoClient("mongodb://127.0.0.1:27017/", backgroundLogger: logger)
+    /// let client = try MongoClient("mongodb://127.0.0.1:27017/", backgroundLogger: logger,
+    ///                               tracing: .enabled())   // spans per MongoDB's OpenTelemetry spec
     /// ```
     /// - Parameters:
     ///   - uri: a MongoDB connection string.
@@ -37,15 +42,29 @@ public final class MongoClient: Sendable {
     ///     URI's `appname` option, so give it in one place only.
     ///   - backgroundLogger: where the client logs its commands (at `.debug`, without document
     ///     contents; with them at `.trace`) and libmongoc's own messages; by default nowhere.
+    ///   - tracing: whether operations and commands start spans (``MongoTracing``); off by default.
+    ///   - metricsFactory: where `db.client.operation.duration` goes; by default the factory the
+    ///     program bootstrapped with `MetricsSystem.bootstrap` (none: nothing is recorded).
+    ///   - shutdownGracePeriod: how long a shutdown lets operations in flight finish.
     /// - Throws: ``MongoError`` `.invalidArgument` for an invalid URI or application name.
-    public init(_ uri: String, appName: String? = nil, backgroundLogger: Logger = MongoClient.noOpLogger) throws {
+    public init(_ uri: String, appName: String? = nil, backgroundLogger: Logger = MongoClient.noOpLogger,
+                tracing: MongoTracing = .disabled, metricsFactory: (any MetricsFactory)? = nil,
+                shutdownGracePeriod: Duration = .seconds(10)) throws {
         self.backgroundLogger = backgroundLogger
         let logs = backgroundLogger.logLevel <= .debug
         // Before the pool: creating it may already log (an unsupported URI option).
         if logs { LibmongocLogging.route(to: backgroundLogger) } else { LibmongocLogging.install() }
-        pool = try ConnectionPool(uri: uri, appName: appName)
+        self.shutdownGracePeriod = shutdownGracePeriod
+        pool = try ConnectionPool(uri: uri, appName: appName,
+                                  telemetry: Telemetry(tracing: tracing, metricsFactory: metricsFactory))
         if logs { pool.events.add(CommandLogging(logger: backgroundLogger)) }
     }
+
+    /// Whether, and how, this client traces its operations.
+    public var tracing: MongoTracing { pool.telemetry.tracing }
+
+    /// Where this client's metrics go now (the factory it was given, else the bootstrapped one).
+    package var metricsFactory: any MetricsFactory { pool.telemetry.metricsFactory }
 
     /// The default background logger: logs nothing (the pattern of PostgresNIO and others).
     public static let noOpLogger = Logger(label: "tendril.noop", factory: { _ in SwiftLogNoOpLogHandler() })

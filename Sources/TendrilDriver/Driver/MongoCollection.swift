@@ -19,11 +19,14 @@ public struct MongoCollection: Sendable {
     var client: MongoClient { database.client }
 
     /// Lends a `mongoc_collection_t` (on a pooled client) to `body`, which sends `command`; the
-    /// task's ``QueryBudget`` is checked before a connection is taken.
+    /// task's ``QueryBudget`` is checked before a connection is taken; the client's tracing and
+    /// metrics see it as the operation `command`.
     func withCollection<R>(sending command: String, _ body: (OpaquePointer) throws -> R) throws -> R {
         try validateName(database.name, "database")
         try validateName(name, "collection")
-        return try CommandSending.sending(command, to: name) { try lendCollection(body) }
+        return try OperationObservation.run(command, database: database.name, collection: name, telemetry: client.pool.telemetry) {
+            try CommandSending.sending(command, to: name) { try lendCollection(body) }
+        }
     }
 
     private func lendCollection<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
@@ -224,7 +227,7 @@ public struct MongoCollection: Sendable {
             }
             return MongoCursor(
                 resources: CursorResources(cursor: cursor, collection: collection, client: client, pool: pool),
-                openingCommand: operation, collectionName: name)
+                openingCommand: operation, namespace: (database.name, name))
         } catch {
             mongoc_collection_destroy(collection)
             pool.push(client)

@@ -1,5 +1,6 @@
 internal import CTendrilMongoC
 import Foundation
+import Logging
 
 /// A server-side cursor, streamed batch by batch: only the current batch is held in memory.
 ///
@@ -24,15 +25,20 @@ public final class MongoCursor: @unchecked Sendable {
     /// Documents libmongoc holds from the last batch, not yet read: while there are some, a
     /// read sends nothing; after them, it sends a `getMore` (if the server keeps the cursor).
     private var documentsLeftInBatch = 0
-    /// The collection, for the ``QueryBudgetExceeded`` of a refused batch.
-    private let collectionName: String
+    /// The database and collection, for the ``QueryBudgetExceeded`` of a refused batch and the
+    /// operation each batch is to tracing and metrics.
+    private let namespace: (database: String, collection: String)
+    /// The logger of the task that opened the cursor, which logs its batches' commands.
+    private let logger: Logger?
 
     /// Takes ownership of `resources`; from here on the cursor releases them (so this init
     /// must not throw: deinit would run).
-    init(resources: CursorResources, openingCommand: String, collectionName: String) {
+    init(resources: CursorResources, openingCommand: String, namespace: (database: String, collection: String)) {
         self.resources = resources
         self.unsentOpeningCommand = openingCommand
-        self.collectionName = collectionName
+        self.namespace = namespace
+        logger = OperationObservation.taskLogger
+        resources.pool.gate.register(self)
     }
 
     /// The next document, or nil when the cursor is exhausted (then always nil).
@@ -93,8 +99,13 @@ public final class MongoCursor: @unchecked Sendable {
         guard let command = unsentOpeningCommand ?? (mongoc_cursor_get_id(cursor) != 0 ? "getMore" : nil) else {
             return mongoc_cursor_next(cursor, &document)
         }
-        let (found, batchLength) = try CommandSending.sendingCursorCommand(command, to: collectionName) {
-            mongoc_cursor_next(cursor, &document)
+        let cursorID = unsentOpeningCommand == nil ? mongoc_cursor_get_id(cursor) : nil
+        let telemetry = resources?.pool.telemetry ?? Telemetry()
+        let (found, batchLength) = try OperationObservation.run(
+            command, database: namespace.database, collection: namespace.collection, telemetry: telemetry, cursorID: cursorID,
+            logger: logger
+        ) {
+            try CommandSending.sendingCursorCommand(command, to: namespace.collection) { mongoc_cursor_next(cursor, &document) }
         }
         unsentOpeningCommand = nil
         documentsLeftInBatch = found ? Swift.max((batchLength ?? 0) - 1, 0) : 0
@@ -156,12 +167,14 @@ public final class MongoCursor: @unchecked Sendable {
 
     /// Requires `lock` (or exclusive access).
     private func release() {
+        resources?.pool.gate.unregister(self)
         resources?.release()
         resources = nil
     }
 
     deinit {
         guard let resources else { return }
+        resources.pool.gate.unregister(self)
         // Dropping an unfinished cursor sends killCursors, a network round trip: inside a task
         // that would block a cooperative thread, so the executor does it instead.
         if withUnsafeCurrentTask(body: { $0 != nil }) {
@@ -181,7 +194,7 @@ final class CursorResources: @unchecked Sendable {
     let cursor: OpaquePointer
     private let collection: OpaquePointer
     private let client: OpaquePointer
-    private let pool: ConnectionPool
+    let pool: ConnectionPool
     private var released = false
 
     init(cursor: OpaquePointer, collection: OpaquePointer, client: OpaquePointer, pool: ConnectionPool) {

@@ -17,6 +17,14 @@ public struct MongoDatabase: Sendable {
         MongoCollection(database: self, name: name)
     }
 
+    /// Runs `call`, which sends `command` (for `collection`): one operation for the task's
+    /// ``QueryBudget`` and for the client's tracing and metrics.
+    private func sending<Result>(_ command: String, to collection: String?, _ call: () throws -> Result) throws -> Result {
+        try OperationObservation.run(command, database: name, collection: collection, telemetry: client.pool.telemetry) {
+            try CommandSending.sending(command, to: collection, call)
+        }
+    }
+
     /// Runs `command` against this database and returns the server's reply.
     /// - Throws: ``MongoError`` (`.command` when the server answers `ok: 0`, `.writeConcern`
     ///   when the reply carries a `writeConcernError`).
@@ -25,7 +33,7 @@ public struct MongoDatabase: Sendable {
         try validateName(name, "database")
         // A command names itself with its first key; its value names the collection, if any.
         let firstElement = command.first { _ in true }
-        let reply = try CommandSending.sending(firstElement?.key ?? "", to: firstElement?.value.stringValue) {
+        let reply = try sending(firstElement?.key ?? "", to: firstElement?.value.stringValue) {
             try client.pool.withClient { client in
                 try command.withBSON { command in
                     try performLibmongocCall { reply, error in
@@ -57,7 +65,7 @@ public struct MongoDatabase: Sendable {
     public func listCollectionNames() throws -> [String] {
         try validateName(name, "database")
         // One libmongoc call on one connection, so every getMore stays on the cursor's session.
-        return try CommandSending.sending("listCollections", to: nil) {
+        return try sending("listCollections", to: nil) {
             try client.pool.withClient { client in
                 let database = mongoc_client_get_database(client, name)
                 defer { mongoc_database_destroy(database) }

@@ -38,6 +38,9 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
         case cursor
         /// Anything else libmongoc reports.
         case client
+        /// The client is shutting down (``MongoClient/shutdown(gracePeriod:)``, or its service's
+        /// graceful shutdown): it starts no new operation.
+        case clientShutDown
     }
 
     /// The category of failure.

@@ -104,4 +104,37 @@ struct LoggingTests {
         #expect(client.backgroundLogger.logLevel > .debug)
         #expect(client.pool.events.observerCount == 0)
     }
+
+    @Test("an operation's logger: logs its commands instead of the background logger, without documents at debug")
+    func operationLogger() async throws {
+        let (background, backgroundHandler) = RecordingLogHandler.logger(level: .debug)
+        let (request, requestHandler) = RecordingLogHandler.logger(level: .debug)
+        let client = try MongoClient(try TestServer.uri(), backgroundLogger: background)
+        let database = client.database("tendril_test_logging_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        let marker = "marker-\(UInt64.random(in: 0...UInt64.max))"
+        try await database.collection("things").insertOne(["secret": .string(marker)], logger: request)
+        let cursor = try await database.collection("things").find(["secret": .string(marker)], logger: request)
+        for try await _ in cursor {}
+        try await database.drop()
+
+        let requestCommands = requestHandler.entries.filter { $0.message == "command started" }.compactMap { $0.metadata["db.operation.name"] }
+        #expect(requestCommands == ["insert", "find"], "find is sent at the first read, still to the cursor's logger")
+        #expect(!requestHandler.entries.contains { $0.text.contains(marker) })
+        let backgroundCommands = backgroundHandler.entries.filter { $0.message == "command started" }.compactMap { $0.metadata["db.operation.name"] }
+        #expect(backgroundCommands == ["dropDatabase"])
+    }
+
+    @Test("without logger:, the task's logger (swift-log's withLogger) logs the operation's commands")
+    func taskLogger() async throws {
+        let (background, backgroundHandler) = RecordingLogHandler.logger(level: .debug)
+        let (task, taskHandler) = RecordingLogHandler.logger(level: .debug)
+        let client = try MongoClient(try TestServer.uri(), backgroundLogger: background)
+        let collection = client.database("tendril_test_logging_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)).collection("things")
+        try await withLogger(task) { _ in
+            _ = try await collection.countDocuments()
+        }
+        try await collection.database.drop()
+        #expect(taskHandler.entries.contains { $0.message == "command started" && $0.metadata["db.operation.name"] == "aggregate" })
+        #expect(!backgroundHandler.entries.contains { $0.metadata["db.operation.name"] == "aggregate" })
+    }
 }
