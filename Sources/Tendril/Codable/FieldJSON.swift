@@ -135,7 +135,9 @@ enum FieldJSON {
         if let rule = field.declaration.violation(of: typed) {
             throw JSONFieldFailure(kind: .validationFailed(rule: rule), path: path)
         }
-        return (value, typed)
+        // Stored as the typed value encodes, so an embedded document stores what a saved one
+        // would (a JSON 0 read as int32 for a Double field is stored as a double).
+        return (typed.bsonValue, typed)
     }
 
     /// The first reading of a JSON scalar that `type` decodes: a string may be a string, an id

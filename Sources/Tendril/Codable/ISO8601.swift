@@ -7,8 +7,14 @@ enum ISO8601 {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let withoutFraction = Date.ISO8601FormatStyle()
 
+    /// Whole seconds formatted, then the milliseconds written from the stored integer: a
+    /// formatter working from the `Date`'s floating-point seconds can print .122 for .123.
     static func string(from dateTime: BSONDateTime) -> String {
-        dateTime.date.formatted(withFraction)
+        let milliseconds = dateTime.millisecondsSinceEpoch
+        let (seconds, fraction) = (milliseconds.dividingFloor(by: 1000), milliseconds - milliseconds.dividingFloor(by: 1000) * 1000)
+        let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(withoutFraction)
+        let digits = String(fraction)
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
     /// The date `text` names, or nil when it is not ISO 8601.
@@ -24,5 +30,13 @@ enum ISO8601 {
                 return nil   // not a date: the caller tries the field's other readings, then reports the field
             }
         }
+    }
+}
+
+extension Int64 {
+    /// The quotient rounded down (Swift's `/` rounds toward zero, wrong for dates before 1970).
+    fileprivate func dividingFloor(by divisor: Int64) -> Int64 {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? quotient - 1 : quotient
     }
 }

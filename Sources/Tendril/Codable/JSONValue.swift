@@ -78,8 +78,16 @@ extension JSONValue: Decodable {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null; return }
         if let value = try Self.attempt({ try container.decode(Bool.self) }) { self = .bool(value); return }
-        if let value = try Self.attempt({ try container.decode(Int64.self) }) { self = .integer(value); return }
-        if let value = try Self.attempt({ try container.decode(Double.self) }) { self = .double(value); return }
+        // A number as a Double first: a failed Int64 read of a fraction leaves Foundation's
+        // decoder unable to read the number again. Integers are then read exactly.
+        if let number = try Self.attempt({ try container.decode(Double.self) }) {
+            if number.rounded() == number, let value = try Self.attempt({ try container.decode(Int64.self) }) {
+                self = .integer(value)
+            } else {
+                self = .double(number)
+            }
+            return
+        }
         if let value = try Self.attempt({ try container.decode(String.self) }) { self = .string(value); return }
         if let value = try Self.attempt({ try container.decode([JSONValue].self) }) { self = .array(value); return }
         if let value = try Self.attempt({ try container.decode([String: JSONValue].self) }) {
