@@ -50,7 +50,7 @@ extension QueryableDocument {
     /// ``Document/save(in:)`` sends only what changed: how a `PUT` updates a stored document.
     ///
     /// ```swift
-    /// let person = try await Person.objects.filter(\.$id == id).first()   // the stored one
+    /// let person = try await Person.objects.get(id)   // the stored one
     /// let body = try JSONDecoder().decode(Person.self, from: json)        // fields checked
     /// person.apply(changesFrom: body)                                     // id ignored
     /// try await person.save()                                             // {$set: …}

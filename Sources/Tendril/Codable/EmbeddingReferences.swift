@@ -35,7 +35,7 @@ extension QueryableDocument {
     ///
     /// ```swift
     /// router.get("people/:id") { request, context in
-    ///     let person = try await Person.objects.filter(\.$id == id).first()
+    ///     let person = try await Person.objects.get(id)
     ///     return try await person.embeddingReferences(\.$friends)   // one $in query (or none, if cached)
     /// }
     /// ```
