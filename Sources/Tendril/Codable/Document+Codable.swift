@@ -1,7 +1,6 @@
 import TendrilDriver
 
-/// Documents encode to JSON objects and decode from them (see the Codable article in
-/// `docs/codable.md`): `id` as 24 hex digits, fields by property name, dates as ISO 8601,
+/// Documents encode to JSON objects and decode from them (see `docs/codable.md`): `id` as 24 hex digits, fields by property name, dates as ISO 8601,
 /// references as their ids.
 extension Document: Codable {
     /// Encodes `id` (when the document has one) and every field, by property name.
@@ -11,7 +10,7 @@ extension Document: Codable {
     /// // {"id":"65f1…","name":"Ada","mail":null,"friends":["65f2…"],"born":"1815-12-10T00:00:00.000Z"}
     /// ```
     /// References encode as their stored ids whatever the reference cache holds, so the JSON
-    /// never depends on what was resolved or evicted; ``embeddingReferences(_:)`` embeds
+    /// never depends on what was resolved or evicted; ``QueryableDocument/embeddingReferences(_:)`` embeds
     /// resolved documents instead. A field a projection left out is omitted.
     /// - Throws: what `encoder` throws (a non-finite `Double` under `JSONEncoder`'s default
     ///   strategy, say).

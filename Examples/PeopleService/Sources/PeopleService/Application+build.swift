@@ -34,6 +34,8 @@ public func buildApplication(_ settings: ServiceSettings) throws -> some Applica
     databaseLogger.logLevel = settings.logLevel
     let client = try MongoClient(settings.mongoURI, appName: "people-service", backgroundLogger: databaseLogger)
     let database = client.database(settings.databaseName)
+    // Before any delete: deleting a person pulls them from friend lists and meetings.
+    DeleteRules.register(Person.self, Meeting.self)
 
     let router = Router(context: BasicRequestContext.self)
     // Each request gets a logger with its own id: `context.logger` in the routes.

@@ -89,6 +89,14 @@ struct RouteTests {
                 let items = try #require(try object(response)["items"] as? [[String: Any]])
                 #expect(items.compactMap { $0["name"] as? String } == ["Ada", "Grace"])
             }
+            // Deleting Grace pulls her from Ada's friends (the list's delete rule).
+            try await client.execute(uri: "/people/\(grace)", method: .delete) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/people/\(ada)", method: .get) { response in
+                let body = try object(response)
+                #expect(body["friends"] as? [String] == [])
+            }
         }
     }
 
