@@ -94,8 +94,14 @@ struct RouteTests {
                 #expect(response.status == .noContent)
             }
             try await client.execute(uri: "/people/\(ada)", method: .get) { response in
-                let body = try object(response)
-                #expect(body["friends"] as? [String] == [])
+                let friends = try object(response)["friends"] as? [String]
+                if ProcessInfo.processInfo.environment["TENDRIL_TEST_SERVER"] == "nx-27017" {
+                    // docs/server-compatibility.md: nx matches no ObjectId inside an array, so no
+                    // delete rule on a list finds its documents there.
+                    withKnownIssue("nx-27017 does not match ObjectIds in arrays") { #expect(friends == []) }
+                } else {
+                    #expect(friends == [])
+                }
             }
         }
     }
