@@ -19,11 +19,14 @@ extension Document: Codable {
     }
 
     /// `id` then the fields, as one JSON object.
-    final func jsonObject() -> JSONValue {
+    final func jsonObject() -> JSONValue { .object(jsonObjectMembers()) }
+
+    /// `id` (when there is one) then the fields, by property name.
+    final func jsonObjectMembers() -> [(key: String, value: JSONValue)] {
         var members: [(key: String, value: JSONValue)] = []
         if let id { members.append((key: "id", value: .string(id.hex))) }
         members += jsonMembers()
-        return .object(members)
+        return members
     }
 
     /// Sets this document's fields from a decoded JSON object (called by `init(from:)`).
@@ -49,13 +52,15 @@ extension QueryableDocument {
     /// ``Document/save(in:)`` sends only what changed: how a `PUT` updates a stored document.
     ///
     /// ```swift
-    /// let person = try await Person.objects.get(id)   // the stored one
-    /// let body = try JSONDecoder().decode(Person.self, from: json)        // fields checked
-    /// person.apply(changesFrom: body)                                     // id ignored
-    /// try await person.save()                                             // {$set: …}
+    /// let body = try JSONDecoder().decode(Person.self, from: json)   // fields checked
+    /// guard let person = try await Person.objects.get(id) else { throw NotFound() }
+    /// person.apply(changesFrom: body)                                // the body's id is ignored
+    /// try await person.save()                                        // {$set: …} of what changed
     /// ```
     /// Only fields the JSON named are applied; the others keep their stored values. The decoded
     /// document's `id` is ignored: the route's id decides which document changes.
+    /// > Note: Apply a decoded document before reading its embedded-document fields: reading
+    /// one keeps its value as a change, which would then be applied too.
     public func apply(changesFrom decoded: Self) {
         let changes = decoded.readFields { $0.current }
         changeFields { fields in

@@ -23,7 +23,7 @@ public struct EmbeddingReferences<Root: Document>: Encodable {
     /// Encodes ``document`` with its embedded references in place of their ids.
     /// - Throws: what `encoder` throws.
     public func encode(to encoder: any Encoder) throws {
-        guard case .object(let members) = document.jsonObject() else { return }
+        let members = document.jsonObjectMembers()
         let names = Dictionary(embedded.map { (document.schema.fields[$0.key].name, $0.value) }, uniquingKeysWith: { first, _ in first })
         try JSONValue.object(members.map { (key: $0.key, value: names[$0.key] ?? $0.value) }).encode(to: encoder)
     }
@@ -35,7 +35,7 @@ extension QueryableDocument {
     ///
     /// ```swift
     /// router.get("people/:id") { request, context in
-    ///     let person = try await Person.objects.get(id)
+    ///     guard let person = try await Person.objects.get(id) else { throw NotFound() }
     ///     return try await person.embeddingReferences(\.$friends)   // one $in query (or none, if cached)
     /// }
     /// ```
