@@ -182,6 +182,22 @@ open class Document: FieldContainer {
         cache?.clear()
     }
 
+    /// Decodes a document from JSON (or any `Decoder`): a new document whose fields named in the
+    /// input are pending changes, checked as loading and saving check them (see
+    /// `Document+Codable.swift` and `docs/codable.md`).
+    ///
+    /// ```swift
+    /// let ada = try JSONDecoder().decode(Person.self, from: body)
+    /// try await ada.save()     // inserts (with the input's `id`, if it had one)
+    /// ```
+    /// - Throws: ``DocumentError`` (`.typeMismatch`, `.missingRequiredField`,
+    ///   `.validationFailed`, `.invalidFieldKey`) naming the JSON path; what `decoder` throws
+    ///   for input that is not JSON.
+    public required convenience init(from decoder: any Decoder) throws {
+        self.init()
+        try decodeFields(from: decoder)
+    }
+
     /// The collection's name; by default the class's name.
     open class var collectionName: String { String(describing: self) }
 

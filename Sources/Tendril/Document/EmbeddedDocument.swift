@@ -41,6 +41,19 @@ open class EmbeddedDocument: FieldContainer, FieldValue {
         return embedded
     }
 
+    /// Decodes an embedded document from JSON (or any `Decoder`), its fields checked as a
+    /// document's are (see ``Document/init(from:)``).
+    ///
+    /// ```swift
+    /// let address = try JSONDecoder().decode(Address.self, from: Data(#"{"city":"Oslo"}"#.utf8))
+    /// ```
+    /// - Throws: ``DocumentError`` naming the JSON path; what `decoder` throws for input that
+    ///   is not JSON.
+    public required convenience init(from decoder: any Decoder) throws {
+        self.init()
+        try decodeFields(from: decoder)
+    }
+
     /// "object (ClassName)".
     public static var expectedBSONType: String { "object (\(self))" }
 
