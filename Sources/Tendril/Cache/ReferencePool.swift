@@ -116,8 +116,8 @@ public final class ReferencePool: Sendable {
         (document.referenceSettings?.policy?.base as? PooledCachePolicy)?.pool
     }
 
-    /// Called after `document` was saved: keeps its pool's entry current.
-    static func documentDidSave(_ document: Document) {
+    /// Called after `document` was saved or reloaded: keeps its pool's entry current.
+    static func storedDidChange(_ document: Document) {
         of(document)?.cache.keepCurrent(document)
     }
 

@@ -183,6 +183,7 @@ extension Document {
         }
         clearReferenceCache()
         adoptDatabase(database)
+        ReferencePool.storedDidChange(self)   // the pool holding it, if any, counts its new size
     }
 }
 
