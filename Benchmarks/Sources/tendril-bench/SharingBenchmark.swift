@@ -5,7 +5,8 @@ import Tendril
 /// What many parents sharing their targets retain, per cache scope: P parents each resolve R
 /// references drawn (seeded, with repeats) from U unique targets, reading each target's name.
 ///
-/// For each policy: load the P parents (one query), measure the live heap (glibc `mallinfo2`,
+/// For each policy: load the P parents one by one (as separate requests would: no parent is a
+/// peer of another, so per-parent caches share nothing), measure the live heap (glibc `mallinfo2`,
 /// tcache off, `malloc_trim(0)`), resolve every parent's list, measure again with the parents
 /// (and the pool) alive and the resolved documents dropped. A row shows the median of
 /// ``readingsPerRow`` readings and what the caches report: resident documents and BSON bytes
@@ -42,23 +43,23 @@ struct SharingBenchmark {
 
     func run(in database: MongoDatabase, recorder: QueryCounter) async throws -> [Row] {
         Progress.show("seeding \(uniqueTargets) targets and \(parents) parents")
-        let touched = try await seed(in: database)
+        let (parentIDs, touched) = try await seed(in: database)
         for name in Self.policyNames {
             Progress.show("warming up \(name)")
-            _ = try await measure(name, touched: touched, in: database, recorder: recorder)
+            _ = try await measure(name, parentIDs: parentIDs, touched: touched, in: database, recorder: recorder)
         }
         var rows: [Row] = []
         for (index, name) in Self.policyNames.enumerated() {
             Progress.show("[\(index + 1)/\(Self.policyNames.count)] \(name)")
-            rows.append(try await measure(name, touched: touched, in: database, recorder: recorder))
+            rows.append(try await measure(name, parentIDs: parentIDs, touched: touched, in: database, recorder: recorder))
         }
         Progress.done()
         return rows
     }
 
-    /// Inserts the targets and the parents (named `parent`), each listing `refsPerParent` targets
-    /// drawn with ``seed``; returns how many distinct targets they name.
-    private func seed(in database: MongoDatabase) async throws -> Int {
+    /// Inserts the targets and the parents, each listing `refsPerParent` targets drawn with
+    /// ``seed``; returns the parents' ids and how many distinct targets they name.
+    private func seed(in database: MongoDatabase) async throws -> ([ObjectID], Int) {
         let bio = String(String(repeating: "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", count: 4).prefix(200))
         let targets = (0..<uniqueTargets).map { index in
             let target = GrowthPerson()
@@ -81,7 +82,7 @@ struct SharingBenchmark {
             parents.append(parent)
         }
         try await GrowthPerson.insert(parents, into: database)
-        return touched.count
+        return (parents.compactMap(\.id), touched.count)
     }
 
     /// The policy `name` stands for, and the pool behind it (nil: per-parent caches).
@@ -98,12 +99,16 @@ struct SharingBenchmark {
         }
     }
 
-    private func measure(_ name: String, touched: Int, in database: MongoDatabase, recorder: QueryCounter) async throws -> Row {
+    private func measure(_ name: String, parentIDs: [ObjectID], touched: Int, in database: MongoDatabase,
+                         recorder: QueryCounter) async throws -> Row {
         var retained: [Double] = []
         var residentDocs = 0, residentBytes = 0, queries = 0
         for reading in 0..<Self.readingsPerRow {
             let (policy, pool) = Self.policy(name)
-            let parents = try await GrowthPerson.objects.using(database).cachePolicy(policy).filter(\.$name == "parent").all()
+            var parents: [GrowthPerson] = []
+            for id in parentIDs {
+                parents.append(try await GrowthPerson.objects.using(database).cachePolicy(policy).get(id).unwrapped("parent"))
+            }
             try await Task.sleep(for: .milliseconds(20))
             recorder.reset()
             let baseline = tendril_live_heap_bytes()

@@ -30,7 +30,9 @@ final class PoolStorage: ReferenceCacheStorage {
     init(keeping kept: any ReferenceCacheStorage) {
         self.kept = kept
         self.keepsBytes = kept is CompactLRUStorage
-        if let observed = kept as? EvictionObserving, !keepsBytes {
+        if kept is StrongCachePolicy.StrongStorage {
+            listsEveryDocument = false   // it never evicts: what it was given, it keeps
+        } else if let observed = kept as? EvictionObserving, !keepsBytes {
             listsEveryDocument = false
             observed.didEvict = { [live] key, document, cost in _ = live.store(document, for: key, cost: cost) }
         } else {
