@@ -48,7 +48,7 @@ struct ReferencePoolTests {
             let pool = ReferencePool()
             let (burtID, edisonID) = try await Self.seedRivals(in: database)
             recorder.reset()
-            let burt = try await pool.document(Rival.self, id: burtID, in: database)
+            let burt = try await pool.document(PoolRival.self, id: burtID, in: database)
             var current = burt
             var seen: [ObjectIdentifier] = []
             for _ in 0..<6 {
@@ -68,26 +68,26 @@ struct ReferencePoolTests {
     ])
     func noLeaks(kind: ReferencePool.Kind) async throws {
         try await TestServer.withDatabase { database, _ in
-            let baseline = Rival.live.withLock { $0 }
+            let baseline = PoolRival.live.withLock { $0 }
             do {
                 let pool = kind.make()
                 _ = try await Self.seedRivals(in: database)
-                let parents = try await Rival.objects.using(database).cachePolicy(.pooled(pool)).all()
+                let parents = try await PoolRival.objects.using(database).cachePolicy(.pooled(pool)).all()
                 try Self.walk(parents)
-                #expect(Rival.live.withLock { $0 } > baseline)
+                #expect(PoolRival.live.withLock { $0 } > baseline)
             }
-            #expect(Rival.live.withLock { $0 } == baseline, "every document freed under \(kind)")
+            #expect(PoolRival.live.withLock { $0 } == baseline, "every document freed under \(kind)")
         }
     }
 
     @Test("a pool outlived by its parents: they resolve as under .none, and nothing leaks")
     func parentsOutliveThePool() async throws {
         try await TestServer.withDatabase { database, recorder in
-            let baseline = Rival.live.withLock { $0 }
+            let baseline = PoolRival.live.withLock { $0 }
             do {
                 var pool: ReferencePool? = ReferencePool()
                 let (burtID, _) = try await Self.seedRivals(in: database)
-                let burt = try await Rival.objects.using(database).cachePolicy(.pooled(try pool.unwrapped())).get(burtID).unwrapped()
+                let burt = try await PoolRival.objects.using(database).cachePolicy(.pooled(try pool.unwrapped())).get(burtID).unwrapped()
                 _ = try Self.nemesisName(of: burt)
                 pool = nil
                 recorder.reset()
@@ -95,7 +95,7 @@ struct ReferencePoolTests {
                 #expect(try Self.nemesisName(of: burt) == "Edison")
                 #expect(recorder.count(of: "find") == 2, "nothing kept once the pool is gone")
             }
-            #expect(Rival.live.withLock { $0 } == baseline)
+            #expect(PoolRival.live.withLock { $0 } == baseline)
         }
     }
 
@@ -209,29 +209,31 @@ struct ReferencePoolTests {
     /// Walks the cycle from the parents with the blocking calls, on this thread
     /// (the async ones hand documents over from a Tendril thread, which may still be releasing
     /// its reference when the live count is read).
-    static func walk(_ parents: [Rival]) throws {
-        try ReferenceLifetimeTests.walkNemeses(of: parents)
+    static func walk(_ parents: [PoolRival]) throws {
+        for parent in parents { _ = try parent.$nemesis.blockingValue()?.$nemesis.blockingValue() }
         // The pool's own Burt and Edison (a parent loaded by the query is not the pool's).
         let edison = try parents[0].$nemesis.blockingValue().unwrapped()
-        let burt = try edison.$nemesis.blockingValue().unwrapped()
-        try ReferenceLifetimeTests.walkCycle(from: burt, edison)
+        var current = try edison.$nemesis.blockingValue().unwrapped()
+        for _ in 0..<4 { current = try current.$nemesis.blockingValue().unwrapped() }
+        _ = try current.$rivals.blockingValues()
+        _ = try edison.$rivals.blockingValues()
     }
 
     /// The name of `rival`'s nemesis, resolved with the blocking call (see `walk`).
-    static func nemesisName(of rival: Rival) throws -> String? {
+    static func nemesisName(of rival: PoolRival) throws -> String? {
         try rival.$nemesis.blockingValue()?.name
     }
 
     /// Burt and Edison, each the other's nemesis; their ids.
     static func seedRivals(in database: MongoDatabase) async throws -> (ObjectID, ObjectID) {
-        let burt = Rival(), edison = Rival()
+        let burt = PoolRival(), edison = PoolRival()
         burt.name = "Burt"
         edison.name = "Edison"
-        try await Rival.insert([burt, edison], into: database)
+        try await PoolRival.insert([burt, edison], into: database)
         try burt.$nemesis.set(edison)
         try edison.$nemesis.set(burt)
         try burt.$rivals.set([edison, burt])
-        try await Rival.save([burt, edison], in: database)
+        try await PoolRival.save([burt, edison], in: database)
         return (try burt.id.unwrapped(), try edison.id.unwrapped())
     }
 
@@ -248,6 +250,21 @@ struct ReferencePoolTests {
         }
         return parents
     }
+}
+
+/// Burt and Edison for the pool's tests, counting their live instances (a class of its own: the
+/// lifetime suite's `Rival` count runs beside this suite).
+final class PoolRival: Document {
+    static let live = Locked(0)
+    @Field var name = ""
+    @Reference<PoolRival> var nemesis
+    @ReferenceList<PoolRival> var rivals
+
+    required init() {
+        super.init()
+        Self.live.withLock { $0 += 1 }
+    }
+    deinit { Self.live.withLock { $0 -= 1 } }
 }
 
 extension ReferencePool {
