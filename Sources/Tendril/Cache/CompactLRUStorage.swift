@@ -106,8 +106,10 @@ final class CompactLRUStorage: ReferenceCacheStorage {
             guard fields.loadedSlots == nil, let stored = fields.storedBytes, Self.id(in: stored) == id else { return nil }
             let length = BSONBytes(stored).length
             let pointer = UnsafeMutableRawPointer.allocate(byteCount: length + 1, alignment: 1)
-            pointer.storeBytes(of: typeIndex, as: UInt8.self)
-            (pointer + 1).copyMemory(from: stored, byteCount: length)
+            // Bound as bytes: hits read the BSON through an `UnsafeBufferPointer<UInt8>`.
+            let bytes = pointer.bindMemory(to: UInt8.self, capacity: length + 1)
+            bytes[0] = typeIndex
+            UnsafeMutableRawPointer(bytes + 1).copyMemory(from: stored, byteCount: length)
             return pointer
         }
     }
