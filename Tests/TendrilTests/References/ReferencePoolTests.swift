@@ -42,6 +42,32 @@ struct ReferencePoolTests {
         }
     }
 
+    @Test("under .peers a peer fetch feeds the pool: ids it holds are not fetched, the peers get its instances")
+    func peersGoThroughThePool() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let pool = ReferencePool()
+            let (firstID, friendIDs) = try await PalFixture.seed(6, in: database)
+            let second = Pal()
+            second.name = "second parent"
+            second.friends = Array(friendIDs[3...])
+            try await second.insert(into: database)
+            let held = try await pool.document(Pal.self, id: friendIDs[5], in: database)
+            // One query loads both parents: they are peers.
+            let loaded = try await Pal.objects.using(database).cachePolicy(.pooled(pool)).filter(\.$bio == "").all()
+            let parents = try [loaded.first { $0.id == firstID }.unwrapped(), loaded.first { $0.id != firstID }.unwrapped()]
+            try #require(loaded.count == 2)
+            recorder.reset()
+            let mine = try await parents[0].$friends.values
+            let fetched = recorder.commands(named: "find").map { $0["filter"]?.documentValue?["_id"]?.documentValue?["$in"]?.arrayValue?.count ?? 0 }
+            #expect(fetched == [5], "one $in for both parents, without the id the pool holds: \(fetched)")
+            let theirs = try await parents[1].$friends.values
+            #expect(recorder.count(of: "find") == 1, "the peer's friends came through the pool")
+            #expect(theirs[2] === held && mine[5] === held)
+            for (index, friend) in theirs.enumerated() { #expect(friend === mine[3 + index]) }
+            #expect(pool.statistics.residentCount == 6)
+        }
+    }
+
     @Test("walking Burt → Edison → Burt for 6 hops returns the same two instances")
     func identityAlongADataCycle() async throws {
         try await TestServer.withDatabase { database, recorder in
