@@ -25,7 +25,7 @@ public final class ReferenceCache: @unchecked Sendable {
     public static let defaultReadAhead = 100
 
     /// A fetch in progress, which later resolvers of the same id wait for instead of querying.
-    private final class Flight {
+    fileprivate final class Flight {
         /// nil while running; then the document (nil when dangling) or the fetch's error.
         var outcome: Result<Document?, any Error>?
     }
@@ -299,6 +299,40 @@ public final class ReferenceCache: @unchecked Sendable {
             if flights.isEmpty { flights = [:] }
             condition.broadcast()
         }
+    }
+
+    /// The ids a peer fetch through a pool's cache sends, each with a flight that resolvers of
+    /// that id wait for instead of querying it again.
+    struct PeerClaim {
+        fileprivate let flights: [ObjectID: Flight]
+        /// The ids claimed: those no other fetch of the pool had in flight.
+        var ids: Set<ObjectID> { Set(flights.keys) }
+    }
+
+    /// On a pool's cache (nil on a parent's): claims the ids of `ids` no fetch of the pool has in
+    /// flight, for a peer fetch about to send them; the others are left to the fetch running, so
+    /// each id is fetched once at a time across all the pool's parents.
+    func claimPeerIDs(_ ids: [ObjectID], as type: Document.Type) -> PeerClaim? {
+        guard preservesIdentity else { return nil }
+        return locked {
+            var claimed: [ObjectID: Flight] = [:]
+            for id in ids where flights[ReferenceKey(type, id: id)] == nil {
+                let flight = Flight()
+                flights[ReferenceKey(type, id: id)] = flight
+                claimed[id] = flight
+            }
+            return PeerClaim(flights: claimed)
+        }
+    }
+
+    /// Ends a peer fetch's claim: its waiters get the pool's instance of each document fetched
+    /// (nil: dangling), or `error`.
+    func finishPeerClaim<Target: Document>(_ claim: PeerClaim, fetched: [ObjectID: Target], error: (any Error)?,
+                                           as type: Target.Type) {
+        let live = liveInstances(replacing: fetched, as: type)
+        finish(claim.flights.map { id, flight in
+            (id, flight, error.map { Result<Document?, any Error>.failure($0) } ?? .success(live[id]))
+        }, type: type)
     }
 
     /// What this cache serves of `ids` without a query: kept whole documents, and nil for ids

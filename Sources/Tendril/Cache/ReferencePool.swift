@@ -28,8 +28,8 @@ import TendrilDriver
 ///   process, a raw command) are not seen until the entry is evicted or the document reloaded.
 ///
 /// > Note: Under ``FetchMode/peers`` (the default) a peer fetch feeds the pool too: the
-/// documents fetched for a parent's peers go to the pool, and an id the pool already holds is
-/// not fetched for them.
+/// documents fetched for a parent's peers go to the pool, and an id the pool already holds, or
+/// is fetching for another parent, is not fetched for them.
 public final class ReferencePool: Sendable {
     /// The shared cache: the policy's storage with the identity index, the fetches in flight,
     /// the dangling ids and the counters.

@@ -68,6 +68,40 @@ struct ReferencePoolTests {
         }
     }
 
+    @Test("a peer fetch through the pool leaves the ids another fetch of the pool has in flight to it")
+    func peerFetchLeavesIDsInFlight() async throws {
+        try await TestServer.withDatabase { database, recorder in
+            let pool = ReferencePool()
+            let (firstID, friendIDs) = try await PalFixture.seed(4, in: database)
+            let extra = Pal()
+            extra.name = "extra"
+            extra.bio = "not a parent"
+            try await extra.insert(into: database)
+            let extraID = try extra.id.unwrapped()
+            let second = Pal()
+            second.name = "second parent"
+            second.friends = [friendIDs[0], extraID]
+            try await second.insert(into: database)
+            let loaded = try await Pal.objects.using(database).cachePolicy(.pooled(pool)).filter(\.$bio == "").all()
+            try #require(loaded.count == 2)
+            let first = try loaded.first { $0.id == firstID }.unwrapped(), other = try loaded.first { $0.id != firstID }.unwrapped()
+            // Another parent of the pool is fetching `extra` at this moment.
+            let claim = try pool.cache.claimPeerIDs([extraID], as: Pal.self).unwrapped()
+            recorder.reset()
+            _ = try await first.$friends.values
+            #expect(Self.idsSent(recorder) == [4], "the peer's extra id is left to the fetch in flight")
+            pool.cache.finishPeerClaim(claim, fetched: [:], error: nil, as: Pal.self)
+            recorder.reset()
+            let theirs = try await other.$friends.values
+            #expect(Self.idsSent(recorder) == [1] && theirs.map(\.name) == ["friend 0", "extra"])
+        }
+    }
+
+    /// How many ids each `find` recorded asked for with `$in`.
+    static func idsSent(_ recorder: CommandRecorder) -> [Int] {
+        recorder.commands(named: "find").map { $0["filter"]?.documentValue?["_id"]?.documentValue?["$in"]?.arrayValue?.count ?? 0 }
+    }
+
     @Test("walking Burt → Edison → Burt for 6 hops returns the same two instances")
     func identityAlongADataCycle() async throws {
         try await TestServer.withDatabase { database, recorder in
