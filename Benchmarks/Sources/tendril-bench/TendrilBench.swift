@@ -8,7 +8,7 @@ struct TendrilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tendril-bench",
         abstract: "Tendril's benchmarks: parent growth, hydration from the server, query counts and long reference lists.",
-        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self, Lab.self]
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self, Lab.self, Sharing.self]
     )
 }
 
@@ -52,6 +52,42 @@ extension TendrilBench {
             if let plot {
                 let svg = GrowthPlot(rows: rows, pattern: "one_by_one").svg()
                 try svg.write(toFile: plot, atomically: true, encoding: .utf8)
+                print("Plot written to \(plot)")
+            }
+        }
+    }
+
+    struct Sharing: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What many parents sharing their targets retain: per-parent caches, a reference pool, bytes kept.")
+
+        @OptionGroup var options: CommonOptions
+
+        @Option(help: "Draw retained bytes beside the BSON kept, per policy, into this SVG file.")
+        var plot: String?
+
+        func run() async throws {
+            BenchEnvironment.ensureServer(disablingThreadCache: true)
+            let benchmark = SharingBenchmark(parents: options.quick ? 20 : 100, refsPerParent: 200, uniqueTargets: 1_000)
+            print("Sharing: \(benchmark.parents) parents each resolving \(benchmark.refsPerParent) references drawn (seeded)")
+            print("from \(benchmark.uniqueTargets) targets, every target's name read, the parents kept.")
+            let rows = try await BenchEnvironment.withDatabase { database, recorder in
+                try await benchmark.run(in: database, recorder: recorder)
+            }
+            var report = Report(columns: SharingBenchmark.columns)
+            for row in rows { report.append(row.cells) }
+            print(report.table)
+            for row in rows where row.residentBSONBytes > 0 {
+                print("\(row.policy): retains \((row.retained.bytes / Double(row.residentBSONBytes)).formatted(2))x the BSON it keeps")
+            }
+            print("""
+                unique targets touched: \(rows.first?.touched ?? 0). retained_bytes: live heap (glibc mallinfo2, tcache off) \
+                after resolving every list minus before, all parents together (and the pool): the median of \
+                \(SharingBenchmark.readingsPerRow) readings.
+                """)
+            try report.writeCSV(to: options.csv)
+            if let plot {
+                try SharingPlot(rows: rows).svg().write(toFile: plot, atomically: true, encoding: .utf8)
                 print("Plot written to \(plot)")
             }
         }

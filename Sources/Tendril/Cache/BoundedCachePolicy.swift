@@ -1,5 +1,5 @@
 /// A policy that keeps documents within a count or a byte budget, evicting as its rule says:
-/// ``LRUCachePolicy`` (``CachePolicy/lru(capacity:maxBytes:)``), ``SieveCachePolicy``
+/// ``LRUCachePolicy`` (``CachePolicy/lru(capacity:maxBytes:keep:)``), ``SieveCachePolicy``
 /// (``CachePolicy/sieve(capacity:maxBytes:)``) and ``S3FIFOCachePolicy``
 /// (``CachePolicy/s3fifo(capacity:maxBytes:)``) are this type with the rules ``LRUEviction``, ``SieveEviction`` and ``S3FIFOEviction``.
 ///
@@ -60,7 +60,7 @@ public protocol EvictionRule: Sendable {
 }
 
 /// Keeps the most recently used documents within a count or a byte budget:
-/// ``CachePolicy/lru(capacity:maxBytes:)``.
+/// ``CachePolicy/lru(capacity:maxBytes:keep:)``.
 public typealias LRUCachePolicy = BoundedCachePolicy<LRUEviction>
 
 /// Keeps documents within a count or a byte budget, evicting as SIEVE does (see

@@ -1,5 +1,5 @@
 /// Evicts the least recently used document: the rule of ``LRUCachePolicy``
-/// (``CachePolicy/lru(capacity:maxBytes:)``).
+/// (``CachePolicy/lru(capacity:maxBytes:keep:)``).
 ///
 /// ```swift
 /// person.referenceCache.policy = .lru(capacity: 64)
@@ -10,8 +10,9 @@ public enum LRUEviction: EvictionRule {
 
     /// A dictionary into one recency queue (newest at the head): O(1) lookup, touch, insert and
     /// eviction.
-    final class LRUStorage: QueuedStorage {
+    final class LRUStorage: QueuedStorage, EvictionObserving {
         var entries: EntryQueues
+        var didEvict: ((ReferenceKey, Document, Int) -> Void)?
         private static let recency = 0
 
         init(_ capacity: Int?, _ maxBytes: Int?) {
@@ -31,7 +32,9 @@ public enum LRUEviction: EvictionRule {
             var evicted: [ReferenceKey] = []
             while let oldest = entries.oldest(in: Self.recency), oldest != slot,
                   entries.budget.isExceeded(count: residentCount, bytes: residentBytes) {
-                evicted.append(entries.remove(oldest).key)
+                let victim = entries.remove(oldest)
+                evicted.append(victim.key)
+                if let document = victim.document { didEvict?(victim.key, document, victim.cost) }
             }
             return evicted
         }

@@ -25,7 +25,7 @@ public final class ReferenceCache: @unchecked Sendable {
     public static let defaultReadAhead = 100
 
     /// A fetch in progress, which later resolvers of the same id wait for instead of querying.
-    private final class Flight {
+    fileprivate final class Flight {
         /// nil while running; then the document (nil when dangling) or the fetch's error.
         var outcome: Result<Document?, any Error>?
     }
@@ -33,26 +33,49 @@ public final class ReferenceCache: @unchecked Sendable {
     // Everything below is guarded by `condition`, whose waiters are resolvers of ids another
     // thread is fetching.
     private let condition = NSCondition()
-    private var storage: any ReferenceCacheStorage
+    private(set) var storage: any ReferenceCacheStorage
     private var currentPolicy: CachePolicy
     private var currentFetchMode: FetchMode
-    private var dangling: DanglingMemo
+    var dangling: DanglingMemo
     private var flights: [ReferenceKey: Flight] = [:]
-    private var counters = ReferenceCacheStatistics()
+    var counters = ReferenceCacheStatistics()
     /// Bumped by `clear()` and policy changes, so a fetch begun before them stores nothing.
-    private var generation = 0
+    var generation = 0
     /// The counters already reported as metrics (see ``ReferenceResolutionObservation``).
     let reportedCounters = Locked(ReferenceCacheStatistics())
+    /// The pool this parent's cache resolves through (its policy is `.pooled`), if any.
+    private var pooled: PooledCachePolicy?
+    /// Set on a pool's own cache: a live document it holds under a key wins over one fetched
+    /// again meanwhile, so every resolver gets one instance.
+    let preservesIdentity: Bool
 
     /// Where targets are fetched from, and what documents fetched through this cache inherit.
     private var currentSettings: ReferenceSettings?
 
-    init(policy: CachePolicy, fetchMode: FetchMode, settings: ReferenceSettings?) {
+    init(policy: CachePolicy, fetchMode: FetchMode, settings: ReferenceSettings?, preservesIdentity: Bool = false) {
         self.currentPolicy = policy
         self.currentFetchMode = fetchMode
         self.storage = policy.base.makeStorage()
         self.dangling = DanglingMemo(capacity: policy.base.danglingIDCapacity)
         self.currentSettings = settings
+        self.pooled = policy.base as? PooledCachePolicy
+        self.preservesIdentity = preservesIdentity
+    }
+
+    /// Who a resolution is for: the parent whose mode and settings apply (a pooled parent's, when
+    /// its pool's cache resolves on its behalf).
+    struct Requester: Sendable {
+        let fetchMode: FetchMode
+        let settings: ReferenceSettings?
+    }
+
+    /// The pool's cache and the requester to resolve as, when this parent resolves through a
+    /// live pool.
+    private func poolRoute() -> (cache: ReferenceCache, requester: Requester)? {
+        locked {
+            guard let pool = pooled?.pool else { return nil }
+            return (pool.cache, Requester(fetchMode: currentFetchMode, settings: pool.settings(inheriting: currentSettings)))
+        }
     }
 
     var settings: ReferenceSettings? {
@@ -60,7 +83,7 @@ public final class ReferenceCache: @unchecked Sendable {
         set { locked { currentSettings = newValue } }
     }
 
-    private func locked<R>(_ body: () throws -> R) rethrows -> R {
+    func locked<R>(_ body: () throws -> R) rethrows -> R {
         condition.lock()
         defer { condition.unlock() }
         return try body()
@@ -74,6 +97,7 @@ public final class ReferenceCache: @unchecked Sendable {
             let dropped = locked {
                 defer {
                     currentPolicy = newValue
+                    pooled = newValue.base as? PooledCachePolicy
                     storage = newValue.base.makeStorage()
                     dangling = DanglingMemo(capacity: newValue.base.danglingIDCapacity)
                     generation += 1
@@ -128,6 +152,7 @@ public final class ReferenceCache: @unchecked Sendable {
     func evict(_ type: Document.Type, ids: some Collection<ObjectID>) {
         // Nothing to evict (an unset reference, an empty list): leave fetches in flight alone.
         guard !ids.isEmpty else { return }
+        if let route = poolRoute() { return route.cache.evict(type, ids: ids) }
         locked {
             generation += 1   // a fetch already running must not store what is being evicted
             for id in ids {
@@ -154,17 +179,25 @@ public final class ReferenceCache: @unchecked Sendable {
     ///   does not fit `Target` (nothing fetched by that query is kept then), or
     ///   `.lazyLoadRefused` for the first id refused (nothing is fetched then).
     func resolve<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool = true,
-                                   acceptsPartial: Bool = false, access: LazyAccess? = nil) throws -> [ObjectID: Target?] {
+                                   acceptsPartial: Bool = false, access: LazyAccess? = nil,
+                                   requester: Requester? = nil) throws -> [ObjectID: Target?] {
+        if requester == nil, let route = poolRoute() {
+            return try route.cache.resolve(ids, as: type, storing: storing, acceptsPartial: acceptsPartial, access: access,
+                                           requester: route.requester)
+        }
         var results: [ObjectID: Target?] = [:]
         var toFetch: [ObjectID] = []
         var awaited: [(ObjectID, Flight)] = []
         var ownFlights: [ObjectID: Flight] = [:]
         var refused: ObjectID?
         var peers: PeerGroup?
+        var settings: ReferenceSettings?
         let startGeneration: Int = locked {
-            let mode = access.map { $0.mode ?? currentFetchMode }
+            let requester = requester ?? Requester(fetchMode: currentFetchMode, settings: currentSettings)
+            settings = requester.settings
+            let mode = access.map { $0.mode ?? requester.fetchMode }
             let refusesFetching = mode == .raise
-            if mode == .peers { peers = currentSettings?.peers }
+            if mode == .peers { peers = settings?.peers }
             var seen = Set<ObjectID>(minimumCapacity: ids.count)
             for id in ids where seen.insert(id).inserted {
                 let key = ReferenceKey(type, id: id)
@@ -202,7 +235,7 @@ public final class ReferenceCache: @unchecked Sendable {
         if !toFetch.isEmpty {
             let peerFetch = peers.flatMap { group in access.map { (group, $0) } }
             try fetch(toFetch, as: type, storing: storing, startGeneration: startGeneration, flights: ownFlights,
-                      peers: peerFetch, into: &results)
+                      peers: peerFetch, settings: settings, into: &results)
         }
         for (id, flight) in awaited {
             let outcome = locked {
@@ -224,10 +257,9 @@ public final class ReferenceCache: @unchecked Sendable {
     /// (unless `clear()` ran meanwhile).
     private func fetch<Target: Document>(_ ids: [ObjectID], as type: Target.Type, storing: Bool, startGeneration: Int,
                                          flights ownFlights: [ObjectID: Flight], peers: (PeerGroup, LazyAccess)?,
-                                         into results: inout [ObjectID: Target?]) throws {
-        let fetched: [ObjectID: Target]
+                                         settings: ReferenceSettings?, into results: inout [ObjectID: Target?]) throws {
+        var fetched: [ObjectID: Target]
         do {
-            let settings = self.settings
             let countQuery = { self.locked { self.counters.queries += 1 } }
             if case let (group, access)? = peers {
                 fetched = try group.fetch(ids, as: type, for: self, access: access, settings: settings, didSendQuery: countQuery)
@@ -238,6 +270,7 @@ public final class ReferenceCache: @unchecked Sendable {
             finish(ownFlights.map { ($0.key, $0.value, Result<Document?, any Error>.failure(error)) }, type: type)
             throw error
         }
+        if preservesIdentity { fetched = liveInstances(replacing: fetched, as: type) }
         // Other tasks (this cache's users, the waiters on these flights) may read them from now on.
         for document in fetched.values { document.markShared() }
         locked {
@@ -270,11 +303,46 @@ public final class ReferenceCache: @unchecked Sendable {
         }
     }
 
+    /// The ids a peer fetch through a pool's cache sends, each with a flight that resolvers of
+    /// that id wait for instead of querying it again.
+    struct PeerClaim {
+        fileprivate let flights: [ObjectID: Flight]
+        /// The ids claimed: those no other fetch of the pool had in flight.
+        var ids: Set<ObjectID> { Set(flights.keys) }
+    }
+
+    /// On a pool's cache (nil on a parent's): claims the ids of `ids` no fetch of the pool has in
+    /// flight, for a peer fetch about to send them; the others are left to the fetch running, so
+    /// each id is fetched once at a time across all the pool's parents.
+    func claimPeerIDs(_ ids: [ObjectID], as type: Document.Type) -> PeerClaim? {
+        guard preservesIdentity else { return nil }
+        return locked {
+            var claimed: [ObjectID: Flight] = [:]
+            for id in ids where flights[ReferenceKey(type, id: id)] == nil {
+                let flight = Flight()
+                flights[ReferenceKey(type, id: id)] = flight
+                claimed[id] = flight
+            }
+            return PeerClaim(flights: claimed)
+        }
+    }
+
+    /// Ends a peer fetch's claim: its waiters get the pool's instance of each document fetched
+    /// (nil: dangling), or `error`.
+    func finishPeerClaim<Target: Document>(_ claim: PeerClaim, fetched: [ObjectID: Target], error: (any Error)?,
+                                           as type: Target.Type) {
+        let live = liveInstances(replacing: fetched, as: type)
+        finish(claim.flights.map { id, flight in
+            (id, flight, error.map { Result<Document?, any Error>.failure($0) } ?? .success(live[id]))
+        }, type: type)
+    }
+
     /// What this cache serves of `ids` without a query: kept whole documents, and nil for ids
     /// it knows are dangling. Not counted as hits or misses: a peer fetch asks on behalf of a
     /// document nobody accessed.
     func kept<Target: Document>(_ ids: [ObjectID], as type: Target.Type) -> [ObjectID: Target?] {
-        locked {
+        if let route = poolRoute() { return route.cache.kept(ids, as: type) }
+        return locked {
             var served: [ObjectID: Target?] = [:]
             for id in ids {
                 let key = ReferenceKey(type, id: id)
@@ -291,6 +359,8 @@ public final class ReferenceCache: @unchecked Sendable {
     /// Offers documents fetched elsewhere (a query-level prefetch) to the policy; ids without a
     /// document are remembered as dangling, as many as the policy remembers.
     func seed<Target: Document>(_ documents: [ObjectID: Target], missing: [ObjectID], as type: Target.Type) {
+        if let route = poolRoute() { return route.cache.seed(documents, missing: missing, as: type) }
+        let documents = preservesIdentity ? liveInstances(replacing: documents, as: type) : documents
         locked {
             for (id, document) in documents {
                 document.markShared()   // other tasks may read it through this cache from now on

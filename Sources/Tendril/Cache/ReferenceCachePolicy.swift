@@ -1,7 +1,7 @@
 import TendrilDriver
 
 /// Decides which resolved documents a parent's ``ReferenceCache`` keeps: the built-in policies
-/// (``CachePolicy/strong``, ``CachePolicy/none``, ``CachePolicy/lru(capacity:maxBytes:)``,
+/// (``CachePolicy/strong``, ``CachePolicy/none``, ``CachePolicy/lru(capacity:maxBytes:keep:)``,
 /// ``CachePolicy/sieve(capacity:maxBytes:)``, ``CachePolicy/s3fifo(capacity:maxBytes:)``,
 /// ``CachePolicy/weak``) implement it, and so can an
 /// application.
@@ -174,16 +174,25 @@ public struct CachePolicy: Sendable, CustomStringConvertible {
     /// person.referenceCache.policy = .lru(capacity: 64)
     /// Person.objects.cachePolicy(.lru(maxBytes: 256 * 1024))
     /// ```
+    ///
+    /// `keep: .bytes` keeps each document as its BSON only (about 1.1x it) and hydrates a new
+    /// instance on each access, with no query (see ``Residency``):
+    /// ```swift
+    /// Person.objects.cachePolicy(.lru(maxBytes: 1 << 20, keep: .bytes))
+    /// ```
     /// > Note: With neither bound it keeps everything, like ``strong``.
-    public static func lru(capacity: Int? = nil, maxBytes: Int? = nil) -> CachePolicy {
-        CachePolicy(LRUCachePolicy(capacity: capacity, maxBytes: maxBytes))
+    public static func lru(capacity: Int? = nil, maxBytes: Int? = nil, keep residency: Residency = .documents) -> CachePolicy {
+        switch residency {
+        case .documents: CachePolicy(LRUCachePolicy(capacity: capacity, maxBytes: maxBytes))
+        case .bytes: CachePolicy(BoundedCachePolicy<CompactLRUEviction>(capacity: capacity, maxBytes: maxBytes))
+        }
     }
 
     /// Keeps documents within `capacity`, `maxBytes` or both (exactly, like
-    /// ``lru(capacity:maxBytes:)``), evicting as SIEVE does (NSDI '24): one FIFO queue, a hit
+    /// ``lru(capacity:maxBytes:keep:)``), evicting as SIEVE does (NSDI '24): one FIFO queue, a hit
     /// marks a document visited, and a hand sweeping from the oldest towards the newest evicts
     /// the first not visited, clearing marks on its way. Remembers dangling ids as
-    /// ``lru(capacity:maxBytes:)`` does.
+    /// ``lru(capacity:maxBytes:keep:)`` does.
     ///
     /// ```swift
     /// Person.objects.cachePolicy(.sieve(capacity: 64))
@@ -199,7 +208,7 @@ public struct CachePolicy: Sendable, CustomStringConvertible {
     /// (SOSP '23): new documents wait in a small FIFO (a tenth of the room) and move to the main
     /// FIFO only if hit there; the ids of those that left unhit are remembered in a ghost FIFO,
     /// and such an id fetched again goes straight to the main FIFO. Remembers dangling ids as
-    /// ``lru(capacity:maxBytes:)`` does.
+    /// ``lru(capacity:maxBytes:keep:)`` does.
     ///
     /// ```swift
     /// Person.objects.cachePolicy(.s3fifo(capacity: 64))

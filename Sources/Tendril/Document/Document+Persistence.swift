@@ -161,6 +161,7 @@ extension Document {
 
     /// Keeps every value readable once the stored bytes are gone; a later save inserts anew.
     final func didDelete() {
+        if let id { ReferencePool.documentDidDelete(self, id: id) }   // evicted, remembered as dangling
         for (slot, field) in schema.fields.enumerated() where fieldStorage.current[slot] == nil {
             if let value = field.valueType.decode(currentValue(slot, schema: schema)) {
                 fieldStorage.current[slot] = value
@@ -182,6 +183,7 @@ extension Document {
         }
         clearReferenceCache()
         adoptDatabase(database)
+        ReferencePool.storedDidChange(self)   // the pool holding it, if any, counts its new size
     }
 }
 

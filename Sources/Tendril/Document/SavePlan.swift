@@ -71,6 +71,7 @@ extension Document {
     final func didSave(_ plan: SavePlan) {
         replaceStored(plan.updatedStored)
         if let versionSlot = schema.versionSlot { fieldStorage.current[versionSlot] = nil }
+        ReferencePool.storedDidChange(self)   // the pool holding it, if any, keeps it current
     }
 
     /// Why a save of changes matched no document: it was deleted (`.notFound`), or, for a

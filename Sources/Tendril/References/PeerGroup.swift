@@ -108,11 +108,20 @@ final class PeerGroup: @unchecked Sendable {
             for id in memberIDs where seen.insert(id).inserted { all.append(id) }
         }
         let considered = candidates.map(\.index)
+        // Through a pool: ids another of its parents is fetching now are left to that fetch.
+        let own = Set(wanted)
+        let claim = requester.claimPeerIDs(all.filter { !own.contains($0) }, as: type)
+        if let claim {
+            let sent = own.union(claim.ids)
+            all = all.filter(sent.contains)
+            peers = peers.map { ($0.cache, $0.ids.filter(sent.contains)) }
+        }
         let fetched: [ObjectID: Target]
         do {
             fetched = all.isEmpty ? [:] : try ReferenceFetch.documents(all, as: type, projection: nil, settings: settings,
                                                                        didSendQuery: didSendQuery)
         } catch {
+            if let claim { requester.finishPeerClaim(claim, fetched: [:], error: error, as: type) }
             finish(flight, key: key, fetched: nil, resolvedMembers: [])
             throw error
         }
@@ -124,6 +133,7 @@ final class PeerGroup: @unchecked Sendable {
             }
             peer.cache.seed(documents, missing: missing, as: type)
         }
+        if let claim { requester.finishPeerClaim(claim, fetched: fetched, error: nil, as: type) }
         var outcome: [ObjectID: Document?] = [:]
         for id in all { outcome[id] = .some(fetched[id]) }
         finish(flight, key: key, fetched: outcome, resolvedMembers: considered)

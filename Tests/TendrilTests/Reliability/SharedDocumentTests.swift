@@ -144,7 +144,7 @@ extension SharedDocumentTests {
 }
 
 /// What the readers report, and when the writer is done.
-private final class ReaderProgress: Sendable {
+final class ReaderProgress: Sendable {
     let writerDone = Atomic(false)
     let reads = Atomic(0)
     // `Locked` (an NSLock), not `Mutex`: ThreadSanitizer does not see the futex `Mutex` uses on
@@ -155,14 +155,14 @@ private final class ReaderProgress: Sendable {
 }
 
 /// A document handed to other threads as a cache would: Documents are not `Sendable`.
-private struct Unchecked<Value>: @unchecked Sendable {
+struct Unchecked<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
 
 /// A thread of its own for a reader: 8 readers on the cooperative pool (as many threads as
 /// cores) would never run beside the writer.
-private final class ReaderThread: Sendable {
+final class ReaderThread: Sendable {
     private let done: DispatchSemaphore
 
     /// Starts a thread running `body`.
