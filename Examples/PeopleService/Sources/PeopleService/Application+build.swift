@@ -32,7 +32,11 @@ public func buildApplication(_ settings: ServiceSettings) throws -> some Applica
     // Tendril logs its commands (never document contents above trace) on this logger, at debug.
     var databaseLogger = Logger(label: "people-service.mongodb")
     databaseLogger.logLevel = settings.logLevel
-    let client = try MongoClient(settings.mongoURI, appName: "people-service", backgroundLogger: databaseLogger)
+    // Spans per operation and command (`find people_service.people`, MongoDB's OpenTelemetry
+    // conventions) and per reference resolution, children of the request's span, sent to the
+    // tracer the program bootstraps (`InstrumentationSystem.bootstrap`; none here: no-op).
+    let client = try MongoClient(settings.mongoURI, appName: "people-service", backgroundLogger: databaseLogger,
+                                 tracing: .enabled())
     let database = client.database(settings.databaseName)
     // Before any delete: deleting a person pulls them from friend lists and meetings.
     DeleteRules.register(Person.self, Meeting.self)
@@ -41,10 +45,9 @@ public func buildApplication(_ settings: ServiceSettings) throws -> some Applica
     // Each request gets a logger with its own id: `context.logger` in the routes.
     router.addMiddleware {
         LogRequestsMiddleware(.info)
+        // A span per request, whose context Tendril's spans inherit.
+        TracingMiddleware()
         DocumentErrorMiddleware()
-        // TRACING (issue 18, item 2): Tendril's spans (`find people.people`, reference
-        // resolution) are being built; wire them here, with Hummingbird's `TracingMiddleware`,
-        // once the API lands. Nothing is traced until then.
     }
     PeopleRoutes(database: database).add(to: router.group("people"))
     MeetingRoutes(database: database).add(to: router.group("meetings"))
@@ -53,8 +56,9 @@ public func buildApplication(_ settings: ServiceSettings) throws -> some Applica
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "people-service"),
         // Run in the application's ServiceGroup: on SIGTERM or SIGINT the server stops taking
-        // connections and finishes its requests, then the database client is let go.
-        services: [DatabaseService(client: client, logger: logger)],
+        // connections and finishes its requests, then the client (a Service itself) refuses
+        // new operations, lets those in flight finish, kills open cursors and closes its pool.
+        services: [client],
         logger: logger
     )
 }
