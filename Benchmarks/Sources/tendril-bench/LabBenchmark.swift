@@ -17,7 +17,7 @@ struct LabPolicy: Sendable {
         LabPolicy(name: "strong") { _, _ in .strong },
         LabPolicy(name: "none") { _, _ in .none },
         LabPolicy(name: "weak") { _, _ in .weak },
-        // docs/references.md's example, time counted in accesses: a document lives for as many
+        // the Cache policies article's example, time counted in accesses: a document lives for as many
         // accesses as the capacity (or as many documents' bytes as the budget allows).
         LabPolicy(name: "ttl") { capacity, maxBytes in
             let accesses = capacity ?? (maxBytes ?? 0) / LabSimulation.documentBytes

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Tendril
 
-/// The time-to-live policy of docs/references.md ("Writing a policy"), with its clock replaceable
+/// The time-to-live policy of the Cache policies article ("Writing a policy"), with its clock replaceable
 /// so that the lab can run it: there, time is the number of accesses replayed so far
 /// (``LabClock``), and the lab sweeps the time to live as it sweeps a capacity (a document kept
 /// for T accesses; at most T documents are stored within any T accesses).

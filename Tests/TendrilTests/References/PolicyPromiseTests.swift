@@ -4,10 +4,10 @@ import Testing
 @testable import TendrilDriver
 
 /// What each policy promises beyond what it keeps: whether a dangling id is asked for again, and
-/// how many times concurrent resolutions fetch an id (the policy table of docs/references.md).
+/// how many times concurrent resolutions fetch an id (the policy table of the Cache policies article).
 @Suite("References: dangling ids and concurrent resolutions, per policy")
 struct PolicyPromiseTests {
-    /// A policy and the two behaviours docs/references.md documents for it.
+    /// A policy and the two behaviours the Cache policies article documents for it.
     struct Promise: Sendable, CustomTestStringConvertible {
         let policy: CachePolicy
         /// Whether resolving a dangling id again sends no query.

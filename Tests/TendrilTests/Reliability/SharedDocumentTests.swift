@@ -5,7 +5,7 @@ import Testing
 @testable import TendrilDriver
 
 /// A document handed out by a reference cache, read from several threads while one task
-/// reloads and saves it (issue 14, item 6; docs/references.md, the Concurrency article).
+/// reloads and saves it (issue 14, item 6; the References and Concurrency articles).
 /// Run under `bash scripts/sanitize.sh thread --filter SharedDocument` and `address`: a reader
 /// that touched freed or torn memory fails there, and a value that is neither an old nor a new
 /// one fails here.
