@@ -10,8 +10,9 @@ enum ReferenceFetch {
                                             settings: ReferenceSettings?, didSendQuery: () -> Void) throws -> [ObjectID: Target] {
         var fetched: [ObjectID: Target] = [:]
         let collection = try Target.collection(in: settings?.database)
-        // The documents fetched together are peers of one another, never of the parent's peers.
-        let settings = ReferenceSettings.forBatch(of: Target.self, inheriting: settings)
+        // The documents fetched together are peers of one another, never of the parent's peers
+        // (and one document alone is nobody's peer).
+        let settings = ReferenceSettings.forBatch(of: Target.self, inheriting: settings, alone: ids.count == 1)
         for chunk in ids.chunked() {
             didSendQuery()
             let filter: BSONDocument = ["_id": ["$in": .array(chunk.map(BSONValue.objectID))]]

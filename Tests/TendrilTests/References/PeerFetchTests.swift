@@ -100,6 +100,24 @@ struct PeerFetchTests {
         }
     }
 
+    @Test("a document resolved alone (one id asked for) joins no group; two resolved together do")
+    func loneResolutionFormsNoGroup() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let (pals, _) = try await seedPals(2, in: database)
+            let parent = try await Pal.objects.using(database).fetchMode(.peers).get(pals[0].id.unwrapped()).unwrapped()
+            // One id: no peers to fetch for, so no group (and no weak reference to the document).
+            let alone = try await parent.$bestFriend.value.unwrapped()
+            #expect(alone.referenceSettings?.peers == nil)
+            // Two ids in one $in (another parent, whose cache holds neither): the two documents
+            // are each other's peers.
+            let other = try await Pal.objects.using(database).fetchMode(.peers).get(pals[1].id.unwrapped()).unwrapped()
+            let together = try await other.$friends.values
+            #expect(together.count == 2)
+            #expect(together.allSatisfy { $0.referenceSettings?.peers != nil })
+            #expect(together[0].referenceSettings?.peers === together[1].referenceSettings?.peers)
+        }
+    }
+
     @Test("one by one through a list's async sequence: each window's documents are peers")
     func throughTheAsyncSequence() async throws {
         try await TestServer.withDatabase { database, recorder in
