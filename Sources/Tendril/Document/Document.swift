@@ -143,6 +143,7 @@ open class Document: FieldContainer {
         if let observers = referenceState?.deinitObservers {
             for observer in observers { observer.documentDidDeinit() }
         }
+        referenceSettings?.peers?.memberDidDeinit()
     }
 
     /// The reference cache policy of this class's documents, unless a query sets another; by

@@ -8,7 +8,10 @@ import TendrilDriver
 /// Memory: one weak box per member and a bit per member and resolved field. The group holds its
 /// members weakly (documents point to it through their ``ReferenceSettings``; it points to
 /// nothing strongly), so it keeps nobody alive and dies with the last of its documents. Members
-/// are held strongly only while a peer fetch for them runs.
+/// are held strongly only while a peer fetch for them runs. A weak reference keeps its object's
+/// side table (about 48 bytes) until the reference itself goes, so once half the members (and
+/// at least 16) have died, the group drops their boxes: a group kept alive by a few documents
+/// (an LRU's survivors) does not keep every freed member's side table.
 final class PeerGroup: @unchecked Sendable {
     /// A member, held weakly: a member freed before a peer fetch is not fetched for.
     private struct Member {
@@ -36,12 +39,34 @@ final class PeerGroup: @unchecked Sendable {
     /// By field: which members (by index) were fetched for already.
     private var resolved: [FieldKey: [Bool]] = [:]
     private var flights: [FieldKey: Flight] = [:]
+    /// Members freed since the boxes were last compacted.
+    private var deadMembers = 0
 
     /// Adds a document as it is created from the group's batch.
     func add(_ document: Document) {
         condition.lock()
         members.append(Member(document: document))
         condition.unlock()
+    }
+
+    /// Called from a member's deinit: counts it, and drops the boxes of freed members once half
+    /// of them (at least 16) are freed, unless a peer fetch runs (its members are known by index).
+    func memberDidDeinit() {
+        condition.lock()
+        defer { condition.unlock() }
+        deadMembers += 1
+        guard deadMembers >= 16, deadMembers * 2 >= members.count, flights.isEmpty else { return }
+        let alive = members.indices.filter { members[$0].document != nil }
+        members = ContiguousArray(alive.map { members[$0] })
+        resolved = resolved.mapValues { done in alive.map { $0 < done.count && done[$0] } }
+        deadMembers = 0
+    }
+
+    /// How many boxes the group holds, live or not (for tests).
+    var memberBoxCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return members.count
     }
 
     /// How many members are alive (for tests).

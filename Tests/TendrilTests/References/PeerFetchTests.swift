@@ -118,6 +118,23 @@ struct PeerFetchTests {
         }
     }
 
+    @Test("a group drops the boxes of freed members once half of them are freed")
+    func deadMembersAreDropped() async throws {
+        try await TestServer.withDatabase { database, _ in
+            _ = try await seedPals(50, in: database)
+            var batch = try await palsQuery(database).batchSize(100).all()
+            #expect(batch.count == 50)
+            let group = try #require(batch[0].referenceSettings?.peers)
+            #expect(batch.allSatisfy { $0.referenceSettings?.peers === group })
+            #expect(group.memberBoxCount == 50)
+            batch.removeLast(45)   // 45 members freed, 5 kept
+            #expect(group.liveMemberCount == 5)
+            // Dropped at the 25th death (25 of 50), then at the 16th of the remaining 25: 9 boxes.
+            #expect(group.memberBoxCount < 25)
+            #expect(batch.count == 5)
+        }
+    }
+
     @Test("one by one through a list's async sequence: each window's documents are peers")
     func throughTheAsyncSequence() async throws {
         try await TestServer.withDatabase { database, recorder in
