@@ -203,9 +203,15 @@ final class CommandEventCenter: Sendable {
         }
         operation.commandStarted(String(cString: mongoc_apm_command_started_get_command_name(event)),
                                  requestID: mongoc_apm_command_started_get_request_id(event), server: server) {
-            // Shown only when the client opted in; an invalid command would show as empty.
-            mongoc_apm_command_started_get_command(event)
-                .flatMap { try? BSONDocument(validatingBorrowed: $0) }?.relaxedExtendedJSON ?? ""
+            // Shown only when the client opted in. The command is the one libmongoc is about to
+            // send, built from documents Tendril validated, so it always reads; were it not to,
+            // the span says why instead of showing nothing (telemetry only: nothing is lost).
+            guard let command = mongoc_apm_command_started_get_command(event) else { return "" }
+            do {
+                return try BSONDocument(validatingBorrowed: command).relaxedExtendedJSON
+            } catch {
+                return "<unreadable command: \(error)>"
+            }
         }
     }
 
