@@ -9,6 +9,7 @@
 #   bash Benchmarks/run.sh soak [--quick] [--cycles N]   # nothing may accumulate (docs/reliability.md)
 #   bash Benchmarks/run.sh lab [--quick] [--csv F] [--plot DIR]   # cache-policy miss ratios, no server (docs/cache-policy-lab.md)
 #   bash Benchmarks/run.sh sharing [--quick] [--csv F] [--plot F.svg]   # many parents sharing targets: pool, bytes kept (issue 16)
+#   bash Benchmarks/run.sh overhead [--quick] [--csv F]   # one kept document against its BSON at 5, 7 and 20 fields
 #   bash Benchmarks/run.sh hydration [--quick]       # in memory, no server
 #   bash Benchmarks/run.sh micro [--filter REGEX]    # package-benchmark micro-benchmarks, no server
 # Server benchmarks start a private test server themselves unless MONGODB_URI is set.

@@ -8,7 +8,7 @@ struct TendrilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tendril-bench",
         abstract: "Tendril's benchmarks: parent growth, hydration from the server, query counts and long reference lists.",
-        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self, Lab.self, Sharing.self]
+        subcommands: [Growth.self, HydrateFromServer.self, Queries.self, Scale.self, Soak.self, Lab.self, Sharing.self, Overhead.self]
     )
 }
 
@@ -90,6 +90,31 @@ extension TendrilBench {
                 try SharingPlot(rows: rows).svg().write(toFile: plot, atomically: true, encoding: .utf8)
                 print("Plot written to \(plot)")
             }
+        }
+    }
+
+    struct Overhead: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What one kept document costs against its BSON, for classes of 5, 7 and 20 fields.")
+
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            BenchEnvironment.ensureServer(disablingThreadCache: true)
+            let benchmark = OverheadBenchmark(count: options.quick ? 500 : 2_000)
+            print("Per-document cost: \(benchmark.count) documents of each class (200-character bio, 5 tags) held at once.")
+            let rows = try await BenchEnvironment.withDatabase { database, _ in try await benchmark.run(in: database) }
+            var report = Report(columns: OverheadBenchmark.columns)
+            for row in rows { report.append(row.cells) }
+            print(report.table)
+            print("""
+                Bytes per document: live heap (glibc mallinfo2, tcache off) while \(benchmark.count) are held, minus \
+                before, divided by \(benchmark.count); the median of \(OverheadBenchmark.readingsPerRow) readings. \
+                bson_storage: the BSON as a document keeps it; object: a new instance (no BSON); query_result: \
+                documents a query returned; strong_kept: documents a parent's .strong cache keeps (one batch); \
+                strong_ratio: strong_kept / bson_bytes.
+                """)
+            try report.writeCSV(to: options.csv)
         }
     }
 

@@ -46,27 +46,22 @@ struct JSONKey: CodingKey {
 extension JSONValue: Encodable {
     func encode(to encoder: any Encoder) throws {
         switch self {
-        case .null:
-            var container = encoder.singleValueContainer()
-            try container.encodeNil()
-        case .bool(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .integer(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .double(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .string(let value):
-            var container = encoder.singleValueContainer()
-            try container.encode(value)
         case .array(let values):
             var container = encoder.unkeyedContainer()
             for value in values { try container.encode(value) }
         case .object(let members):
             var container = encoder.container(keyedBy: JSONKey.self)
             for (key, value) in members { try container.encode(value, forKey: JSONKey(key)) }
+        case .null, .bool, .integer, .double, .string:
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .bool(let value): try container.encode(value)
+            case .integer(let value): try container.encode(value)
+            case .double(let value): try container.encode(value)
+            case .string(let value): try container.encode(value)
+            case .null: try container.encodeNil()
+            case .array, .object: break   // encoded above
+            }
         }
     }
 }

@@ -84,13 +84,7 @@ extension Int: FieldValue {
 
 extension Int32: FieldValue {
     public var bsonValue: BSONValue { .int32(self) }
-    public static func decode(_ value: BSONValue) -> Int32? {
-        switch value {
-        case .int32(let number): number
-        case .int64(let number): Int32(exactly: number)
-        default: nil
-        }
-    }
+    public static func decode(_ value: BSONValue) -> Int32? { value.integer.flatMap { Int32(exactly: $0) } }
     public static var expectedBSONType: String { "int" }
     /// An int64 needs decoding: it must fit in 32 bits.
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? {
@@ -104,13 +98,7 @@ extension Int32: FieldValue {
 
 extension Int64: FieldValue {
     public var bsonValue: BSONValue { .int64(self) }
-    public static func decode(_ value: BSONValue) -> Int64? {
-        switch value {
-        case .int32(let number): Int64(number)
-        case .int64(let number): number
-        default: nil
-        }
-    }
+    public static func decode(_ value: BSONValue) -> Int64? { value.integer }
     public static var expectedBSONType: String { "long" }
     public static func _acceptsStoredType(_ type: BSONType) -> Bool? { type == .int32 || type == .int64 }
     @inlinable
@@ -317,4 +305,15 @@ extension Array: ElementTypedField where Element: FieldValue {
 
 extension Dictionary: ElementTypedField where Key == String, Value: FieldValue {
     static var elementValueType: any FieldValue.Type { Value.self }
+}
+
+extension BSONValue {
+    /// An int32 or int64 value, widened: what the integer fields accept before their range check.
+    fileprivate var integer: Int64? {
+        switch self {
+        case .int32(let number): Int64(number)
+        case .int64(let number): number
+        default: nil
+        }
+    }
 }
