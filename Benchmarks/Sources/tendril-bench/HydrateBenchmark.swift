@@ -62,7 +62,7 @@ struct HydrateBenchmark {
             ("hydrate_read_all", {
                 try await measure("hydrate_read_all", scanning: query) { person in
                     person.name.utf8.count &+ (person.email?.utf8.count ?? 0) &+ person.age &+ Int(person.score)
-                        &+ (person.active ? 1 : 0) &+ Int(person.joined.timeIntervalSince1970) &+ Int(person.referrer?.bytes[11] ?? 0)
+                        &+ (person.active ? 1 : 0) &+ Int(person.joined.timeIntervalSince1970) &+ Int(person.referrer?.timestamp.timeIntervalSince1970 ?? 0)
                         &+ person.tags.count &+ person.city.utf8.count &+ Int(person.visits)
                 }
             }),

@@ -92,7 +92,7 @@ struct HydrationBenchmark {
     static func readAll(_ person: BenchPerson) -> UInt64 {
         var checksum = UInt64(person.age) &+ UInt64(person.name.utf8.count) &+ UInt64(person.email?.utf8.count ?? 0)
         checksum &+= UInt64(person.score) &+ (person.active ? 1 : 0) &+ UInt64(person.joined.timeIntervalSince1970)
-        checksum &+= UInt64(person.referrer?.bytes[11] ?? 0) &+ UInt64(person.tags.count)
+        checksum &+= UInt64(person.referrer?.timestamp.timeIntervalSince1970 ?? 0) &+ UInt64(person.tags.count)
         checksum &+= UInt64(person.city.utf8.count) &+ UInt64(person.visits)
         return checksum
     }

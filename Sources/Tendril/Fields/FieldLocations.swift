@@ -11,8 +11,10 @@ final class FieldLocations: ManagedBuffer<Int, Int32> {
         return unsafeDowncast(buffer, to: FieldLocations.self)
     }
 
+    /// Read through the header's pointer: `ManagedBuffer.header` is a class `var`, checked for
+    /// exclusive access at run time on every read.
     @inlinable
-    var count: Int { header }
+    var count: Int { withUnsafeMutablePointerToHeader { $0.pointee } }
 
     @inlinable
     subscript(slot: Int) -> Int32 {
@@ -21,7 +23,7 @@ final class FieldLocations: ManagedBuffer<Int, Int32> {
     }
 
     func withUnsafeMutableBuffer<R>(_ body: (UnsafeMutableBufferPointer<Int32>) -> R) -> R {
-        withUnsafeMutablePointerToElements { body(UnsafeMutableBufferPointer(start: $0, count: header)) }
+        withUnsafeMutablePointerToElements { body(UnsafeMutableBufferPointer(start: $0, count: count)) }
     }
 }
 

@@ -45,16 +45,21 @@ final class BSONStorage: ManagedBuffer<BSONStorageHeader, UInt8> {
         BSONStorage.owning(bson_new_from_data(data, length) ?? bson_new())
     }
 
+    /// The header, read through its pointer: it never changes after creation, and reading
+    /// `ManagedBuffer.header` (a class `var`) costs a dynamic exclusivity check on every access,
+    /// which showed in every load's profile.
+    private var fixedHeader: BSONStorageHeader { withUnsafeMutablePointerToHeader { $0.pointee } }
+
     /// The first byte of the document. Valid while the storage lives (callers keep it alive
     /// with `withExtendedLifetime`).
     var data: UnsafePointer<UInt8> {
-        if let owned = header.owned { return bson_get_data(owned) }
+        if let owned = fixedHeader.owned { return bson_get_data(owned) }
         return withUnsafeMutablePointerToElements { UnsafePointer($0) }
     }
 
     var length: Int {
-        if let owned = header.owned { return Int(tendril_bson_length(owned)) }
-        return header.inlineLength
+        if let owned = fixedHeader.owned { return Int(tendril_bson_length(owned)) }
+        return fixedHeader.inlineLength
     }
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: data, count: length) }
@@ -64,7 +69,7 @@ final class BSONStorage: ManagedBuffer<BSONStorageHeader, UInt8> {
     /// - Throws: ``BSONError`` `.malformedBytes` if libbson refuses the inline bytes (they were
     ///   validated when stored, so this does not happen; it is reported, never trapped).
     func withBSON<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
-        if let owned = header.owned { return try body(owned) }
+        if let owned = fixedHeader.owned { return try body(owned) }
         let view = withExtendedLifetime(self) { tendril_bson_new_view(data, UInt32(length)) }
         // Inline bytes were validated when stored, so libbson accepts them. Lending anything else
         // (an empty document) could turn a filter into "everything": report it instead.
@@ -74,10 +79,10 @@ final class BSONStorage: ManagedBuffer<BSONStorageHeader, UInt8> {
     }
 
     /// The `bson_t` of an owned storage, to append to; nil for inline bytes.
-    var growable: OpaquePointer? { header.owned }
+    var growable: OpaquePointer? { fixedHeader.owned }
 
     deinit {
-        if let owned = header.owned { bson_destroy(owned) }
+        if let owned = fixedHeader.owned { bson_destroy(owned) }
     }
 }
 
