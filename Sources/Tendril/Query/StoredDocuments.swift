@@ -35,11 +35,20 @@ struct StoredDocuments {
     /// validated, valid only during the call), fetching a batch first when none is left; nil at
     /// the end. Invalid BSON is `body`'s to report (it validates as it reads).
     nonisolated(nonsending) mutating func withNext<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) async throws -> Result? {
+        guard try await fetchBatchIfNeeded() else { return nil }
+        return try withNextBufferedBytes(body)
+    }
+
+    /// How many stored documents of the batch already fetched are left.
+    var bufferedCount: Int { cursor?.bufferedCount ?? 0 }
+
+    /// Opens the cursor and fetches a batch when none is left to read; false at the end.
+    nonisolated(nonsending) mutating func fetchBatchIfNeeded() async throws -> Bool {
         if cursor == nil {
             cursor = try await open().makeAsyncIterator()
         }
         do {
-            return try await cursor?.withNext(body)
+            return try await cursor?.fetchBatchIfNeeded() ?? false
         } catch {
             throw DocumentError.reading(error, collection: collectionName)
         }
@@ -99,17 +108,21 @@ struct HydratedDocuments<Model: Document> {
                 self.pendingError = nil
                 throw pendingError
             }
-            // A new group for each batch: documents of different batches are never peers.
-            let settings = ReferenceSettings.forBatch(of: Model.self, inheriting: stored.settings)
             var batch: [Model] = []
             do {
                 if prefetches {
+                    // A new group for each batch: documents of different batches are never peers.
+                    let settings = ReferenceSettings.forBatch(of: Model.self, inheriting: stored.settings)
                     while batch.count < batchSize, let document = try await hydrateNext(settings: settings) {
                         batch.append(document)
                     }
-                } else if let first = try await hydrateNext(settings: settings) {
-                    // The server's batch: the one just fetched, whole, without another round trip.
-                    batch.append(first)
+                } else if try await stored.fetchBatchIfNeeded() {
+                    // The server's batch: the one just fetched, whole, without another round
+                    // trip. Its size is known before any document is made, so a batch of one
+                    // (`first()`, `get(_:)`) forms no group, which would cost its document
+                    // about 460 bytes (the group, and a weak reference's side table).
+                    let settings = ReferenceSettings.forBatch(of: Model.self, inheriting: stored.settings,
+                                                              alone: stored.bufferedCount == 1)
                     while let document = try hydrateBuffered(settings: settings) { batch.append(document) }
                 }
             } catch {

@@ -264,26 +264,36 @@ extension MongoCursor: AsyncSequence {
         package nonisolated(nonsending) mutating func withNext<Result>(
             _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
         ) async throws -> Result? {
-            if position == batch.count {
+            guard try await fetchBatchIfNeeded() else { return nil }
+            defer { position += 1 }
+            return try batch.withBytes(at: position, body)
+        }
+
+        /// How many documents of the batch already fetched are left to read.
+        package var bufferedCount: Int { batch.count - position }
+
+        /// Fetches the next batch when none is left to read, so that ``bufferedCount`` tells how
+        /// many documents arrived together before any is read; false at the end.
+        /// - Throws: as ``next()``.
+        package nonisolated(nonsending) mutating func fetchBatchIfNeeded() async throws -> Bool {
+            guard position == batch.count else { return true }
+            if let pendingError {
+                self.pendingError = nil
+                throw pendingError
+            }
+            let cursor = self.cursor
+            // The cursor is only touched on Tendril's threads, its batch size included.
+            batch = try await BlockingExecutor.shared.run { cursor.nextBatch(upTo: cursor.documentsPerHop) }
+            position = 0
+            pendingError = batch.error
+            if batch.count == 0 {
                 if let pendingError {
                     self.pendingError = nil
                     throw pendingError
                 }
-                let cursor = self.cursor
-                // The cursor is only touched on Tendril's threads, its batch size included.
-                batch = try await BlockingExecutor.shared.run { cursor.nextBatch(upTo: cursor.documentsPerHop) }
-                position = 0
-                pendingError = batch.error
-                if batch.count == 0 {
-                    if let pendingError {
-                        self.pendingError = nil
-                        throw pendingError
-                    }
-                    return nil
-                }
+                return false
             }
-            defer { position += 1 }
-            return try batch.withBytes(at: position, body)
+            return true
         }
     }
 

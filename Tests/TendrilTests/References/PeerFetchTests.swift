@@ -118,6 +118,26 @@ struct PeerFetchTests {
         }
     }
 
+    @Test("a query's batch of one document forms no group; a batch of two does")
+    func loneQueryResultFormsNoGroup() async throws {
+        try await TestServer.withDatabase { database, _ in
+            let (pals, _) = try await seedPals(3, in: database)
+            let byID = try await Pal.objects.using(database).fetchMode(.peers).get(pals[0].id.unwrapped()).unwrapped()
+            #expect(byID.referenceSettings?.peers == nil)
+            let first = try await Pal.objects.using(database).fetchMode(.peers).first().unwrapped()
+            #expect(first.referenceSettings?.peers == nil)
+            let matched = try await Pal.objects.using(database).fetchMode(.peers).filter(\.$name == "pal 1").all()
+            #expect(matched.count == 1)
+            #expect(matched.first?.referenceSettings?.peers == nil)
+            // Batches of two and one: the two are peers, the last is alone.
+            let batches = try await Pal.objects.using(database).fetchMode(.peers).limit(3).batchSize(2).all()
+            #expect(batches.count == 3)
+            #expect(batches[0].referenceSettings?.peers != nil)
+            #expect(batches[0].referenceSettings?.peers === batches[1].referenceSettings?.peers)
+            #expect(batches[2].referenceSettings?.peers == nil)
+        }
+    }
+
     @Test("a group drops the boxes of freed members once half of them are freed")
     func deadMembersAreDropped() async throws {
         try await TestServer.withDatabase { database, _ in
