@@ -119,7 +119,8 @@ struct HydratedDocuments<Model: Document> {
                 } else if try await stored.fetchBatchIfNeeded() {
                     // The server's batch: the one just fetched, whole, without another round
                     // trip. Its size is known before any document is made, so a batch of one
-                    // (`first()`, `get(_:)`) forms no group, which would cost its document
+                    // (a filter matching one document, a result's last batch) forms no group,
+                    // which would cost its document
                     // about 460 bytes (the group, and a weak reference's side table).
                     let settings = ReferenceSettings.forBatch(of: Model.self, inheriting: stored.settings,
                                                               alone: stored.bufferedCount == 1)

@@ -122,10 +122,12 @@ struct PeerFetchTests {
     func loneQueryResultFormsNoGroup() async throws {
         try await TestServer.withDatabase { database, _ in
             let (pals, _) = try await seedPals(3, in: database)
+            // `get(_:)` and `first()` read one document through their own path, without groups.
             let byID = try await Pal.objects.using(database).fetchMode(.peers).get(pals[0].id.unwrapped()).unwrapped()
             #expect(byID.referenceSettings?.peers == nil)
             let first = try await Pal.objects.using(database).fetchMode(.peers).first().unwrapped()
             #expect(first.referenceSettings?.peers == nil)
+            // A streamed query whose batch holds one document.
             let matched = try await Pal.objects.using(database).fetchMode(.peers).filter(\.$name == "pal 1").all()
             #expect(matched.count == 1)
             #expect(matched.first?.referenceSettings?.peers == nil)
