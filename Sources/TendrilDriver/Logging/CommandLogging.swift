@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 
 /// Logs the commands a client sends to its background logger (see
 /// ``MongoClient/init(_:appName:backgroundLogger:)``): installed only when that logger's level
