@@ -9,6 +9,11 @@ struct Report {
         self.columns = columns
     }
 
+    init(columns: [String], rows: [[String]]) {
+        self.columns = columns
+        self.rows = rows
+    }
+
     mutating func append(_ row: [String]) {
         rows.append(row)
     }

@@ -39,8 +39,7 @@ extension TendrilBench {
             let rows = try await BenchEnvironment.withDatabase { database, recorder in
                 try await GrowthBenchmark(sizes: sizes).run(in: database, recorder: recorder)
             }
-            var report = Report(columns: GrowthBenchmark.columns)
-            for row in rows { report.append(row.cells) }
+            let report = Report(columns: GrowthBenchmark.columns, rows: rows.map(\.cells))
             print(report.table)
             print("""
                 retained_bytes: live heap (glibc mallinfo2, tcache off) after the first pass minus right after \
@@ -74,8 +73,7 @@ extension TendrilBench {
             let rows = try await BenchEnvironment.withDatabase { database, recorder in
                 try await benchmark.run(in: database, recorder: recorder)
             }
-            var report = Report(columns: SharingBenchmark.columns)
-            for row in rows { report.append(row.cells) }
+            let report = Report(columns: SharingBenchmark.columns, rows: rows.map(\.cells))
             print(report.table)
             for row in rows where row.residentBSONBytes > 0 {
                 print("\(row.policy): retains \((row.retained.bytes / Double(row.residentBSONBytes)).formatted(2))x the BSON it keeps")
@@ -104,8 +102,7 @@ extension TendrilBench {
             let benchmark = OverheadBenchmark(count: options.quick ? 500 : 2_000)
             print("Per-document cost: \(benchmark.count) documents of each class (200-character bio, 5 tags) held at once.")
             let rows = try await BenchEnvironment.withDatabase { database, _ in try await benchmark.run(in: database) }
-            var report = Report(columns: OverheadBenchmark.columns)
-            for row in rows { report.append(row.cells) }
+            let report = Report(columns: OverheadBenchmark.columns, rows: rows.map(\.cells))
             print(report.table)
             print("""
                 Bytes per document: live heap (glibc mallinfo2, tcache off) while \(benchmark.count) are held, minus \
@@ -229,8 +226,7 @@ extension TendrilBench {
             let rows = try await BenchEnvironment.withDatabase { database, counter in
                 try await ScaleBenchmark(sizes: sizes, valueAtLimit: valueAtLimit).run(in: database, counter: counter)
             }
-            var report = Report(columns: ScaleBenchmark.columns)
-            for row in rows { report.append(row.cells) }
+            let report = Report(columns: ScaleBenchmark.columns, rows: rows.map(\.cells))
             print(report.table)
             print("""
                 heap_min_bytes/heap_max_bytes: heap in use (glibc mallinfo2, tcache off) sampled while iterating, \
@@ -373,8 +369,7 @@ extension TendrilBench {
                     print("FAILED: live and sim disagree:\n" + disagreements.joined(separator: "\n"))
                 }
             }
-            var report = Report(columns: LabBenchmark.columns)
-            for row in rows { report.append(row.cells) }
+            let report = Report(columns: LabBenchmark.columns, rows: rows.map(\.cells))
             print(report.table)
             try report.writeCSV(to: options.csv)
             if let plot {

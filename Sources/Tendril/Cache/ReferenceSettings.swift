@@ -37,8 +37,9 @@ final class ReferenceSettings: Sendable {
     /// The settings for one batch of documents of `type` arriving together under `settings`:
     /// the same, with a new ``PeerGroup`` when they resolve as peers; else `settings` without
     /// a group (a group belongs to one batch, never to the next). A batch known to hold one
-    /// document (`alone`: one id asked for, or a query's batch of one) gets no group: it has no peers, and a group would
-    /// cost its document about 460 bytes (the group, and a weak reference's side table).
+    /// document (`alone`: one id asked for, or a query's batch of one) gets no group: it has no
+    /// peers, and a group would cost its document about 460 bytes (the group, and a weak
+    /// reference's side table).
     static func forBatch(of type: Document.Type, inheriting settings: ReferenceSettings?,
                          alone: Bool = false) -> ReferenceSettings? {
         guard !alone, resolvesAsPeers(type, under: settings) else {

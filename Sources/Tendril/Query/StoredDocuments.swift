@@ -119,9 +119,7 @@ struct HydratedDocuments<Model: Document> {
                 } else if try await stored.fetchBatchIfNeeded() {
                     // The server's batch: the one just fetched, whole, without another round
                     // trip. Its size is known before any document is made, so a batch of one
-                    // (a filter matching one document, a result's last batch) forms no group,
-                    // which would cost its document
-                    // about 460 bytes (the group, and a weak reference's side table).
+                    // (a filter matching one document, a result's last batch) forms no group.
                     let settings = ReferenceSettings.forBatch(of: Model.self, inheriting: stored.settings,
                                                               alone: stored.bufferedCount == 1)
                     while let document = try hydrateBuffered(settings: settings) { batch.append(document) }

@@ -265,8 +265,7 @@ extension MongoCursor: AsyncSequence {
             _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
         ) async throws -> Result? {
             guard try await fetchBatchIfNeeded() else { return nil }
-            defer { position += 1 }
-            return try batch.withBytes(at: position, body)
+            return try withNextBufferedBytes(body)
         }
 
         /// How many documents of the batch already fetched are left to read.
@@ -277,23 +276,24 @@ extension MongoCursor: AsyncSequence {
         /// - Throws: as ``next()``.
         package nonisolated(nonsending) mutating func fetchBatchIfNeeded() async throws -> Bool {
             guard position == batch.count else { return true }
-            if let pendingError {
-                self.pendingError = nil
-                throw pendingError
-            }
+            try throwPendingError()
             let cursor = self.cursor
             // The cursor is only touched on Tendril's threads, its batch size included.
             batch = try await BlockingExecutor.shared.run { cursor.nextBatch(upTo: cursor.documentsPerHop) }
             position = 0
             pendingError = batch.error
             if batch.count == 0 {
-                if let pendingError {
-                    self.pendingError = nil
-                    throw pendingError
-                }
+                try throwPendingError()
                 return false
             }
             return true
+        }
+
+        /// Throws the error that ended the last batch, once, after its documents were read.
+        private mutating func throwPendingError() throws {
+            guard let pendingError else { return }
+            self.pendingError = nil
+            throw pendingError
         }
     }
 
